@@ -1,0 +1,34 @@
+# Everything bootstraps itself on a fresh Debian machine with Python 3.11:
+# a virtualenv in .venv, dependencies from requirements.lock, the system Chromium for browser checks.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run serve test bench browser clean
+
+run: $(STAMP)
+	$(BIN)/canvas-conformance serve
+
+serve: $(STAMP)
+	$(BIN)/canvas-conformance serve
+
+# pytest exits 5 when it collected no test, so make fails when nothing ran.
+test: $(STAMP) browser
+	$(BIN)/python -m pytest
+
+$(STAMP): requirements.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $(STAMP)
+
+# The browser checks drive Debian's Chromium; Playwright's own browser download is not used.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  echo "installing Debian's chromium (browser checks of the UI rules)"; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+clean:
+	rm -rf $(VENV) build *.egg-info

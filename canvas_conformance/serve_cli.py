@@ -1,0 +1,77 @@
+"""``canvas-conformance serve``: the mock server in the foreground, for client developers and CI."""
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+from pathlib import Path
+
+from platformdirs import user_data_dir
+
+from mock_server import DEFAULTS, create_app
+from mock_server.serve import bound_url, make_server
+
+
+def default_db() -> str:
+    return str(Path(user_data_dir("canvas-conformance")) / "mock.sqlite3")
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("serve", help="run the reference mock server",
+                       description="Serve the reference mock of Canvas's Communication API with waitress.")
+    p.add_argument("--host", default=os.environ.get("CANVAS_MOCK_HOST", "127.0.0.1"),
+                   help="address to bind (default 127.0.0.1; env CANVAS_MOCK_HOST)")
+    p.add_argument("--port", type=int, default=int(os.environ.get("CANVAS_MOCK_PORT", "8000")),
+                   help="port to bind, 0 for a free one (default 8000; env CANVAS_MOCK_PORT)")
+    p.add_argument("--db", default=os.environ.get("CANVAS_MOCK_DB") or default_db(),
+                   help="SQLite file that keeps messages across restarts, or :memory: (env CANVAS_MOCK_DB; "
+                        "default in the user's data folder)")
+    p.add_argument("--client-id", default=os.environ.get("CANVAS_MOCK_CLIENT_ID", DEFAULTS["CLIENT_ID"]),
+                   help=f"OAuth client id the mock accepts (default {DEFAULTS['CLIENT_ID']})")
+    p.add_argument("--client-secret", default=os.environ.get("CANVAS_MOCK_CLIENT_SECRET"),
+                   help="OAuth client secret the mock accepts (default: the mock's published development secret)")
+    p.add_argument("--token-lifetime", type=int, default=DEFAULTS["TOKEN_LIFETIME"],
+                   help="seconds a bearer token lives (default %(default)s)")
+    p.add_argument("--base-url", default=os.environ.get("CANVAS_MOCK_BASE_URL"),
+                   help="absolute base URL for Location headers and links (default: from each request)")
+    p.add_argument("--threads", type=int, default=8, help="worker threads (default %(default)s)")
+    p.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from .cli import UsageError
+
+    config = {
+        "DATABASE": args.db,
+        "CLIENT_ID": args.client_id,
+        "CLIENT_SECRET": args.client_secret or DEFAULTS["CLIENT_SECRET"],
+        "TOKEN_LIFETIME": args.token_lifetime,
+        "BASE_URL": args.base_url,
+    }
+    if args.token_lifetime <= 0:
+        raise UsageError("--token-lifetime must be a positive number of seconds")
+    try:
+        app = create_app(config)
+    except Exception as err:  # an unusable database path, mostly
+        raise UsageError(f"cannot open the database {args.db}: {err}") from None
+    try:
+        server = make_server(app, host=args.host, port=args.port, threads=args.threads)
+    except OSError as err:
+        raise UsageError(f"cannot listen on {args.host}:{args.port}: {err.strerror or err}") from None
+    url = bound_url(server)
+    secret_note = "(as given)" if args.client_secret else DEFAULTS["CLIENT_SECRET"] + " (the mock's development default)"
+    print(f"Canvas mock server at {url}\n"
+          f"  token:     POST {url}/auth/token/ (grant_type=client_credentials)\n"
+          f"  client id: {args.client_id}\n"
+          f"  secret:    {secret_note}\n"
+          f"  database:  {args.db}\n"
+          f"Stop with Ctrl-C.", flush=True)
+    signal.signal(signal.SIGTERM, lambda *_: server.close() or sys.exit(0))
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()
+    return 0

@@ -1,0 +1,83 @@
+"""OAuth 2.0 client-credentials tokens and the bearer check on FHIR endpoints (FHIR-3).
+
+Tokens are random strings handed out once; the database keeps only their SHA-256,
+so neither the database nor a log ever holds a usable token. Expiry is measured
+on the mock's clock, so moving the clock on (``/_mock/clock``) expires tokens.
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import hmac
+import secrets
+from datetime import datetime, timedelta
+
+from flask import Blueprint, current_app, jsonify, request
+
+from .clock import get_clock
+from .db import get_db
+from .outcome import FhirError, Issue
+
+bp = Blueprint("auth", __name__)
+
+SCOPE = "system/Communication.read system/Communication.write system/Patient.read system/Practitioner.read"
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _oauth_error(error: str, description: str, status: int):
+    response = jsonify(error=error, error_description=description)
+    response.status_code = status
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/auth/token/")
+def token():
+    """Client-credentials grant: form fields grant_type, client_id, client_secret."""
+    form = request.form
+    if form.get("grant_type") != "client_credentials":
+        return _oauth_error("unsupported_grant_type", "grant_type must be client_credentials", 400)
+    client_id, client_secret = form.get("client_id", ""), form.get("client_secret", "")
+    if not client_id or not client_secret:
+        return _oauth_error("invalid_request", "client_id and client_secret are required", 400)
+    id_ok = hmac.compare_digest(client_id.encode(), current_app.config["CLIENT_ID"].encode())
+    secret_ok = hmac.compare_digest(client_secret.encode(), current_app.config["CLIENT_SECRET"].encode())
+    if not (id_ok and secret_ok):
+        return _oauth_error("invalid_client", "unknown client or wrong secret", 401)
+    lifetime = int(current_app.config["TOKEN_LIFETIME"])
+    access_token = secrets.token_urlsafe(32)
+    expires_at = get_clock().now() + timedelta(seconds=lifetime)
+    get_db().add_token(_token_hash(access_token), client_id, expires_at.isoformat())
+    response = jsonify(access_token=access_token, token_type="Bearer", expires_in=lifetime, scope=SCOPE)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def check_bearer() -> None:
+    """Raise a 401 OperationOutcome unless the request carries a valid, unexpired token."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    challenge = {"WWW-Authenticate": 'Bearer realm="canvas-mock"'}
+    if scheme.lower() != "bearer" or not value.strip():
+        raise FhirError(401, Issue("login", "FHIR-3", "a bearer token is required (Authorization: Bearer <token>)"),
+                        headers=challenge)
+    expiry = get_db().token_expiry(_token_hash(value.strip()))
+    if expiry is None:
+        raise FhirError(401, Issue("login", "FHIR-3", "the bearer token is not known to this server"),
+                        headers=challenge)
+    if datetime.fromisoformat(expiry) <= get_clock().now():
+        raise FhirError(401, Issue("expired", "FHIR-3", "the bearer token has expired"), headers=challenge)
+
+
+def require_token(view):
+    """Decorator for views that need a bearer token (every FHIR endpoint but /metadata)."""
+
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        check_bearer()
+        return view(*args, **kwargs)
+
+    return wrapper

@@ -1,0 +1,148 @@
+"""The Communication endpoints: create, read, search; update and delete are refused."""
+from __future__ import annotations
+
+import uuid
+from urllib.parse import urlencode
+
+from flask import Blueprint, current_app, request
+
+from .auth import require_token
+from .clock import get_clock
+from .db import SearchFilters, get_db
+from .outcome import FhirError, Issue, fhir_response
+from .validation import PARTY_TYPES, REFERENCE, ingest, parse_body
+
+bp = Blueprint("communication", __name__)
+
+DEFAULT_COUNT, MAX_COUNT = 10, 100  # FHIR-7
+SEARCH_PARAMS = ("_id", "patient", "sender", "recipient", "_count", "_offset")
+
+
+def base_url() -> str:
+    """The server's base, for Location headers and Bundle links."""
+    return (current_app.config.get("BASE_URL") or request.url_root).rstrip("/")
+
+
+@bp.post("/Communication")
+@require_token  # FHIR-3
+def create():
+    document = parse_body(request.content_type, request.get_data(cache=False),
+                          max_depth=current_app.config["MAX_JSON_DEPTH"])  # FHIR-1, FHIR-8
+    message = ingest(document, person_exists=lambda kind, ident: get_db().get_person(kind, ident) is not None)
+    now = get_clock().now()
+    # ID-2: the id is always the server's own; an id in the body is ignored.
+    message_id = uuid.uuid4().hex
+    # SENT-1/RECV-1: instants stored in UTC. SENT-2: no sent, no received -> now.
+    # SENT-3: received only -> sent = received. SENT-4: both given -> each as given.
+    sent = message.sent or message.received or now
+    resource = {
+        "resourceType": "Communication",
+        "id": message_id,
+        "meta": {"versionId": "1", "lastUpdated": now.isoformat()},
+        "status": message.status,
+        "sent": sent.isoformat(),
+    }
+    if message.received is not None:  # RECV-2: no received given, none stored
+        resource["received"] = message.received.isoformat()
+    # RCPT-3: only the first recipient is kept. PAY-2/PAY-4: only the first payload's text, as contentString.
+    resource["recipient"] = [{"reference": message.recipient.reference, "type": message.recipient.type}]
+    resource["sender"] = {"reference": message.sender.reference, "type": message.sender.type}
+    resource["payload"] = [{"contentString": message.text}]
+    get_db().insert_communication(resource, created=now.isoformat(), patient_id=message.patient_id)
+    # ID-1: 201 with Location naming the new resource, answered after the commit.
+    return fhir_response(None, 201, {"Location": f"{base_url()}/Communication/{message_id}"})
+
+
+@bp.get("/Communication/<message_id>")
+@require_token
+def read(message_id: str):
+    stored = get_db().get_communication(message_id)
+    if stored is None:  # FHIR-6
+        raise FhirError(404, Issue("not-found", "FHIR-6", f"Communication/{message_id} does not exist",
+                                   "Communication.id"))
+    return fhir_response(stored.resource)
+
+
+@bp.route("/Communication/<message_id>", methods=["PUT", "PATCH", "DELETE"])
+@bp.route("/Communication", methods=["PUT", "PATCH", "DELETE"])
+def refuse_change(message_id: str | None = None):
+    # FHIR-6: messages cannot be updated or deleted through the API.
+    allow = "GET" if message_id else "GET, POST"
+    raise FhirError(405, Issue("not-supported", "FHIR-6",
+                               f"{request.method} is not supported on Communication; messages cannot be changed or deleted"),
+                    headers={"Allow": allow})
+
+
+@bp.get("/Communication")
+@require_token
+def search():
+    """FHIR-7: searchset Bundle with total, _count/_offset paging and self/first/next/last links."""
+    args = request.args
+    unknown = sorted(set(args) - set(SEARCH_PARAMS))
+    if unknown:
+        raise FhirError(400, Issue("not-supported", "FHIR-7",
+                                   f"unknown search parameter(s) {', '.join(unknown)}; supported: {', '.join(SEARCH_PARAMS)}"))
+    count = _int_param("_count", DEFAULT_COUNT, low=0)
+    if count > MAX_COUNT:
+        count = MAX_COUNT
+    offset = _int_param("_offset", 0, low=0)
+    filters = SearchFilters(
+        id=args.get("_id") or None,
+        patient=_patient_param(args.get("patient")),
+        sender=_party_param("sender", args.get("sender")),
+        recipient=_party_param("recipient", args.get("recipient")),
+    )
+    total, messages = get_db().search_communications(filters, count=count, offset=offset)
+    base = base_url()
+    kept = [(k, args[k]) for k in ("_id", "patient", "sender", "recipient") if args.get(k)]
+
+    def page(at: int) -> str:
+        return f"{base}/Communication?" + urlencode([*kept, ("_count", count), ("_offset", at)])
+
+    links = [("self", page(offset)), ("first", page(0))]
+    if count and offset > 0:
+        links.append(("previous", page(max(offset - count, 0))))
+    if count and offset + count < total:
+        links.append(("next", page(offset + count)))
+    last = ((total - 1) // count) * count if count and total else 0
+    links.append(("last", page(last)))
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "total": total,
+        "link": [{"relation": rel, "url": url} for rel, url in links],
+        "entry": [{"fullUrl": f"{base}/Communication/{m.id}", "resource": m.resource, "search": {"mode": "match"}}
+                  for m in messages],
+    }
+    return fhir_response(bundle)
+
+
+def _int_param(name: str, default: int, *, low: int) -> int:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.isdigit() or int(raw) < low:
+        raise FhirError(400, Issue("value", "FHIR-7", f"{name} must be a whole number of {low} or more, got {raw[:40]!r}"))
+    return int(raw)
+
+
+def _patient_param(raw: str | None) -> str | None:
+    """``patient=Patient/<id>`` or a bare id."""
+    if not raw:
+        return None
+    kind, _, ident = raw.rpartition("/")
+    if kind not in ("", "Patient") or not ident:
+        raise FhirError(400, Issue("value", "FHIR-7", f"patient must be Patient/<id> or an id, got {raw[:80]!r}"))
+    return ident
+
+
+def _party_param(name: str, raw: str | None) -> tuple[str | None, str] | None:
+    """``Patient/<id>``, ``Practitioner/<id>`` or a bare id (either kind)."""
+    if not raw:
+        return None
+    match = REFERENCE.match(raw)
+    if match and match["type"] in PARTY_TYPES:
+        return match["type"], match["id"]
+    if "/" not in raw and raw.strip():
+        return None, raw
+    raise FhirError(400, Issue("value", "FHIR-7", f"{name} must be Patient/<id>, Practitioner/<id> or an id, got {raw[:80]!r}"))

@@ -1,0 +1,248 @@
+"""The mock's storage: one SQLite database (a file in WAL mode, or ``:memory:``).
+
+One connection per app, shared by the server's threads behind a lock: SQLite work
+here takes microseconds, so the lock costs less than a connection per request and
+makes ``:memory:`` databases work across threads. Several processes may share one
+file: WAL plus a busy timeout lets their writers take turns. A create is answered
+only after its transaction has committed.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from pathlib import Path
+from typing import Iterable, NamedTuple
+
+from flask import Flask, current_app
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS communication (
+    seq            INTEGER PRIMARY KEY AUTOINCREMENT,
+    id             TEXT NOT NULL UNIQUE,
+    created        TEXT NOT NULL,
+    sender_type    TEXT NOT NULL,
+    sender_id      TEXT NOT NULL,
+    recipient_type TEXT NOT NULL,
+    recipient_id   TEXT NOT NULL,
+    patient_id     TEXT NOT NULL,
+    resource       TEXT NOT NULL,
+    ui_sent_at     TEXT
+);
+CREATE INDEX IF NOT EXISTS ix_communication_patient   ON communication (patient_id, seq);
+CREATE INDEX IF NOT EXISTS ix_communication_sender    ON communication (sender_id, seq);
+CREATE INDEX IF NOT EXISTS ix_communication_recipient ON communication (recipient_id, seq);
+CREATE TABLE IF NOT EXISTS person (
+    resource_type TEXT NOT NULL,
+    id            TEXT NOT NULL,
+    resource      TEXT NOT NULL,
+    PRIMARY KEY (resource_type, id)
+);
+CREATE TABLE IF NOT EXISTS token (
+    token_hash TEXT PRIMARY KEY,
+    client_id  TEXT NOT NULL,
+    expires_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sms_outbox (
+    seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+    patient_id TEXT NOT NULL,
+    body       TEXT NOT NULL,
+    created    TEXT NOT NULL
+);
+"""
+
+
+class StoredMessage(NamedTuple):
+    """One stored Communication with the columns the UI and the control surface need."""
+
+    seq: int
+    id: str
+    created: str
+    sender_type: str
+    sender_id: str
+    recipient_type: str
+    recipient_id: str
+    patient_id: str
+    resource: dict
+    ui_sent_at: str | None
+
+
+class SearchFilters(NamedTuple):
+    """Search parameters after parsing; ``None`` means "not filtered on"."""
+
+    id: str | None = None
+    patient: str | None = None
+    sender: tuple[str | None, str] | None = None  # (type or None, id)
+    recipient: tuple[str | None, str] | None = None
+
+
+class Store:
+    """All SQL lives here. Methods are safe to call from any thread."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._conn = sqlite3.connect(path, check_same_thread=False, timeout=30, isolation_level=None)
+        self._conn.execute("PRAGMA busy_timeout = 30000")
+        if path != ":memory:":
+            self._conn.execute("PRAGMA journal_mode = WAL")
+            self._conn.execute("PRAGMA synchronous = NORMAL")
+        with self._lock:
+            self._conn.executescript(SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    # -- people -------------------------------------------------------------------------
+    def load_people(self, people: Iterable[dict]) -> None:
+        rows = [(p["resourceType"], p["id"], json.dumps(p)) for p in people]
+        with self._lock, self._tx():
+            self._conn.executemany(
+                "INSERT OR REPLACE INTO person (resource_type, id, resource) VALUES (?, ?, ?)", rows
+            )
+
+    def get_person(self, resource_type: str, person_id: str) -> dict | None:
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT resource FROM person WHERE resource_type = ? AND id = ?",
+                (resource_type, person_id),
+            ).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def list_people(self, resource_type: str) -> list[dict]:
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT resource FROM person WHERE resource_type = ? ORDER BY rowid", (resource_type,)
+            ).fetchall()
+        return [json.loads(r[0]) for r in rows]
+
+    # -- communications -----------------------------------------------------------------
+    def insert_communication(self, resource: dict, *, created: str, patient_id: str) -> None:
+        sender_type, sender_id = resource["sender"]["reference"].split("/", 1)
+        recipient_type, recipient_id = resource["recipient"][0]["reference"].split("/", 1)
+        with self._lock, self._tx():
+            self._conn.execute(
+                "INSERT INTO communication (id, created, sender_type, sender_id, recipient_type,"
+                " recipient_id, patient_id, resource) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (resource["id"], created, sender_type, sender_id, recipient_type, recipient_id,
+                 patient_id, json.dumps(resource, separators=(",", ":"))),
+            )
+
+    def get_communication(self, message_id: str) -> StoredMessage | None:
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT * FROM communication WHERE id = ?", (message_id,)
+            ).fetchone()
+        return _message(row) if row else None
+
+    def search_communications(self, filters: SearchFilters, *, count: int, offset: int
+                              ) -> tuple[int, list[StoredMessage]]:
+        where, args = [], []
+        if filters.id is not None:
+            where.append("id = ?")
+            args.append(filters.id)
+        if filters.patient is not None:
+            where.append("patient_id = ?")
+            args.append(filters.patient)
+        for column, value in (("sender", filters.sender), ("recipient", filters.recipient)):
+            if value is not None:
+                kind, ident = value
+                where.append(f"{column}_id = ?")
+                args.append(ident)
+                if kind is not None:
+                    where.append(f"{column}_type = ?")
+                    args.append(kind)
+        clause = (" WHERE " + " AND ".join(where)) if where else ""
+        with self._lock:
+            total = self._conn.execute(f"SELECT count(*) FROM communication{clause}", args).fetchone()[0]
+            rows = self._conn.execute(
+                f"SELECT * FROM communication{clause} ORDER BY seq LIMIT ? OFFSET ?",
+                [*args, count, offset],
+            ).fetchall() if count else []
+        return total, [_message(r) for r in rows]
+
+    def messages_for_patient(self, patient_id: str) -> list[StoredMessage]:
+        """Every message the patient sends or receives, oldest created first (UI-1)."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT * FROM communication WHERE patient_id = ? ORDER BY created, seq", (patient_id,)
+            ).fetchall()
+        return [_message(r) for r in rows]
+
+    def mark_ui_sent(self, message_id: str, when: str) -> bool:
+        """Record that the draft was sent from the chart; ``sent`` is left alone (UI-3)."""
+        with self._lock, self._tx():
+            cur = self._conn.execute(
+                "UPDATE communication SET ui_sent_at = ? WHERE id = ? AND ui_sent_at IS NULL",
+                (when, message_id),
+            )
+        return cur.rowcount == 1
+
+    def reset(self) -> None:
+        with self._lock, self._tx():
+            self._conn.execute("DELETE FROM communication")
+            self._conn.execute("DELETE FROM sms_outbox")
+
+    # -- tokens -------------------------------------------------------------------------
+    def add_token(self, token_hash: str, client_id: str, expires_at: str) -> None:
+        with self._lock, self._tx():
+            self._conn.execute(
+                "INSERT INTO token (token_hash, client_id, expires_at) VALUES (?, ?, ?)",
+                (token_hash, client_id, expires_at),
+            )
+
+    def token_expiry(self, token_hash: str) -> str | None:
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT expires_at FROM token WHERE token_hash = ?", (token_hash,)
+            ).fetchone()
+        return row[0] if row else None
+
+    # -- SMS outbox (the mock never sends SMS for API-created messages: UI-3) --------------
+    def sms_outbox(self) -> list[dict]:
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT patient_id, body, created FROM sms_outbox ORDER BY seq"
+            ).fetchall()
+        return [{"patient": r[0], "body": r[1], "created": r[2]} for r in rows]
+
+    # -- helpers ------------------------------------------------------------------------
+    def _tx(self):
+        return _Transaction(self._conn)
+
+
+class _Transaction:
+    """BEGIN IMMEDIATE ... COMMIT, rolled back on error; the caller holds the lock."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def __enter__(self):
+        self._conn.execute("BEGIN IMMEDIATE")
+        return self._conn
+
+    def __exit__(self, exc_type, exc, tb):
+        self._conn.execute("ROLLBACK" if exc_type else "COMMIT")
+        return False
+
+
+def _message(row: tuple) -> StoredMessage:
+    values = list(row)
+    values[8] = json.loads(values[8])
+    return StoredMessage(*values)
+
+
+def get_db() -> Store:
+    return current_app.extensions["mock_store"]
+
+
+def init_app(app: Flask) -> None:
+    store = Store(app.config["DATABASE"])
+    people_file = app.config.get("PEOPLE_FILE")
+    if people_file:
+        data = json.loads(Path(people_file).read_text(encoding="utf-8"))
+        store.load_people([*data.get("practitioners", []), *data.get("patients", [])])
+    app.extensions["mock_store"] = store

@@ -1,0 +1,46 @@
+"""GET /metadata: the CapabilityStatement (the one FHIR endpoint without a token)."""
+from __future__ import annotations
+
+from flask import Blueprint
+
+from .clock import get_clock
+from .outcome import fhir_response
+
+bp = Blueprint("metadata", __name__)
+
+
+@bp.get("/metadata")
+def capability_statement():
+    search_params = [
+        {"name": "_id", "type": "token"},
+        {"name": "patient", "type": "reference"},
+        {"name": "sender", "type": "reference"},
+        {"name": "recipient", "type": "reference"},
+        {"name": "_count", "type": "number"},
+        {"name": "_offset", "type": "number"},
+    ]
+    return fhir_response({
+        "resourceType": "CapabilityStatement",
+        "status": "active",
+        "date": get_clock().now().date().isoformat(),
+        "kind": "instance",
+        "software": {"name": "canvas-conformance mock server"},
+        "implementation": {"description": "Reference mock of Canvas's FHIR Communication API"},
+        "fhirVersion": "4.0.1",
+        "format": ["application/fhir+json", "application/json"],
+        "rest": [{
+            "mode": "server",
+            "security": {
+                "service": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/restful-security-service",
+                                         "code": "OAuth"}]}],
+                "description": "OAuth 2.0 client-credentials grant at /auth/token/; send Authorization: Bearer <token>",
+            },
+            "resource": [
+                {"type": "Communication",
+                 "interaction": [{"code": "create"}, {"code": "read"}, {"code": "search-type"}],
+                 "searchParam": search_params},
+                {"type": "Patient", "interaction": [{"code": "read"}, {"code": "search-type"}]},
+                {"type": "Practitioner", "interaction": [{"code": "read"}, {"code": "search-type"}]},
+            ],
+        }],
+    })

@@ -1,0 +1,97 @@
+"""OperationOutcome answers and the app-wide error handling (FHIR-2).
+
+Every error the mock gives is an OperationOutcome whose issues carry severity,
+code, a diagnostics text that starts with the rule ID broken, and the FHIRPath
+expression of the offending element where there is one. Nothing escapes as a
+5xx with a stack trace: unexpected exceptions become a 500 OperationOutcome
+that names no internals (and are logged without request bodies or headers).
+"""
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from typing import NamedTuple
+
+from flask import Flask, Response, g
+from werkzeug.exceptions import HTTPException
+
+FHIR_JSON = "application/fhir+json"
+CORRELATION_HEADER = "fumage-correlation-id"
+log = logging.getLogger("mock_server")
+
+
+class Issue(NamedTuple):
+    """One OperationOutcome issue."""
+
+    code: str  # FHIR issue-type: required, invalid, structure, value, not-found, security...
+    rule: str  # the catalogue rule ID the request broke
+    text: str  # what was wrong, for a person
+    expression: str | None = None  # FHIRPath of the element, e.g. "Communication.recipient[0]"
+
+    def as_fhir(self) -> dict:
+        issue = {"severity": "error", "code": self.code, "diagnostics": f"[{self.rule}] {self.text}"}
+        if self.expression:
+            issue["expression"] = [self.expression]
+        return issue
+
+
+class FhirError(Exception):
+    """Raised anywhere in a request to answer ``status`` with an OperationOutcome."""
+
+    def __init__(self, status: int, *issues: Issue, headers: dict | None = None) -> None:
+        super().__init__(issues[0].text if issues else str(status))
+        self.status = status
+        self.issues = issues
+        self.headers = headers or {}
+
+
+def fhir_response(body: dict | None, status: int = 200, headers: dict | None = None) -> Response:
+    payload = "" if body is None else json.dumps(body, separators=(",", ":"))
+    return Response(payload, status=status, headers=headers or {},
+                    content_type=FHIR_JSON if body is not None else None)
+
+
+def outcome_response(status: int, issues, headers: dict | None = None) -> Response:
+    body = {"resourceType": "OperationOutcome", "issue": [i.as_fhir() for i in issues]}
+    return fhir_response(body, status, headers)
+
+
+# HTTP errors Werkzeug raises before our code runs (routing, size limit...).
+_HTTP_ISSUES = {
+    404: ("not-found", "FHIR-6", "no such endpoint"),
+    405: ("not-supported", "FHIR-6", "this operation is not supported on this resource"),
+    413: ("too-long", "FHIR-2", "the request body is larger than the server accepts"),
+}
+
+
+def init_app(app: Flask) -> None:
+    @app.before_request
+    def _correlation_id():
+        g.correlation_id = uuid.uuid4().hex
+
+    @app.after_request
+    def _stamp(response: Response) -> Response:
+        response.headers[CORRELATION_HEADER] = g.get("correlation_id") or uuid.uuid4().hex
+        return response
+
+    @app.errorhandler(FhirError)
+    def _fhir_error(err: FhirError):
+        return outcome_response(err.status, err.issues, err.headers)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(err: HTTPException):
+        code, rule, text = _HTTP_ISSUES.get(err.code, ("processing", "FHIR-2", err.name.lower()))
+        if err.code == 413:
+            text += f" ({app.config['MAX_CONTENT_LENGTH']} bytes at most)"
+        headers = {}
+        if err.code == 405 and getattr(err, "valid_methods", None):
+            headers["Allow"] = ", ".join(err.valid_methods)
+        return outcome_response(err.code, [Issue(code, rule, text)], headers)
+
+    @app.errorhandler(Exception)
+    def _unexpected(err: Exception):
+        log.error("unexpected %s while answering (correlation id %s)",
+                  type(err).__name__, g.get("correlation_id"))
+        return outcome_response(500, [Issue("exception", "FHIR-2",
+                                            "the server failed unexpectedly")])

@@ -1,0 +1,45 @@
+"""Serving the mock with waitress, a production WSGI server.
+
+Why waitress: pure Python (nothing to compile), a thread pool that suits a
+SQLite-backed app, and a server object that can be created on port 0 and run in
+a background thread, which is how the conformance runner embeds the mock.
+"""
+from __future__ import annotations
+
+import threading
+from typing import NamedTuple
+
+from flask import Flask
+from waitress.server import create_server
+
+
+class RunningServer(NamedTuple):
+    """A mock served in a background thread; ``stop()`` closes it."""
+
+    base_url: str
+    server: object
+    thread: threading.Thread
+
+    def stop(self) -> None:
+        self.server.close()
+        self.thread.join(timeout=10)
+
+
+def make_server(app: Flask, *, host: str = "127.0.0.1", port: int = 8000, threads: int = 8):
+    """A waitress server bound to ``host:port`` (port 0: a free one); not yet serving."""
+    return create_server(app, host=host, port=port, threads=threads, ident="canvas-mock",
+                         clear_untrusted_proxy_headers=True, channel_timeout=30)
+
+
+def bound_url(server) -> str:
+    host, port = server.socket.getsockname()[:2]
+    return f"http://{host}:{port}"
+
+
+def start_in_thread(app: Flask, *, host: str = "127.0.0.1", port: int = 0) -> RunningServer:
+    """Serve ``app`` on a free loopback port in a daemon thread, for embedding and tests."""
+    server = make_server(app, host=host, port=port)
+    url = bound_url(server)
+    thread = threading.Thread(target=server.run, name="canvas-mock", daemon=True)
+    thread.start()
+    return RunningServer(url, server, thread)

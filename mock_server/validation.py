@@ -1,0 +1,240 @@
+"""From request bytes to the Communication the mock stores, or the issues that refuse it.
+
+Two stages, as the rules page's reference behaviour asks: structure first
+(JSON, resourceType, required elements, JSON types, date-time syntax: ``400``),
+then Canvas's business rules (reference kinds, who exists, who talks to whom,
+empty content: ``422``). Each stage reports every problem it finds at once, so a
+client developer fixes a request in one round trip.
+"""
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime, timezone
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from jsonschema import Draft7Validator
+
+from .outcome import FhirError, Issue
+
+ACCEPTED_TYPES = ("application/json", "application/fhir+json")  # FHIR-8
+PARTY_TYPES = ("Patient", "Practitioner")
+REFERENCE = re.compile(r"^(?P<type>[A-Za-z]+)/(?P<id>[A-Za-z0-9\-\.]{1,64})$")
+_SCHEMA_FILE = Path(__file__).with_name("schemas") / "communication.schema.json"
+# Which rule a missing or empty top-level element breaks.
+_REQUIRED_RULE = {"recipient": "RCPT-1", "sender": "SNDR-1", "payload": "PAY-1", "resourceType": "FHIR-1"}
+
+
+class Party(NamedTuple):
+    """One side of the conversation, as referenced."""
+
+    type: str
+    id: str
+
+    @property
+    def reference(self) -> str:
+        return f"{self.type}/{self.id}"
+
+
+class Ingested(NamedTuple):
+    """What Canvas keeps of a valid create, before the server adds id and timestamps."""
+
+    sender: Party
+    recipient: Party
+    text: str
+    status: str
+    sent: datetime | None
+    received: datetime | None
+
+    @property
+    def patient_id(self) -> str:
+        return self.sender.id if self.sender.type == "Patient" else self.recipient.id
+
+
+@lru_cache(maxsize=1)
+def schema() -> dict:
+    return json.loads(_SCHEMA_FILE.read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=1)
+def _validator() -> Draft7Validator:
+    return Draft7Validator(schema())
+
+
+def parse_body(content_type: str | None, raw: bytes, *, max_depth: int) -> Any:
+    """Bytes to JSON, refusing what is not a JSON document of sane shape (FHIR-1, FHIR-8)."""
+    mimetype = (content_type or "").split(";", 1)[0].strip().lower()
+    if mimetype not in ACCEPTED_TYPES:
+        shown = mimetype or "none"
+        raise FhirError(415, Issue("not-supported", "FHIR-8",
+                                   f"Content-Type {shown!r} is not accepted; send application/fhir+json or application/json"))
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise FhirError(400, Issue("structure", "FHIR-1", f"the body is not UTF-8 text (byte {err.start})")) from None
+    if not text.strip():
+        raise FhirError(400, Issue("structure", "FHIR-1", "the body is empty; a Communication resource is expected"))
+    try:
+        document = json.loads(text, parse_constant=_refuse_constant)
+    except RecursionError:
+        raise FhirError(400, Issue("structure", "FHIR-1", f"the JSON is nested deeper than {max_depth} levels")) from None
+    except ValueError as err:
+        raise FhirError(400, Issue("structure", "FHIR-1", f"the body is not valid JSON: {_short(str(err))}")) from None
+    if _depth(document) > max_depth:
+        raise FhirError(400, Issue("structure", "FHIR-1", f"the JSON is nested deeper than {max_depth} levels"))
+    return document
+
+
+def ingest(document: Any, *, person_exists) -> Ingested:
+    """Validate a parsed body as a Communication create; ``person_exists(type, id)`` asks storage."""
+    if not isinstance(document, dict):
+        raise FhirError(400, Issue("structure", "FHIR-1", "the body must be a JSON object (a Communication resource)"))
+    if document.get("resourceType") != "Communication":
+        got = document.get("resourceType")
+        what = "has no resourceType" if got is None else f"has resourceType {_short(repr(got))}"
+        raise FhirError(400, Issue("structure", "FHIR-1", f"the body {what}; Communication is expected",
+                                   "Communication.resourceType"))
+    issues = _structure_issues(document)
+    sent = _instant(document, "sent", issues)
+    received = _instant(document, "received", issues)
+    if issues:
+        raise FhirError(400, *issues)
+
+    issues = []
+    recipient = _party(document["recipient"][0], "RCPT-2", "Communication.recipient[0]", issues)  # RCPT-2, RCPT-3
+    sender = _party(document["sender"], "SNDR-2", "Communication.sender", issues)  # SNDR-2
+    text = _first_text(document["payload"], issues)  # PAY-2, PAY-3, PAY-4
+    if recipient and sender:
+        if recipient.type == sender.type:  # FHIR-5
+            issues.append(Issue("business-rule", "FHIR-5",
+                                f"sender and recipient are both {sender.type}s; one must be a Patient and the other a Practitioner",
+                                "Communication.recipient[0]"))
+        for party, where, rule in ((sender, "Communication.sender", "SNDR-2"),
+                                   (recipient, "Communication.recipient[0]", "RCPT-2")):
+            if not person_exists(party.type, party.id):  # FHIR-4
+                issues.append(Issue("not-found", "FHIR-4", f"{party.reference} does not exist on this server", where))
+    if issues:
+        raise FhirError(422, *issues)
+    return Ingested(sender=sender, recipient=recipient, text=text,
+                    status=document.get("status") or "unknown", sent=sent, received=received)
+
+
+def _structure_issues(document: dict) -> list[Issue]:
+    issues = []
+    for error in sorted(_validator().iter_errors(document), key=lambda e: list(map(str, e.absolute_path))):
+        path = list(error.absolute_path)
+        if error.validator == "required":
+            for name in error.validator_value:
+                if isinstance(error.instance, dict) and name not in error.instance:
+                    rule = _REQUIRED_RULE.get(name, "FHIR-1") if not path else "FHIR-1"
+                    issues.append(Issue("required", rule, f"{_expression(path + [name])} is required",
+                                        _expression(path + [name])))
+            continue
+        top = path[0] if path else None
+        if error.validator == "minItems" and len(path) == 1:
+            issues.append(Issue("required", _REQUIRED_RULE.get(top, "FHIR-1"),
+                                f"{_expression(path)} must have at least one element", _expression(path)))
+        elif len(path) == 1 and error.instance is None and top in _REQUIRED_RULE:
+            issues.append(Issue("required", _REQUIRED_RULE[top], f"{_expression(path)} is null; it is required",
+                                _expression(path)))
+        else:
+            issues.append(Issue("structure", "FHIR-1", f"{_expression(path)}: {_describe(error)}", _expression(path)))
+    return issues
+
+
+def _describe(error) -> str:
+    if error.validator == "type":
+        return f"must be of JSON type {error.validator_value}, got {_json_type(error.instance)}"
+    if error.validator == "pattern" and error.absolute_path and error.absolute_path[-1] in ("sent", "received"):
+        return f"{_short(repr(error.instance))} is not a FHIR dateTime (e.g. 2021-04-29T13:30:00Z)"
+    if error.validator == "enum":
+        return f"{_short(repr(error.instance))} is not one of {', '.join(map(str, error.validator_value))}"
+    return _short(error.message)
+
+
+def _instant(document: dict, name: str, issues: list[Issue]) -> datetime | None:
+    """A full date-time with offset, as an aware UTC datetime (SENT-1, RECV-1)."""
+    value = document.get(name)
+    if not isinstance(value, str) or any(i.expression == f"Communication.{name}" for i in issues):
+        return None
+    where = f"Communication.{name}"
+    if "T" not in value:
+        issues.append(Issue("value", "FHIR-1", f"{where} {value!r} has no time of day; Canvas stores an instant "
+                                                "(date, time and offset, e.g. 2021-04-29T13:30:00Z)", where))
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError as err:
+        issues.append(Issue("value", "FHIR-1", f"{where} {value!r} is not a real date-time ({err})", where))
+        return None
+    return parsed.astimezone(timezone.utc)
+
+
+def _party(reference: dict, rule: str, where: str, issues: list[Issue]) -> Party | None:
+    value = reference.get("reference")
+    match = REFERENCE.match(value) if isinstance(value, str) else None
+    if not match or match["type"] not in PARTY_TYPES:
+        shown = "no reference" if value is None else repr(_short(str(value)))
+        issues.append(Issue("business-rule", rule,
+                            f"{where} has {shown}; it must reference Patient/<id> or Practitioner/<id>",
+                            f"{where}.reference"))
+        return None
+    declared = reference.get("type")
+    if declared is not None and declared != match["type"]:
+        issues.append(Issue("business-rule", rule,
+                            f"{where}.type {declared!r} disagrees with its reference {value!r}", f"{where}.type"))
+        return None
+    return Party(match["type"], match["id"])
+
+
+def _first_text(payload: list[dict], issues: list[Issue]) -> str | None:
+    first = payload[0]
+    where = "Communication.payload[0]"
+    has_content, has_string = "content" in first, "contentString" in first
+    if has_content and has_string and first["content"] != first["contentString"]:
+        issues.append(Issue("business-rule", "PAY-4",
+                            f"{where} gives both content and contentString with different text; send one", where))
+        return None
+    if not (has_content or has_string):
+        issues.append(Issue("business-rule", "PAY-4",
+                            f"{where} has no text (content or contentString); Canvas saves only text", where))
+        return None
+    text = first["contentString"] if has_string else first["content"]
+    if not text.strip():  # PAY-3: empty (or blank) content is refused
+        issues.append(Issue("business-rule", "PAY-3", f"{where} content is empty; a message needs text",
+                            f"{where}.content{'String' if has_string else ''}"))
+        return None
+    return text
+
+
+def _expression(path: list) -> str:
+    out = "Communication"
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return out
+
+
+def _json_type(value: Any) -> str:
+    return {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null",
+            int: "number", float: "number"}.get(type(value), type(value).__name__)
+
+
+def _depth(value: Any) -> int:
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        node, level = stack.pop()
+        if isinstance(node, (dict, list)):
+            deepest = max(deepest, level)
+            children = node.values() if isinstance(node, dict) else node
+            stack.extend((child, level + 1) for child in children)
+    return deepest
+
+
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _short(text: str, limit: int = 160) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
