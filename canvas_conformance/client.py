@@ -36,6 +36,9 @@ class Exchange(NamedTuple):
     duration_ms: float
     error: str | None
 
+    def __repr__(self) -> str:  # short, and without the headers that carry the token
+        return f"Exchange({self.name!r}: {self.method} {self.url} -> {self.status or self.error})"
+
 
 class Answer(NamedTuple):
     """What a step sees of an answer: status, headers (case-insensitive), text."""
@@ -44,6 +47,9 @@ class Answer(NamedTuple):
     headers: Mapping[str, str]
     text: str
     exchange: Exchange
+
+    def __repr__(self) -> str:
+        return f"Answer({self.status} to {self.exchange.name!r})"
 
     def json(self) -> Any:
         """The body as JSON; a ValueError names the request when it is not JSON."""
@@ -115,6 +121,7 @@ class Client:
 
     def token(self) -> str:
         """The run's bearer token: the one given, or one granted for the client credentials (once)."""
+        __tracebackhide__ = True  # pytest would print arguments that carry the token or secret
         if self._token is None:
             if not self.has_credentials:
                 raise TokenError("no bearer token and no client credentials were given")
@@ -134,6 +141,7 @@ class Client:
 
     def grant(self, name: str) -> Answer:
         """A client-credentials grant at the token URL (FHIR-3); any token it gives is kept secret."""
+        __tracebackhide__ = True  # pytest would print arguments that carry the token or secret
         answer = self._send(name, "POST", self.token_url, headers={"Accept": "application/json"},
                             data={"grant_type": "client_credentials", "client_id": self.client_id or "",
                                   "client_secret": self.client_secret or ""})
@@ -159,6 +167,7 @@ class Client:
 
         ``bearer`` replaces the run's token for this request; ``authorize=False`` sends none.
         """
+        __tracebackhide__ = True  # pytest would print arguments that carry the token or secret
         headers = {"Accept": FHIR_JSON}
         body = None
         if json_body is not None or raw_body is not None:
@@ -170,6 +179,7 @@ class Client:
                           data=body.encode("utf-8") if body is not None else None)
 
     def _send(self, name: str, method: str, url: str, *, headers: dict, params=None, data=None) -> Answer:
+        __tracebackhide__ = True  # pytest would print arguments that carry the token or secret
         prepared = self.session.prepare_request(requests.Request(method, url, headers=headers,
                                                                  params=params, data=data))
         started = datetime.now(timezone.utc)
@@ -184,6 +194,7 @@ class Client:
 
     def _record(self, name: str, prepared, started: datetime, clock: float, *, response=None,
                 error: str | None = None) -> Exchange:
+        __tracebackhide__ = True  # pytest would print arguments that carry the token or secret
         body = prepared.body
         if isinstance(body, bytes):
             body = body.decode("utf-8", "replace")

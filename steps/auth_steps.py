@@ -32,7 +32,7 @@ def submitted_with(target: Target, draft: Draft, credential: str, evidence: Evid
                     "this target offers none")
     lifetime = target.client.token_lifetime
     if lifetime is None:
-        pytest.skip("the token's lifetime is unknown: a ready token was given rather than client credentials")
+        pytest.skip("the token's lifetime is unknown: a ready token was given, or the grant stated no expires_in")
     involved, before = count_before(target, draft)
     target.shift_clock(lifetime + 60)
     try:

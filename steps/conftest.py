@@ -50,6 +50,7 @@ def settings() -> Settings:
 @pytest.fixture(scope="session")
 def target(settings: Settings, pytestconfig: pytest.Config):
     """The target of the run (the embedded mock when no base URL is given)."""
+    __tracebackhide__ = True  # a traceback would print the settings, secret and token included
     embedded = None
     if settings.base_url is None:
         from canvas_conformance import embedded as embedded_mock

@@ -174,8 +174,7 @@ def describe(draft: Draft) -> str:
         return "create with a body that is not JSON"
     if not isinstance(draft.body, dict):
         return "create with a body that is not a JSON object"
-    body = draft.body
-    missing = [name for name in ("sent", "received", "recipient", "sender", "payload") if name not in body]
+    missing = [name for name in ("recipient", "sender", "payload") if name not in draft.body]
     return "create message" + (f" without {', '.join(missing)}" if missing else "")
 
 
