@@ -91,6 +91,9 @@ class Api(NamedTuple):
     client: object
     headers: dict
 
+    def __repr__(self) -> str:  # a failing test prints its fixtures: never the bearer token
+        return "Api(<test client>, <bearer token>)"
+
     def create(self, body: dict) -> str:
         answer = self.client.post("/Communication", json=body, headers=self.headers)
         assert answer.status_code == 201, answer.get_data(as_text=True)
@@ -187,3 +190,18 @@ def patient_id(fixture_data):
 @pytest.fixture
 def other_patient_id(fixture_data):
     return fixture_data["people"]["patients"][1]["id"]
+
+
+@pytest.fixture
+def api_for():
+    """``api_for(app)``: the API of another mock app (one served on a port), with a fresh token."""
+    def make(app) -> Api:
+        client = app.test_client()
+        answer = client.post("/auth/token/", data={
+            "grant_type": "client_credentials",
+            "client_id": app.config["CLIENT_ID"],
+            "client_secret": app.config["CLIENT_SECRET"],
+        })
+        assert answer.status_code == 200
+        return Api(client, {"Authorization": f"Bearer {answer.json['access_token']}"})
+    return make
