@@ -33,7 +33,7 @@ def test_stored_messages_show_created_and_patient(api, client, auth, message):
     assert rows["total"] == 1
     row = rows["messages"][0]
     assert (row["id"], row["created"], row["patient"], row["ui_sent_at"]) == (
-        resource["id"], "2022-02-10T15:04:00+00:00", "5350cd20de8a470aa570a852859ac87e", None)
+        resource["id"], "2022-02-10T15:04:00.000000+00:00", "5350cd20de8a470aa570a852859ac87e", None)
 
 
 def test_sms_outbox_starts_empty(client, auth):
