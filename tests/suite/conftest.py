@@ -2,8 +2,8 @@
 
 The suite runs in this process (``pytest.main`` on ../steps with the results plugin),
 configured only by ``CANVAS_*`` variables like any run, and each run is judged by the
-results.json it writes. Targets are served on free loopback ports and stopped together
-at the end of the session (waitress takes about a second to notice a close).
+results.json it writes. Targets are served on free loopback ports and stopped by the
+test that started them (idle servers left running would slow every later test).
 """
 from __future__ import annotations
 
@@ -77,9 +77,9 @@ def run_suite(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., 
     return run
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def serve() -> Callable[..., Served]:
-    """Serve an app (a fresh mock, optionally wrapped) on a loopback port until the session ends."""
+    """Serve an app (a fresh mock, optionally wrapped) on a loopback port until the test ends."""
     running: list[RunningServer] = []
 
     def start(wrap: Callable | None = None, **config) -> Served:
@@ -92,9 +92,7 @@ def serve() -> Callable[..., Served]:
 
     yield start
     for server in running:
-        server.server.close()
-    for server in running:
-        server.thread.join(timeout=10)
+        server.stop()
 
 
 def credentials(served: Served, **more: str) -> dict[str, str]:
