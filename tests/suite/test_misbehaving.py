@@ -43,7 +43,7 @@ def test_rule_fails_against_a_target_that_breaks_it(run_suite, serve, rule, twis
     assert "failed" in expected.values(), "the misbehaviour must make at least one scenario fail"
     for name, (status, message) in got.items():
         if status == "failed":
-            assert message.startswith(f"[{rule}]") or message.startswith("[ID-1]"), message
+            assert message.startswith(f"[{rule}]"), message
             assert "expected" in message and "got" in message, message
     assert run.exit_code == 1
     for row in run.rows:
