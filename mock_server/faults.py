@@ -23,6 +23,11 @@ When a rule fires (deterministic, so tests are not flaky):
   same seed and the same order of requests give the same decisions;
 - ``times: K`` stops the rule after it has fired K times ("fail twice, then recover").
 
+``after: true`` (not for latency) lets the mock handle the request first and then throws its
+answer away for the fault: a create is stored although the client saw a ``503``, an HTML ``500``
+or no answer at all, which is how a client's retry logic ends up sending a message twice.
+Without it the fault comes first and nothing is stored.
+
 Which requests a rule sees: ``path`` (an ``fnmatch`` pattern on the path, default ``*``) and
 ``methods`` (default all). ``/auth/token/`` and the ``/_mock/`` control surface are faulted only
 by a rule whose ``path`` names them literally (``/auth/token/``, ``/_mock/reset``...), never by
@@ -51,7 +56,7 @@ PROTECTED_PREFIXES = ("/_mock/", "/auth/token")
 NEVER_FAULTED = "/_mock/faults"
 FAULT_HEADER = "x-mock-fault"
 MAX_LATENCY_MS = 600_000
-_FIELDS = ("kind", "path", "methods", "ms", "retry_after", "every", "share", "seed", "times")
+_FIELDS = ("kind", "path", "methods", "ms", "retry_after", "every", "share", "seed", "times", "after")
 
 bp = Blueprint("faults", __name__, url_prefix=NEVER_FAULTED)
 
@@ -68,6 +73,7 @@ class FaultRule(NamedTuple):
     share: float | None = None
     seed: int = 0
     times: int | None = None
+    after: bool = False
 
     def as_json(self) -> dict:
         return {k: (list(v) if isinstance(v, tuple) else v) for k, v in self._asdict().items()
@@ -117,7 +123,10 @@ def rule_from_json(data: Any) -> FaultRule:
         if every is not None:
             raise FaultError("give either every or share, not both")
         share = float(share)
-    return FaultRule(kind=kind, path=path, methods=tuple(m.upper() for m in methods), ms=ms,
+    after = data.get("after", False)
+    if not isinstance(after, bool) or (after and kind == "latency"):
+        raise FaultError("after must be true or false, and only for 503, 429, drop or html500")
+    return FaultRule(kind=kind, path=path, after=after, methods=tuple(m.upper() for m in methods), ms=ms,
                      retry_after=_int(data, "retry_after", 1, low=0, high=86_400),
                      every=every, share=share, seed=_int(data, "seed", 0, low=-2**63, high=2**63),
                      times=_int(data, "times", None, low=1, high=10**9))
@@ -244,9 +253,22 @@ class FaultMiddleware:
             time.sleep(delay / 1000)
         if rule is None:
             return self.wsgi_app(environ, start_response)
+        if rule.after:
+            _serve_and_discard(self.wsgi_app, environ)
         if rule.kind == "drop":
             _drop(environ)
         return _fault_answer(rule, index)(environ, start_response)
+
+
+def _serve_and_discard(wsgi_app, environ) -> None:
+    """Let the app handle the request to the end (its commit included) and forget its answer."""
+    result = wsgi_app(environ, lambda status, headers, exc_info=None: (lambda data: None))
+    try:
+        for _ in result:
+            pass
+    finally:
+        if hasattr(result, "close"):
+            result.close()
 
 
 def _drop(environ) -> None:
