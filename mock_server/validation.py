@@ -169,7 +169,11 @@ def _instant(document: dict, name: str, issues: list[Issue]) -> datetime | None:
     except ValueError as err:
         issues.append(Issue("value", "FHIR-1", f"{where} {value!r} is not a real date-time ({err})", where))
         return None
-    return parsed.astimezone(timezone.utc)
+    try:
+        return parsed.astimezone(timezone.utc)
+    except OverflowError:  # 9999-12-31T23:59:59-14:00 is after year 9999 in UTC
+        issues.append(Issue("value", "FHIR-1", f"{where} {value!r} falls outside years 1 to 9999 in UTC", where))
+        return None
 
 
 def _party(reference: dict, rule: str, where: str, issues: list[Issue]) -> Party | None:
