@@ -29,7 +29,7 @@ def base_url() -> str:
 def create():
     document = parse_body(request.content_type, request.get_data(cache=False),
                           max_depth=current_app.config["MAX_JSON_DEPTH"])  # FHIR-1, FHIR-8
-    message = ingest(document, person_exists=lambda kind, ident: get_db().get_person(kind, ident) is not None)
+    message = ingest(document, person_exists=get_db().person_exists)
     now = get_clock().now()
     # ID-2: the id is always the server's own; an id in the body is ignored.
     message_id = uuid.uuid4().hex

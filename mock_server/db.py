@@ -84,6 +84,11 @@ class Store:
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
+        # Positive answers only, never invalidated but by load_people: people and tokens are
+        # never deleted or changed through the API, and a miss still asks the database, so a
+        # token issued by another process sharing the file is found. Saves three queries a create.
+        self._people: dict[tuple[str, str], dict] = {}
+        self._tokens: dict[str, str] = {}
         self._conn = sqlite3.connect(path, check_same_thread=False, timeout=30, isolation_level=None)
         self._conn.execute("PRAGMA busy_timeout = 30000")
         if path != ":memory:":
@@ -99,18 +104,28 @@ class Store:
     # -- people -------------------------------------------------------------------------
     def load_people(self, people: Iterable[dict]) -> None:
         rows = [(p["resourceType"], p["id"], json.dumps(p)) for p in people]
+        self._people.clear()
         with self._lock, self._tx():
             self._conn.executemany(
                 "INSERT OR REPLACE INTO person (resource_type, id, resource) VALUES (?, ?, ?)", rows
             )
 
     def get_person(self, resource_type: str, person_id: str) -> dict | None:
+        cached = self._people.get((resource_type, person_id))
+        if cached is not None:
+            return json.loads(json.dumps(cached))  # a copy: callers may change what they get
         with self._lock:
             row = self._conn.execute(
                 "SELECT resource FROM person WHERE resource_type = ? AND id = ?",
                 (resource_type, person_id),
             ).fetchone()
-        return json.loads(row[0]) if row else None
+        if not row:
+            return None
+        self._people[(resource_type, person_id)] = json.loads(row[0])
+        return json.loads(row[0])
+
+    def person_exists(self, resource_type: str, person_id: str) -> bool:
+        return (resource_type, person_id) in self._people or self.get_person(resource_type, person_id) is not None
 
     def list_people(self, resource_type: str) -> list[dict]:
         with self._lock:
@@ -195,10 +210,15 @@ class Store:
             )
 
     def token_expiry(self, token_hash: str) -> str | None:
+        cached = self._tokens.get(token_hash)
+        if cached is not None:
+            return cached
         with self._lock:
             row = self._conn.execute(
                 "SELECT expires_at FROM token WHERE token_hash = ?", (token_hash,)
             ).fetchone()
+        if row:
+            self._tokens[token_hash] = row[0]
         return row[0] if row else None
 
     # -- SMS outbox (the mock never sends SMS for API-created messages: UI-3) --------------
