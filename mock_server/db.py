@@ -32,6 +32,24 @@ CREATE TABLE IF NOT EXISTS communication (
 CREATE INDEX IF NOT EXISTS ix_communication_patient   ON communication (patient_id, seq);
 CREATE INDEX IF NOT EXISTS ix_communication_sender    ON communication (sender_id, seq);
 CREATE INDEX IF NOT EXISTS ix_communication_recipient ON communication (recipient_id, seq);
+-- Search totals without counting rows: one counter per value a search can filter on alone, kept
+-- by a trigger in the create's own transaction. Without it a search matching a third of a
+-- million messages spent ~30 ms in count(*) (FHIR-7's total). Rows leave only through reset(),
+-- which clears the counters with them, so there is no delete trigger.
+CREATE TABLE IF NOT EXISTS communication_count (
+    key TEXT PRIMARY KEY,  -- '*', 'patient:<id>', 'sender:<type>/<id>', 'sender:<id>', 'recipient:...'
+    n   INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TRIGGER IF NOT EXISTS communication_counted AFTER INSERT ON communication BEGIN
+    INSERT INTO communication_count (key, n) VALUES
+        ('*', 1),
+        ('patient:' || NEW.patient_id, 1),
+        ('sender:' || NEW.sender_type || '/' || NEW.sender_id, 1),
+        ('sender:' || NEW.sender_id, 1),
+        ('recipient:' || NEW.recipient_type || '/' || NEW.recipient_id, 1),
+        ('recipient:' || NEW.recipient_id, 1)
+    ON CONFLICT (key) DO UPDATE SET n = n + 1;
+END;
 CREATE TABLE IF NOT EXISTS person (
     resource_type TEXT NOT NULL,
     id            TEXT NOT NULL,
@@ -96,6 +114,24 @@ class Store:
             self._conn.execute("PRAGMA synchronous = NORMAL")
         with self._lock:
             self._conn.executescript(SCHEMA)
+            with self._tx():
+                self._count_existing()
+
+    def _count_existing(self) -> None:
+        """Fill the counters of a database written before they existed (the caller holds the lock)."""
+        counted = self._conn.execute("SELECT 1 FROM communication_count WHERE key = '*'").fetchone()
+        if counted or not self._conn.execute("SELECT 1 FROM communication LIMIT 1").fetchone():
+            return
+        self._conn.execute(
+            "INSERT INTO communication_count (key, n)"
+            " SELECT '*', count(*) FROM communication"
+            " UNION ALL SELECT 'patient:' || patient_id, count(*) FROM communication GROUP BY patient_id"
+            " UNION ALL SELECT 'sender:' || sender_type || '/' || sender_id, count(*) FROM communication"
+            "  GROUP BY sender_type, sender_id"
+            " UNION ALL SELECT 'sender:' || sender_id, count(*) FROM communication GROUP BY sender_id"
+            " UNION ALL SELECT 'recipient:' || recipient_type || '/' || recipient_id, count(*) FROM communication"
+            "  GROUP BY recipient_type, recipient_id"
+            " UNION ALL SELECT 'recipient:' || recipient_id, count(*) FROM communication GROUP BY recipient_id")
 
     def close(self) -> None:
         with self._lock:
@@ -171,8 +207,13 @@ class Store:
                     where.append(f"{column}_type = ?")
                     args.append(kind)
         clause = (" WHERE " + " AND ".join(where)) if where else ""
+        key = _counter_key(filters)
         with self._lock:
-            total = self._conn.execute(f"SELECT count(*) FROM communication{clause}", args).fetchone()[0]
+            if key is not None:
+                row = self._conn.execute("SELECT n FROM communication_count WHERE key = ?", (key,)).fetchone()
+                total = row[0] if row else 0
+            else:
+                total = self._conn.execute(f"SELECT count(*) FROM communication{clause}", args).fetchone()[0]
             rows = self._conn.execute(
                 f"SELECT * FROM communication{clause} ORDER BY seq LIMIT ? OFFSET ?",
                 [*args, count, offset],
@@ -199,6 +240,7 @@ class Store:
     def reset(self) -> None:
         with self._lock, self._tx():
             self._conn.execute("DELETE FROM communication")
+            self._conn.execute("DELETE FROM communication_count")
             self._conn.execute("DELETE FROM sms_outbox")
 
     # -- tokens -------------------------------------------------------------------------
@@ -247,6 +289,21 @@ class _Transaction:
     def __exit__(self, exc_type, exc, tb):
         self._conn.execute("ROLLBACK" if exc_type else "COMMIT")
         return False
+
+
+def _counter_key(filters: SearchFilters) -> str | None:
+    """The counter that holds this search's total, or None when it must be counted (several filters)."""
+    given = [(name, value) for name, value in (("patient", filters.patient), ("sender", filters.sender),
+                                                ("recipient", filters.recipient)) if value is not None]
+    if filters.id is not None or len(given) > 1:
+        return None  # an id matches at most one row: counting it is as cheap as a lookup
+    if not given:
+        return "*"
+    name, value = given[0]
+    if name == "patient":
+        return f"patient:{value}"
+    kind, ident = value
+    return f"{name}:{kind}/{ident}" if kind else f"{name}:{ident}"
 
 
 def _message(row: tuple) -> StoredMessage:
