@@ -5,12 +5,9 @@ import argparse
 import sys
 
 from . import __version__, serve_cli
+from .errors import UsageError
 
 COMMANDS = (serve_cli,)
-
-
-class UsageError(Exception):
-    """A bad configuration: reported as one line on stderr, exit code 2."""
 
 
 def build_parser() -> argparse.ArgumentParser:
