@@ -18,7 +18,7 @@ from common import fixture_message, start_ceiling, start_mock, token, wrk
 CONNECTIONS = (1, 8, 32)
 
 
-def run(*, seconds: float = 3, max_requests: int = 30_000) -> dict:
+def run(*, seconds: float = 3, max_requests: int = 200_000) -> dict:
     results: dict[str, dict[int, dict]] = {}
     with tempfile.TemporaryDirectory(prefix="canvas-bench-") as folder:
         body_file = Path(folder) / "body.json"
