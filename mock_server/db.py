@@ -4,7 +4,8 @@ One connection per app, shared by the server's threads behind a lock: SQLite wor
 here takes microseconds, so the lock costs less than a connection per request and
 makes ``:memory:`` databases work across threads. Several processes may share one
 file: WAL plus a busy timeout lets their writers take turns. A create is answered
-only after its transaction has committed.
+only after its transaction has committed (the connection is in autocommit mode:
+``isolation_level=None``; several statements go inside ``_tx()``).
 """
 from __future__ import annotations
 
@@ -68,6 +69,11 @@ CREATE TABLE IF NOT EXISTS sms_outbox (
     created    TEXT NOT NULL
 );
 """
+
+
+_INSERT_COMMUNICATION = (
+    "INSERT INTO communication (id, created, sender_type, sender_id, recipient_type,"
+    " recipient_id, patient_id, resource) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
 
 
 class StoredMessage(NamedTuple):
@@ -174,13 +180,15 @@ class Store:
     def insert_communication(self, resource: dict, *, created: str, patient_id: str) -> None:
         sender_type, sender_id = resource["sender"]["reference"].split("/", 1)
         recipient_type, recipient_id = resource["recipient"][0]["reference"].split("/", 1)
-        with self._lock, self._tx():
-            self._conn.execute(
-                "INSERT INTO communication (id, created, sender_type, sender_id, recipient_type,"
-                " recipient_id, patient_id, resource) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (resource["id"], created, sender_type, sender_id, recipient_type, recipient_id,
-                 patient_id, json.dumps(resource, separators=(",", ":"))),
-            )
+        row = (resource["id"], created, sender_type, sender_id, recipient_type, recipient_id,
+               patient_id, json.dumps(resource, separators=(",", ":")))
+        # One statement in autocommit mode is its own transaction: SQLite takes the write lock as
+        # the statement starts (as BEGIN IMMEDIATE would, busy timeout included), runs the counter
+        # trigger inside it, and has committed when execute() returns. One call instead of three
+        # (BEGIN, INSERT, COMMIT): each call releases and retakes the GIL, which under load means
+        # waiting behind the server's other threads.
+        with self._lock:
+            self._conn.execute(_INSERT_COMMUNICATION, row)
 
     def get_communication(self, message_id: str) -> StoredMessage | None:
         with self._lock:
