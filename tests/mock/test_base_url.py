@@ -48,3 +48,12 @@ def test_ever_new_host_headers_are_remembered_in_bounded_memory(unconfigured):
         answer = client.post("/Communication", json=body, headers=auth, base_url=f"http://h{n}.example")
         assert answer.headers["Location"].startswith(f"http://h{n}.example/Communication/")
     assert 0 < len(app.extensions["mock_url_roots"]) <= _URL_ROOTS_KEPT
+
+
+def test_the_host_header_alone_decides_when_the_server_name_is_the_same(unconfigured):
+    app, client, auth, body = unconfigured
+    for _ in range(2):
+        for host in ("one.example", "two.example:8443"):
+            answer = client.post("/Communication", json=body, headers={**auth, "Host": host},
+                                 base_url="http://server.example")
+            assert answer.headers["Location"].startswith(f"http://{host}/Communication/")
