@@ -113,7 +113,9 @@ def parse_body(content_type: str | None, raw: bytes, *, max_depth: int) -> Any:
         raise FhirError(400, Issue("structure", "FHIR-1", f"the JSON is nested deeper than {max_depth} levels")) from None
     except ValueError as err:
         raise FhirError(400, Issue("structure", "FHIR-1", f"the body is not valid JSON: {_short(str(err))}")) from None
-    if _depth(document) > max_depth:
+    # Nesting cannot be deeper than the number of brackets that open objects and arrays (a count in C,
+    # where walking the document costs ~4 µs), so only a body with more of them is walked.
+    if text.count("{") + text.count("[") > max_depth and _depth(document) > max_depth:
         raise FhirError(400, Issue("structure", "FHIR-1", f"the JSON is nested deeper than {max_depth} levels"))
     return document
 
