@@ -4,17 +4,27 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import __version__, serve_cli
+from . import __version__, run_cli, serve_cli
 
-COMMANDS = (serve_cli,)
+COMMANDS = (serve_cli, run_cli)
 
 
 class UsageError(Exception):
     """A bad configuration: reported as one line on stderr, exit code 2."""
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """Bad flags are said in one line on stderr (exit 2), like every other configuration problem.
+
+    Sub-command parsers are built from the same class, so this holds for ``run`` and ``serve``.
+    """
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="canvas-conformance",
         description="Conformance harness and reference mock server for Canvas's FHIR Communication API.",
     )
@@ -37,4 +47,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # ``python -m canvas_conformance.cli``: run the package's own module, not this __main__ copy,
+    # so the commands' ``from .cli import UsageError`` is the very class caught in main().
+    from canvas_conformance.cli import main as package_main
+
+    sys.exit(package_main())
