@@ -5,12 +5,9 @@ import argparse
 import sys
 
 from . import __version__, run_cli, serve_cli
+from .errors import UsageError
 
 COMMANDS = (serve_cli, run_cli)
-
-
-class UsageError(Exception):
-    """A bad configuration: reported as one line on stderr, exit code 2."""
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -47,8 +44,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    # ``python -m canvas_conformance.cli``: run the package's own module, not this __main__ copy,
-    # so the commands' ``from .cli import UsageError`` is the very class caught in main().
-    from canvas_conformance.cli import main as package_main
-
-    sys.exit(package_main())
+    sys.exit(main())

@@ -28,6 +28,7 @@ from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from . import __version__, catalogue, preflight
+from .errors import UsageError
 from .redact import redact
 from .report import listing, progress
 from .report.rows import summary
@@ -51,13 +52,6 @@ Exit codes: 0 no rule failed or errored (with --strict: and none was manual or s
 target, refused credentials), said in one line on stderr.
 Report files: conformance.json, report.html, junit.xml, cucumber.json, testreport.json
 (plus results.json, the suite's raw results, and pytest.log)."""
-
-
-class CannotStart(Exception):
-    """The run cannot start or give a verdict: one line on stderr, exit code 2 (via cli.UsageError).
-
-    A class of its own because cli imports this module: importing cli's class here would be a cycle.
-    """
 
 
 class RunConfig(NamedTuple):
@@ -132,18 +126,16 @@ def add_parser(sub) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from .cli import UsageError as CliUsageError
-
     try:
         return execute(resolve(args, os.environ))
-    except (CannotStart, preflight.Refusal, listing.SelectionError) as err:
-        raise CliUsageError(str(err)) from None
+    except (preflight.Refusal, listing.SelectionError) as err:
+        raise UsageError(str(err)) from None
 
 
 # -- configuration --------------------------------------------------------------------------
 
 def resolve(args: argparse.Namespace, env) -> RunConfig:
-    """Flags over CANVAS_* variables, checked; CannotStart names the flag (and its variable)."""
+    """Flags over CANVAS_* variables, checked; UsageError names the flag (and its variable)."""
     def pick(flag_value, var):
         if flag_value is not None:
             return flag_value.strip() if isinstance(flag_value, str) else flag_value
@@ -157,7 +149,7 @@ def resolve(args: argparse.Namespace, env) -> RunConfig:
             return True
         if raw in FALSE:
             return False
-        raise CannotStart(f"{var}={env.get(var)!r} is not a yes/no value (use 1 or 0) for {name}")
+        raise UsageError(f"{var}={env.get(var)!r} is not a yes/no value (use 1 or 0) for {name}")
 
     base_url = pick(args.base_url, "CANVAS_BASE_URL")
     base_url = base_url.rstrip("/") if base_url else None
@@ -166,14 +158,14 @@ def resolve(args: argparse.Namespace, env) -> RunConfig:
         if url is not None:
             parts = urlsplit(url)
             if parts.scheme not in ("http", "https") or not parts.hostname:
-                raise CannotStart(f"{name} {url!r} is not an http(s) URL")
+                raise UsageError(f"{name} {url!r} is not an http(s) URL")
     raw_timeout = pick(args.timeout, "CANVAS_TIMEOUT") or "10"
     try:
         timeout = float(raw_timeout)
     except ValueError:
-        raise CannotStart(f"--timeout {raw_timeout!r} is not a number of seconds") from None
+        raise UsageError(f"--timeout {raw_timeout!r} is not a number of seconds") from None
     if not 0 < timeout <= 600:
-        raise CannotStart(f"--timeout {raw_timeout} must be more than 0 and at most 600 seconds")
+        raise UsageError(f"--timeout {raw_timeout} must be more than 0 and at most 600 seconds")
     report_dir = pick(args.report_dir, "CANVAS_REPORT_DIR")
     suite = Path(pick(args.suite, "CANVAS_SUITE") or ROOT).expanduser().resolve()
     cfg = RunConfig(
@@ -197,7 +189,7 @@ def resolve(args: argparse.Namespace, env) -> RunConfig:
         given = [name for name, value in (("--token-url", cfg.token_url), ("--client-id", cfg.client_id),
                                           ("--client-secret", cfg.client_secret), ("--token", cfg.token)) if value]
         if given:
-            raise CannotStart(f"{', '.join(given)} given without --base-url (CANVAS_BASE_URL); the embedded mock "
+            raise UsageError(f"{', '.join(given)} given without --base-url (CANVAS_BASE_URL); the embedded mock "
                              "uses its own credentials")
     return cfg
 
@@ -236,9 +228,9 @@ def execute(cfg: RunConfig) -> int:
         return 0
     creds = _remote_credentials(cfg)  # configuration and safety first: nothing is sent before they pass
     if not steps_dir.is_dir():
-        raise CannotStart(f"no suite to run: {steps_dir} does not exist")
+        raise UsageError(f"no suite to run: {steps_dir} does not exist")
     if planned and not selected:
-        raise CannotStart(f"--tags {cfg.tags!r} selects no scenario (see --list)")
+        raise UsageError(f"--tags {cfg.tags!r} selects no scenario (see --list)")
 
     stop_mock = None
     try:
@@ -291,7 +283,7 @@ def _report_dir(given: Path | None) -> Path:
         try:
             given.mkdir(parents=True, exist_ok=True)
         except OSError as err:
-            raise CannotStart(f"cannot create the report folder {given}: {err.strerror or err}") from None
+            raise UsageError(f"cannot create the report folder {given}: {err.strerror or err}") from None
         return given
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     base = Path("reports")
@@ -303,8 +295,8 @@ def _report_dir(given: Path | None) -> Path:
         except FileExistsError:
             continue
         except OSError as err:
-            raise CannotStart(f"cannot create the report folder {candidate}: {err.strerror or err}") from None
-    raise CannotStart(f"cannot find a free report folder name under {base}")
+            raise UsageError(f"cannot create the report folder {candidate}: {err.strerror or err}") from None
+    raise UsageError(f"cannot find a free report folder name under {base}")
 
 
 def _child_env(cfg: RunConfig, target: Target, report_dir: Path) -> dict[str, str]:
@@ -348,7 +340,7 @@ def _run_suite(cfg: RunConfig, target: Target, steps_dir: Path, report_dir: Path
                                  stderr=subprocess.STDOUT, pass_fds=(write_fd,))
     except OSError as err:
         os.close(read_fd)
-        raise CannotStart(f"cannot start the suite ({sys.executable} -m pytest): {err.strerror or err}") from None
+        raise UsageError(f"cannot start the suite ({sys.executable} -m pytest): {err.strerror or err}") from None
     finally:
         os.close(write_fd)
     try:
@@ -379,18 +371,18 @@ def _report(cfg: RunConfig, target: Target, report_dir: Path, rc: int, started: 
     results_file = report_dir / "results.json"
     log_hint = f"see {report_dir / 'pytest.log'}"
     if rc < 0:
-        raise CannotStart(f"the suite process was killed by signal {-rc}; {log_hint}")
+        raise UsageError(f"the suite process was killed by signal {-rc}; {log_hint}")
     if rc == 5:
-        raise CannotStart(f"the suite collected no scenario{' for --tags ' + repr(cfg.tags) if cfg.tags else ''}; "
+        raise UsageError(f"the suite collected no scenario{' for --tags ' + repr(cfg.tags) if cfg.tags else ''}; "
                          f"{log_hint}")
     if rc not in (0, 1):
-        raise CannotStart(f"the suite could not run (pytest exit {rc}: {_first_problem(report_dir)}); {log_hint}")
+        raise UsageError(f"the suite could not run (pytest exit {rc}: {_first_problem(report_dir)}); {log_hint}")
     if not results_file.is_file():
-        raise CannotStart(f"the suite wrote no results.json (is {RESULTS_PLUGIN} installed?); {log_hint}")
+        raise UsageError(f"the suite wrote no results.json (is {RESULTS_PLUGIN} installed?); {log_hint}")
     try:
         results = json.loads(results_file.read_text(encoding="utf-8"))
     except ValueError as err:
-        raise CannotStart(f"the suite's results.json is not JSON ({err.msg}); {log_hint}") from None
+        raise UsageError(f"the suite's results.json is not JSON ({err.msg}); {log_hint}") from None
     scrub_file(results_file, target.secrets)
     results.setdefault("started", started.isoformat(timespec="seconds"))
     results.setdefault("finished", datetime.now(timezone.utc).isoformat(timespec="seconds"))

@@ -12,6 +12,8 @@ from platformdirs import user_data_dir
 from mock_server import DEFAULTS, create_app
 from mock_server.serve import bound_url, make_server
 
+from .errors import UsageError
+
 
 def default_db() -> str:
     return str(Path(user_data_dir("canvas-conformance")) / "mock.sqlite3")
@@ -40,8 +42,6 @@ def add_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .cli import UsageError
-
     config = {
         "DATABASE": args.db,
         "CLIENT_ID": args.client_id,

@@ -41,7 +41,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.url_map.strict_slashes = False
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
 
-    from . import auth, clock, communication, control, db, metadata, outcome, people
+    from . import auth, clock, communication, control, db, metadata, outcome, people, ui
 
     clock.init_app(app)
     db.init_app(app)
@@ -51,4 +51,5 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(communication.bp)
     app.register_blueprint(people.bp)
     app.register_blueprint(control.bp)
+    app.register_blueprint(ui.bp)
     return app

@@ -48,7 +48,9 @@ def create():
     resource["recipient"] = [{"reference": message.recipient.reference, "type": message.recipient.type}]
     resource["sender"] = {"reference": message.sender.reference, "type": message.sender.type}
     resource["payload"] = [{"contentString": message.text}]
-    get_db().insert_communication(resource, created=now.isoformat(), patient_id=message.patient_id)
+    # created keeps microseconds always, so the text sorts like the instant (UI-1 orders by it).
+    get_db().insert_communication(resource, created=now.isoformat(timespec="microseconds"),
+                                  patient_id=message.patient_id)
     # ID-1: 201 with Location naming the new resource, answered after the commit.
     return fhir_response(None, 201, {"Location": f"{base_url()}/Communication/{message_id}"})
 

@@ -25,10 +25,16 @@ class RunningServer(NamedTuple):
         self.thread.join(timeout=10)
 
 
-def make_server(app: Flask, *, host: str = "127.0.0.1", port: int = 8000, threads: int = 8):
-    """A waitress server bound to ``host:port`` (port 0: a free one); not yet serving."""
+def make_server(app: Flask, *, host: str = "127.0.0.1", port: int = 8000, threads: int = 8,
+                loop_timeout: float = 1.0):
+    """A waitress server bound to ``host:port`` (port 0: a free one); not yet serving.
+
+    ``loop_timeout`` is how long the event loop sleeps when idle, which is also how long
+    ``close()`` from another thread may wait for the loop to notice.
+    """
     return create_server(app, host=host, port=port, threads=threads, ident="canvas-mock",
-                         clear_untrusted_proxy_headers=True, channel_timeout=30)
+                         clear_untrusted_proxy_headers=True, channel_timeout=30,
+                         asyncore_loop_timeout=loop_timeout)
 
 
 def bound_url(server) -> str:
@@ -38,7 +44,7 @@ def bound_url(server) -> str:
 
 def start_in_thread(app: Flask, *, host: str = "127.0.0.1", port: int = 0) -> RunningServer:
     """Serve ``app`` on a free loopback port in a daemon thread, for embedding and tests."""
-    server = make_server(app, host=host, port=port)
+    server = make_server(app, host=host, port=port, loop_timeout=0.05)  # stop() returns at once
     url = bound_url(server)
     thread = threading.Thread(target=server.run, name="canvas-mock", daemon=True)
     thread.start()

@@ -126,8 +126,10 @@ def _structure_issues(document: dict) -> list[Issue]:
     for error in sorted(_validator().iter_errors(document), key=lambda e: list(map(str, e.absolute_path))):
         path = list(error.absolute_path)
         if error.validator == "required":
+            # jsonschema reports each missing property as its own error, naming all required ones.
             for name in error.validator_value:
-                if isinstance(error.instance, dict) and name not in error.instance:
+                missing = isinstance(error.instance, dict) and name not in error.instance
+                if missing and not any(i.expression == _expression(path + [name]) for i in issues):
                     rule = _REQUIRED_RULE.get(name, "FHIR-1") if not path else "FHIR-1"
                     issues.append(Issue("required", rule, f"{_expression(path + [name])} is required",
                                         _expression(path + [name])))

@@ -27,7 +27,7 @@ def test_an_unreachable_target_exits_2_with_one_line(tmp_path, free_port, throwa
     env["CANVAS_CLIENT_SECRET"] = SECRET  # from the environment, as the README recommends
     report = tmp_path / "report"
     done = subprocess.run(
-        [sys.executable, "-m", "canvas_conformance.cli", "run", "--base-url", f"http://127.0.0.1:{free_port}",
+        [sys.executable, "-m", "canvas_conformance", "run", "--base-url", f"http://127.0.0.1:{free_port}",
          "--client-id", "someone", "--report-dir", str(report), "--suite", str(throwaway_suite)],
         capture_output=True, text=True, env=env, timeout=120)
     assert done.returncode == 2, done.stderr

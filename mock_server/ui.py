@@ -1,0 +1,322 @@
+"""The mock's web pages: the chart timeline and the patient app, behind a sign-in (UI-1 to UI-5).
+
+Why real pages: the UI rules are about what a person sees in Canvas, so the suite
+checks them in a browser, and the mock has to show them the way Canvas does. The
+pages are plain server-rendered HTML (Jinja autoescapes every value, so markup in
+a message is shown as text, never run), and every element a check reads carries a
+``data-testid`` or ``data-message-id`` hook while its visible text stays what a
+person reads. Times come from the mock's clock, so a frozen clock gives a stable page.
+
+Charts hold patient data even in a mock, so every page sits behind a sign-in with
+the mock's client credentials; the session is Flask's signed cookie and holds only
+a flag and a CSRF token, never the secret.
+"""
+from __future__ import annotations
+
+import functools
+import hmac
+import secrets
+from datetime import datetime, timezone
+from typing import NamedTuple
+from urllib.parse import urlsplit
+
+import humanize
+from flask import (Blueprint, abort, current_app, g, redirect, render_template, request, session,
+                   url_for)
+from werkzeug.exceptions import HTTPException
+
+from .clock import get_clock
+from .db import StoredMessage, get_db
+
+bp = Blueprint("ui", __name__)
+
+# UI-2: Canvas captions messages created through the API as drafted by its bot user,
+# whoever the sending practitioner is.
+DRAFTED_BY = "Canvas Bot"
+CSRF_FIELD = "csrf_token"
+# What the browser may load on these pages: our stylesheet and nothing else. A second
+# guard behind autoescaping (UI-5): even markup that slipped through could not run.
+CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+       "frame-ancestors 'none'; base-uri 'none'")
+
+
+class Card(NamedTuple):
+    """One message as a page shows it: every value already phrased for a person."""
+
+    id: str
+    is_draft: bool  # UI-2: a practitioner's message is a draft until sent from the chart
+    ui_sent: bool  # UI-3: pressed Send in the chart
+    from_patient: bool  # UI-4
+    text: str  # UI-5: the first payload element's text
+    sender: str
+    recipient: str
+    sent_iso: str
+    sent_age: str  # "4 months ago", on the mock's clock
+    sent_date: str  # "Feb 10th, 2022" (UTC)
+    sent_time: str  # "15:04 UTC"
+    created_iso: str
+    created_label: str
+    ui_sent_label: str | None
+
+
+@bp.record_once
+def _cookie_settings(state) -> None:
+    # The session cookie is the sign-in: keep it from scripts and from other sites' forms.
+    state.app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    state.app.config["SESSION_COOKIE_SAMESITE"] = state.app.config.get("SESSION_COOKIE_SAMESITE") or "Lax"
+
+
+# -- sign-in and the CSRF token --------------------------------------------------------
+def _csrf_token() -> str:
+    if CSRF_FIELD not in session:
+        session[CSRF_FIELD] = secrets.token_urlsafe(32)
+    return session[CSRF_FIELD]
+
+
+def _check_csrf() -> None:
+    """Refuse a form that does not carry this session's token (a page from elsewhere)."""
+    expected = session.get(CSRF_FIELD, "")
+    given = request.form.get(CSRF_FIELD, "")
+    if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
+        abort(400, "This form has expired or did not come from this site. Reload the page and try again.")
+
+
+def _signed_in() -> bool:
+    return session.get("signed_in") is True
+
+
+def _local_target(raw: str | None) -> str:
+    """Where to go after sign-in: a path on this site only (never another host)."""
+    if not raw or not raw.startswith("/") or raw.startswith("//") or "\\" in raw:
+        return url_for("ui.index")
+    parts = urlsplit(raw)
+    if parts.scheme or parts.netloc:
+        return url_for("ui.index")
+    return raw
+
+
+def signed_in_only(view):
+    """Send visitors without a session to the sign-in page, then back where they were going."""
+
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        if not _signed_in():
+            if request.method != "GET":
+                return redirect(url_for("ui.sign_in"), 303)
+            return redirect(url_for("ui.sign_in", next=request.full_path.rstrip("?")))
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+@bp.context_processor
+def _page_globals():
+    return {"csrf_field": CSRF_FIELD, "csrf_token": _csrf_token, "signed_in": _signed_in(),
+            "clock_state": get_clock().state(), "drafted_by": DRAFTED_BY}
+
+
+@bp.after_request
+def _headers(response):
+    # Patient data: never cached, never framed, nothing but our stylesheet loaded.
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Content-Security-Policy"] = CSP
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@bp.errorhandler(HTTPException)
+def _error_page(err: HTTPException):
+    """Errors on these pages are pages too (a person reads them), never an OperationOutcome."""
+    detail = err.description if err.code in (400, 404) else None
+    return render_template("error.html", code=err.code, title=err.name, detail=detail), err.code
+
+
+@bp.get("/sign-in")
+def sign_in():
+    if _signed_in():
+        return redirect(_local_target(request.args.get("next")))
+    return render_template("sign_in.html", next=_local_target(request.args.get("next")),
+                           client_id="", failed=False)
+
+
+@bp.post("/sign-in")
+def sign_in_submit():
+    _check_csrf()
+    target = _local_target(request.form.get("next"))
+    client_id = request.form.get("client_id", "")
+    client_secret = request.form.get("client_secret", "")
+    id_ok = hmac.compare_digest(client_id.encode(), current_app.config["CLIENT_ID"].encode())
+    secret_ok = hmac.compare_digest(client_secret.encode(), current_app.config["CLIENT_SECRET"].encode())
+    if not (id_ok and secret_ok):
+        # The secret is never echoed back; the client id (not a secret) is kept for a retry.
+        return render_template("sign_in.html", next=target, client_id=client_id, failed=True), 401
+    session.clear()  # a fresh session (and CSRF token) at sign-in
+    session["signed_in"] = True
+    _csrf_token()
+    return redirect(target, 303)
+
+
+@bp.post("/sign-out")
+def sign_out():
+    if _signed_in():
+        _check_csrf()
+    session.clear()
+    return redirect(url_for("ui.sign_in"), 303)
+
+
+# -- pages -------------------------------------------------------------------------------
+@bp.get("/")
+@signed_in_only
+def index():
+    db = get_db()
+    rows = []
+    for patient in db.list_people("Patient"):
+        messages = db.messages_for_patient(patient["id"])
+        drafts = sum(1 for m in messages if _is_draft(m) and m.ui_sent_at is None)
+        rows.append({"patient": patient, "name": person_name(patient), "birth": _birth_date(patient),
+                     "messages": len(messages), "drafts": drafts})
+    return render_template("index.html", rows=rows)
+
+
+@bp.get("/chart/<patient_id>")
+@signed_in_only
+def chart(patient_id: str):
+    patient = _patient_or_404(patient_id)
+    now = get_clock().now()
+    # UI-1: every message the patient sends or receives, in created order (the Store sorts).
+    cards = [_card(m, now) for m in get_db().messages_for_patient(patient_id)]
+    return render_template("chart.html", banner=_banner(patient, now), cards=cards, active="chart")
+
+
+@bp.post("/chart/<patient_id>/messages/<message_id>/send")
+@signed_in_only
+def send(patient_id: str, message_id: str):
+    """UI-3: Send marks the draft sent in the chart. No SMS goes out, ``sent`` stays as stored."""
+    _check_csrf()
+    _patient_or_404(patient_id)
+    db = get_db()
+    message = db.get_communication(message_id)
+    if message is None or message.patient_id != patient_id or not _is_draft(message):
+        abort(404, "There is no draft with that id in this patient's chart.")
+    # Already sent: pressing Send again (a second tab, a reload) changes nothing.
+    db.mark_ui_sent(message_id, get_clock().now().isoformat())
+    return redirect(url_for("ui.chart", patient_id=patient_id, _anchor=f"message-{message_id}"), 303)
+
+
+@bp.get("/patient-app/<patient_id>")
+@signed_in_only
+def patient_app(patient_id: str):
+    patient = _patient_or_404(patient_id)
+    now = get_clock().now()
+    messages = get_db().messages_for_patient(patient_id)
+    visible = [_card(m, now) for m in messages if _visible_in_app(m)]
+    # Dated at ``sent`` (UI-3: the drafted time, not the moment Send was pressed), so listed by it.
+    visible.sort(key=lambda c: (_instant(c.sent_iso), c.created_iso))
+    hidden = len(messages) - len(visible)
+    return render_template("patient_app.html", banner=_banner(patient, now), cards=visible,
+                           hidden_drafts=hidden, active="app")
+
+
+# -- what the pages show ---------------------------------------------------------------
+def _is_draft(message: StoredMessage) -> bool:
+    # UI-2: a message from a practitioner is a draft on the timeline. UI-4: one from the patient is not.
+    return message.sender_type == "Practitioner"
+
+
+def _visible_in_app(message: StoredMessage) -> bool:
+    # UI-4: the patient's own messages are visible at once. UI-2/UI-3: a practitioner's only after Send.
+    return not _is_draft(message) or message.ui_sent_at is not None
+
+
+def _card(message: StoredMessage, now: datetime) -> Card:
+    resource = message.resource
+    sent = _instant(resource.get("sent") or message.created)
+    created = _instant(message.created)
+    ui_sent = _instant(message.ui_sent_at) if message.ui_sent_at else None
+    return Card(
+        id=message.id,
+        is_draft=_is_draft(message),
+        ui_sent=ui_sent is not None,
+        from_patient=message.sender_type == "Patient",
+        text=first_payload_text(resource),
+        sender=_party_name(message.sender_type, message.sender_id),
+        recipient=_party_name(message.recipient_type, message.recipient_id),
+        sent_iso=sent.isoformat(),
+        sent_age=time_since(sent, now),
+        sent_date=ordinal_date(sent),
+        sent_time=f"{sent:%H:%M} UTC",
+        created_iso=created.isoformat(),
+        created_label=f"{ordinal_date(created)}, {created:%H:%M} UTC",
+        ui_sent_label=f"{ordinal_date(ui_sent)}, {ui_sent:%H:%M} UTC" if ui_sent else None,
+    )
+
+
+def first_payload_text(resource: dict) -> str:
+    """UI-5: the message is the first payload element's text (stored as contentString, PAY-4)."""
+    payload = resource.get("payload") or [{}]
+    first = payload[0] if isinstance(payload[0], dict) else {}
+    text = first.get("contentString", first.get("content", ""))
+    return text if isinstance(text, str) else ""
+
+
+def time_since(instant: datetime, now: datetime) -> str:
+    """ "4 months ago", phrased by humanize (its thresholds, not ours) on the mock's clock (UI-2)."""
+    return humanize.naturaltime(now - instant)
+
+
+def ordinal_date(instant: datetime) -> str:
+    """ "Feb 10th, 2022": the date in UTC with an ordinal day, as in Canvas's caption (UI-2)."""
+    utc = instant.astimezone(timezone.utc)
+    return f"{utc:%b} {humanize.ordinal(utc.day)}, {utc.year}"
+
+
+def person_name(person: dict | None) -> str:
+    names = (person or {}).get("name") or []
+    for name in names:
+        if name.get("text"):
+            return name["text"]
+        parts = [*name.get("prefix", []), *name.get("given", []), name.get("family", "")]
+        if any(parts):
+            return " ".join(p for p in parts if p)
+    return ""
+
+
+def _party_name(kind: str, ident: str) -> str:
+    cache = g.setdefault("ui_people", {})
+    if (kind, ident) not in cache:
+        cache[(kind, ident)] = person_name(get_db().get_person(kind, ident)) or f"{kind}/{ident}"
+    return cache[(kind, ident)]
+
+
+def _instant(value: str) -> datetime:
+    parsed = datetime.fromisoformat(value)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def _patient_or_404(patient_id: str) -> dict:
+    patient = get_db().get_person("Patient", patient_id)
+    if patient is None:
+        abort(404, "No patient with that id exists on this server.")
+    return patient
+
+
+def _birth_date(patient: dict) -> str | None:
+    try:
+        born = datetime.fromisoformat(patient.get("birthDate", "")).replace(tzinfo=timezone.utc)
+    except (TypeError, ValueError):
+        return None
+    return ordinal_date(born)
+
+
+def _banner(patient: dict, now: datetime) -> dict:
+    """The patient banner: name, birth date with age on the mock's clock, sex."""
+    age = None
+    try:
+        born = datetime.fromisoformat(patient.get("birthDate", "")).date()
+        today = now.date()
+        age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+    except (TypeError, ValueError):
+        pass
+    return {"name": person_name(patient) or f"Patient/{patient['id']}", "birth": _birth_date(patient),
+            "age": age, "gender": (patient.get("gender") or "").capitalize() or None, "id": patient["id"]}
