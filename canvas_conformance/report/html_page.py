@@ -29,7 +29,7 @@ CSS = """
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0 auto;max-width:1200px;padding:1rem 1.5rem;color:#1f2328}
 h1{font-size:1.5rem;margin:.2rem 0}h2{font-size:1.2rem;margin-top:2rem;border-bottom:1px solid var(--line)}
 table{border-collapse:collapse;width:100%;margin:.5rem 0}th,td{border:1px solid var(--line);padding:.3rem .5rem;text-align:left;vertical-align:top}
-th{background:#f6f8fa}td.n{text-align:right;font-variant-numeric:tabular-nums}
+th{background:#f6f8fa}td.n{text-align:right;font-variant-numeric:tabular-nums}td.id{white-space:nowrap}
 .badge{display:inline-block;min-width:4.5em;text-align:center;border-radius:1em;padding:0 .6em;font-weight:600;font-size:.85em}
 .passed{color:var(--ok);background:var(--ok-bg)}.failed{color:var(--bad);background:var(--bad-bg)}
 .error{color:var(--err);background:var(--err-bg)}.manual{color:var(--man);background:var(--man-bg)}
@@ -146,7 +146,7 @@ def _summary(run: Run) -> str:
 
 def _rules_table(rows: list[RuleRow]) -> str:
     body = "".join(
-        f'<tr><td><a href="#rule-{_e(r.id)}">{_e(r.id)}</a></td><td>{_badge(r.status)}</td>'
+        f'<tr><td class="id"><a href="#rule-{_e(r.id)}">{_e(r.id)}</a></td><td>{_badge(r.status)}</td>'
         f"<td>{_e(r.section)}</td><td>{_e(r.title)}</td><td class=\"n\">{len(r.scenarios)}</td></tr>"
         for r in rows)
     return ('<table class="rules"><thead><tr><th>ID</th><th>Status</th><th>Section</th><th>Rule</th>'

@@ -47,9 +47,8 @@ def planned_scenarios(features_dir: Path) -> list[Planned]:
                 out.append(Planned(rel, feature.name, template.name, template.line_number, base))
             for examples, context in rows:
                 name = template.render(context).name
-                values = ", ".join(f"{k}={v}" for k, v in context.items())
-                if name == template.name:
-                    name = f"{name} [{values}]"
+                if name == template.name:  # rows told apart as results.json names them
+                    name += " (" + ", ".join(f"{k}: {v}" for k, v in context.items()) + ")"
                 out.append(Planned(rel, feature.name, name, template.line_number, base | examples.tags))
     return out
 

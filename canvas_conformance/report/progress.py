@@ -59,7 +59,8 @@ class Emitter:
         })
         status, message = None, None
         if report.failed:
-            asserted = call.when == "call" and call.excinfo is not None and call.excinfo.errisinstance(AssertionError)
+            asserted = call.when == "call" and call.excinfo is not None and call.excinfo.errisinstance(
+                (AssertionError, pytest.fail.Exception))  # a check that said no, as the results plugin counts it
             status = "failed" if asserted else "error"
             message = str(call.excinfo.value).splitlines()[0][:200] if call.excinfo and str(call.excinfo.value) else None
         elif report.skipped:
@@ -93,7 +94,11 @@ def _scenario_name(item) -> str:
         if template is None:
             return item.name
         example = getattr(getattr(item, "callspec", None), "params", {}).get("_pytest_bdd_example")
-        return template.render(example).name if example else template.name
+        if not example:
+            return template.name
+        name = template.render(example).name
+        # an outline whose name has no <placeholders>: tell its rows apart as results.json does
+        return name if name != template.name else f"{name} ({', '.join(f'{k}: {v}' for k, v in example.items())})"
     except Exception:
         return item.name
 

@@ -90,8 +90,8 @@ def planned(tmp_path):
 
 def test_outlines_expand_to_one_scenario_per_examples_row_with_their_tags(planned):
     assert [p.name for p in planned] == [
-        "an offset is stored as UTC [given=2021-04-29T09:30:00-04:00, utc=2021-04-29T13:30:00Z]",
-        "an offset is stored as UTC [given=2021-04-29T23:30:00+10:00, utc=2021-04-29T13:30:00Z]",
+        "an offset is stored as UTC (given: 2021-04-29T09:30:00-04:00, utc: 2021-04-29T13:30:00Z)",
+        "an offset is stored as UTC (given: 2021-04-29T23:30:00+10:00, utc: 2021-04-29T13:30:00Z)",
         "no received is stored when none is given"]
     assert planned[0].tags == {"api", "documented", "SENT-1"}
     assert planned[1].tags == {"api", "documented", "SENT-1", "slow"}
@@ -109,6 +109,6 @@ def test_selection_is_pytests_marker_expression(planned, expression, count):
 
 def test_the_listing_names_every_rule_and_what_checks_it(planned):
     text = listing.render(planned, total=3)
-    assert "SENT-1   documented api" in text and "features/sent.feature:5  an offset is stored as UTC [given" in text
+    assert "SENT-1   documented api" in text and "features/sent.feature:5  an offset is stored as UTC (given" in text
     assert text.count("[not selected]") == 28
     assert text.rstrip().endswith("30 rules, 2 with a selected scenario; 3 of 3 scenarios. Nothing was sent.")
