@@ -319,6 +319,10 @@ def _child_env(cfg: RunConfig, target: Target, report_dir: Path) -> dict[str, st
             env[name] = value
         else:
             env.pop(name, None)
+    # Only the plugins the suite needs (pytest-bdd, named on the command line, and what steps/conftest.py
+    # declares): other installed plugins (hypothesis, schemathesis...) cost over a second to import
+    # at every start (bench/RESULTS-suite.md) and have no business in a conformance run.
+    env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     package_parent = str(Path(__file__).resolve().parent.parent)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (package_parent, env.get("PYTHONPATH")) if p)
     return env
@@ -327,8 +331,8 @@ def _child_env(cfg: RunConfig, target: Target, report_dir: Path) -> dict[str, st
 def _run_suite(cfg: RunConfig, target: Target, steps_dir: Path, report_dir: Path, display) -> int:
     """Run pytest on the steps in a child process; feed its progress events to ``display``."""
     (report_dir / "results.json").unlink(missing_ok=True)
-    command = [sys.executable, "-m", "pytest", str(steps_dir), "-p", RESULTS_PLUGIN, "-p", PROGRESS_PLUGIN,
-               "-p", "no:cacheprovider", "-q", "--color=no"]
+    command = [sys.executable, "-m", "pytest", str(steps_dir), "-p", "pytest_bdd.plugin", "-p", RESULTS_PLUGIN,
+               "-p", PROGRESS_PLUGIN, "-p", "no:cacheprovider", "-q", "--color=no"]
     if cfg.tags:
         command += ["-m", cfg.tags]
     env = _child_env(cfg, target, report_dir)
