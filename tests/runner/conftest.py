@@ -429,3 +429,22 @@ def no_target(monkeypatch):
         raise AssertionError("nothing may be started here")
     monkeypatch.setattr(embedded, "start", refuse)
     monkeypatch.setattr(run_cli.subprocess, "Popen", refuse)
+
+
+@pytest.fixture(scope="module")
+def real_suite_run(tmp_path_factory):
+    """ONE ``canvas-conformance run`` of the real suite against the embedded mock, shared by a module."""
+    import os
+    if not (run_cli.ROOT / "steps" / "test_conformance.py").is_file():
+        pytest.skip("the conformance suite (steps/) is not on this branch yet")
+    spy = EmbeddedSpy()
+    spy.real = embedded.start
+    report = tmp_path_factory.mktemp("e2e") / "report"
+    with pytest.MonkeyPatch.context() as mp:
+        for var in [v for v in os.environ if v.startswith("CANVAS_")]:
+            mp.delenv(var)
+        mp.setattr(embedded, "start", spy)
+        outcome = invoke(["run", "--report-dir", str(report)])
+    outcome.report = report
+    outcome.spy = spy
+    return outcome
