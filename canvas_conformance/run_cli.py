@@ -29,7 +29,7 @@ from urllib.parse import urlsplit
 
 from . import __version__, catalogue, preflight
 from .errors import UsageError
-from .redact import redact
+from .redact import harvest, redact
 from .report import listing, progress
 from .report.rows import summary
 from .report.writer import REPORT_FILES, scrub_file, write_all, write_text
@@ -387,13 +387,16 @@ def _report(cfg: RunConfig, target: Target, report_dir: Path, rc: int, started: 
         results = json.loads(results_file.read_text(encoding="utf-8"))
     except ValueError as err:
         raise UsageError(f"the suite's results.json is not JSON ({err.msg}); {log_hint}") from None
-    scrub_file(results_file, target.secrets)
+    # tokens the suite obtained are in its exchanges: scrub them from its log and raw results too
+    secrets = (*target.secrets, *harvest(results))
+    scrub_file(results_file, secrets)
+    scrub_file(report_dir / "pytest.log", secrets)
     results.setdefault("started", started.isoformat(timespec="seconds"))
     results.setdefault("finished", datetime.now(timezone.utc).isoformat(timespec="seconds"))
     results.setdefault("target", {})
     results["target"].setdefault("base_url", target.base_url)
     results["target"]["embedded_mock"] = target.embedded
-    written = write_all(results, report_dir, secrets=target.secrets, strict=cfg.strict)
+    written = write_all(results, report_dir, secrets=secrets, strict=cfg.strict)
     if cfg.report_dir is None:
         _point_latest(report_dir)
     _print_summary(written, report_dir, target)

@@ -172,6 +172,7 @@ STEPS = '''\
 """Throwaway steps: each scenario ends the way its name says."""
 import json
 import os
+import warnings
 from pathlib import Path
 
 import pytest
@@ -233,6 +234,7 @@ def echo(base_url, record):
         "grant_type": "client_credentials", "client_id": os.environ["CANVAS_CLIENT_ID"], "client_secret": secret})
     token = answer.json()["access_token"]
     Path(os.environ["THROWAWAY_TOKEN_FILE"]).write_text(token)
+    warnings.warn(f"echoed token {token}")  # lands in pytest's own output, hence in pytest.log
     record("get a token", answer)
     read = requests.get(f"{base_url}/Communication", timeout=5, headers={"Authorization": f"Bearer {token}"})
     record(f"search, echoing {token} and {secret}", read,

@@ -61,6 +61,7 @@ def test_no_secret_anywhere_in_the_report_folder_of_a_run(throwaway_runs):
         for value in planted:
             assert value.encode() not in data, (path.name, value)
     assert "[REDACTED]" in (run.report / "results.json").read_text()
+    assert "echoed token [REDACTED]" in (run.report / "pytest.log").read_text()
     assert not any(value in run.out + run.err for value in planted)
 
 
