@@ -135,7 +135,7 @@ def _summary(run: Run) -> str:
     lines = []
     for label, key in (("Documented rules", "documented"), ("Inferred rules", "inferred"),
                        ("All rules", "rules"), ("Scenarios", "scenarios")):
-        cells = "".join(f'<td class="n">{s[key][st]}</td>' for st in STATUSES)
+        cells = "".join(f'<td class="n{" " + st if s[key][st] else ""}">{s[key][st]}</td>' for st in STATUSES)
         lines.append(f"<tr><th>{label}</th>{cells}<td class=\"n\">{s[key]['total']}</td></tr>")
     legend = ("passed: every scenario of the rule passed · failed: the target broke the rule · "
               "error: the check could not finish (timeout, connection, unexpected answer) · "
