@@ -20,6 +20,7 @@ import argparse
 import errno
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -130,8 +131,11 @@ def add_parser(sub) -> None:
 def main(args: argparse.Namespace) -> int:
     try:
         return execute(resolve(args, os.environ))
-    except (preflight.Refusal, listing.SelectionError) as err:
-        raise UsageError(str(err)) from None
+    except (UsageError, preflight.Refusal, listing.SelectionError) as err:
+        raise UsageError(_USERINFO.sub("//[REDACTED]@", str(err))) from None
+
+
+_USERINFO = re.compile(r"//[^/@\s]+@")  # user:password@ in a URL quoted in an error line
 
 
 # -- configuration --------------------------------------------------------------------------

@@ -38,6 +38,13 @@ def test_an_unreachable_target_exits_2_with_one_line(tmp_path, free_port, throwa
     assert not report.exists()  # nothing was written for a run that never started
 
 
+def test_credentials_inside_a_url_never_reach_the_error_line(run_command, no_target, throwaway_suite, free_port):
+    outcome = run_command(["run", "--base-url", f"http://admin:{SECRET}@127.0.0.1:{free_port}", "--token", "abcdefgh",
+                           "--suite", str(throwaway_suite)])
+    line = _one_line(outcome)
+    assert "cannot reach" in line and SECRET not in line and "//[REDACTED]@127.0.0.1" in line
+
+
 @pytest.mark.parametrize("url", ["https://fumage-example.canvasmedical.com", "http://10.0.0.8:8000",
                                  "http://127.0.0.1.nip.io", "http://[2001:db8::1]/fhir"])
 def test_a_non_loopback_target_is_refused_before_any_request(run_command, no_target, url):
