@@ -25,6 +25,12 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $(STAMP)
 
+# Benchmarks of the mock (bench/run.py, writes bench/RESULTS.md; installs Debian's wrk when missing),
+# then the suite's wall time when bench/suite_walltime.py is there. A few minutes; nothing is asserted.
+bench: $(STAMP)
+	$(BIN)/python bench/run.py
+	@if [ -f bench/suite_walltime.py ]; then $(BIN)/python bench/suite_walltime.py; fi
+
 # The browser checks drive Debian's Chromium; Playwright's own browser download is not used.
 browser:
 	@command -v chromium >/dev/null 2>&1 || { \

@@ -10,6 +10,7 @@ from pathlib import Path
 from platformdirs import user_data_dir
 
 from mock_server import DEFAULTS, create_app
+from mock_server.faults import FaultError, rule_from_spec
 from mock_server.serve import bound_url, make_server
 
 from .errors import UsageError
@@ -38,6 +39,12 @@ def add_parser(sub) -> None:
     p.add_argument("--base-url", default=os.environ.get("CANVAS_MOCK_BASE_URL"),
                    help="absolute base URL for Location headers and links (default: from each request)")
     p.add_argument("--threads", type=int, default=8, help="worker threads (default %(default)s)")
+    p.add_argument("--fault", action="append", default=[], metavar="SPEC",
+                   help="make the mock misbehave on purpose, for testing clients (repeatable): "
+                        "KIND[:key=value,...] with KIND latency, 503, 429, drop or html500 and keys "
+                        "path (pattern), methods (GET+POST), ms, retry_after, every, share, seed, times; "
+                        "e.g. --fault 503:share=0.2,seed=7,retry_after=2 --fault latency:ms=300,path=/Communication*. "
+                        "Change them at run time with PUT/DELETE /_mock/faults")
     p.set_defaults(handler=run)
 
 
@@ -51,6 +58,10 @@ def run(args: argparse.Namespace) -> int:
     }
     if args.token_lifetime <= 0:
         raise UsageError("--token-lifetime must be a positive number of seconds")
+    try:
+        config["FAULTS"] = [rule_from_spec(spec) for spec in args.fault]
+    except FaultError as err:
+        raise UsageError(f"--fault: {err}") from None
     try:
         app = create_app(config)
     except Exception as err:  # an unusable database path, mostly
@@ -66,7 +77,8 @@ def run(args: argparse.Namespace) -> int:
           f"  client id: {args.client_id}\n"
           f"  secret:    {secret_note}\n"
           f"  database:  {args.db}\n"
-          f"Stop with Ctrl-C.", flush=True)
+          + (f"  faults:    {len(args.fault)} rule(s) in force: {'; '.join(args.fault)}\n" if args.fault else "")
+          + "Stop with Ctrl-C.", flush=True)
     signal.signal(signal.SIGTERM, lambda *_: server.close() or sys.exit(0))
     try:
         server.run()

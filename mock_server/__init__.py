@@ -41,7 +41,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.url_map.strict_slashes = False
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
 
-    from . import auth, clock, communication, control, db, metadata, outcome, people, ui
+    from . import auth, clock, communication, control, db, faults, metadata, openapi, outcome, people, ui
 
     clock.init_app(app)
     db.init_app(app)
@@ -52,4 +52,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(people.bp)
     app.register_blueprint(control.bp)
     app.register_blueprint(ui.bp)
+    app.register_blueprint(openapi.bp)
+    faults.init_app(app)  # off unless FAULTS or /_mock/faults set rules
     return app

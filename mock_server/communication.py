@@ -15,6 +15,7 @@ from .validation import PARTY_TYPES, REFERENCE, ingest, parse_body
 bp = Blueprint("communication", __name__)
 
 DEFAULT_COUNT, MAX_COUNT = 10, 100  # FHIR-7
+MAX_OFFSET = 10**12  # past any real data: a larger offset gives the same empty page
 SEARCH_PARAMS = ("_id", "patient", "sender", "recipient", "_count", "_offset")
 
 
@@ -28,7 +29,7 @@ def base_url() -> str:
 def create():
     document = parse_body(request.content_type, request.get_data(cache=False),
                           max_depth=current_app.config["MAX_JSON_DEPTH"])  # FHIR-1, FHIR-8
-    message = ingest(document, person_exists=lambda kind, ident: get_db().get_person(kind, ident) is not None)
+    message = ingest(document, person_exists=get_db().person_exists)
     now = get_clock().now()
     # ID-2: the id is always the server's own; an id in the body is ignored.
     message_id = uuid.uuid4().hex
@@ -84,10 +85,8 @@ def search():
     if unknown:
         raise FhirError(400, Issue("not-supported", "FHIR-7",
                                    f"unknown search parameter(s) {', '.join(unknown)}; supported: {', '.join(SEARCH_PARAMS)}"))
-    count = _int_param("_count", DEFAULT_COUNT, low=0)
-    if count > MAX_COUNT:
-        count = MAX_COUNT
-    offset = _int_param("_offset", 0, low=0)
+    count = _int_param("_count", DEFAULT_COUNT, cap=MAX_COUNT)
+    offset = _int_param("_offset", 0, cap=MAX_OFFSET)
     filters = SearchFilters(
         id=args.get("_id") or None,
         patient=_patient_param(args.get("patient")),
@@ -119,13 +118,20 @@ def search():
     return fhir_response(bundle)
 
 
-def _int_param(name: str, default: int, *, low: int) -> int:
+def _int_param(name: str, default: int, *, cap: int) -> int:
+    """A whole number of 0 or more; values above ``cap`` are served as ``cap``.
+
+    ASCII digits only: ``str.isdigit`` also takes "²" (which ``int`` refuses) and other scripts'
+    digits. Long strings are capped before ``int`` sees them: Python refuses to convert more
+    than 4300 digits, and SQLite cannot bind an integer above 2**63 - 1.
+    """
     raw = request.args.get(name)
     if raw is None or raw == "":
         return default
-    if not raw.isdigit() or int(raw) < low:
-        raise FhirError(400, Issue("value", "FHIR-7", f"{name} must be a whole number of {low} or more, got {raw[:40]!r}"))
-    return int(raw)
+    if not (raw.isascii() and raw.isdigit()):
+        raise FhirError(400, Issue("value", "FHIR-7", f"{name} must be a whole number of 0 or more, got {raw[:40]!r}"))
+    stripped = raw.lstrip("0")
+    return cap if len(stripped) > len(str(cap)) else min(int(stripped or "0"), cap)
 
 
 def _patient_param(raw: str | None) -> str | None:

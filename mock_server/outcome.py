@@ -48,8 +48,11 @@ class FhirError(Exception):
 
 def fhir_response(body: dict | None, status: int = 200, headers: dict | None = None) -> Response:
     payload = "" if body is None else json.dumps(body, separators=(",", ":"))
-    return Response(payload, status=status, headers=headers or {},
-                    content_type=FHIR_JSON if body is not None else None)
+    response = Response(payload, status=status, headers=headers or {},
+                        content_type=FHIR_JSON if body is not None else None)
+    if body is None:  # no body, no type (Flask's default would label the empty 201 text/html)
+        del response.headers["Content-Type"]
+    return response
 
 
 def outcome_response(status: int, issues, headers: dict | None = None) -> Response:

@@ -21,8 +21,20 @@ class RunningServer(NamedTuple):
     thread: threading.Thread
 
     def stop(self) -> None:
-        self.server.close()
-        self.thread.join(timeout=10)
+        """Close the sockets from inside the server's own loop, then wait for it and its workers.
+
+        Closing them from this thread raced the loop's ``select()`` on the same descriptors: the
+        server thread died on EBADF ("Bad file descriptor"). A thunk passed to waitress's trigger
+        runs in the loop thread; once every socket is closed its map is empty and the loop ends.
+        """
+        if self.thread.is_alive():
+            from waitress import wasyncore
+
+            self.server.trigger.pull_trigger(lambda: wasyncore.close_all(self.server._map))
+            self.thread.join(timeout=10)
+        self.server.task_dispatcher.shutdown()
+        if self.thread.is_alive():  # the loop did not stop in time: close from here after all
+            self.server.close()
 
 
 def make_server(app: Flask, *, host: str = "127.0.0.1", port: int = 8000, threads: int = 8,

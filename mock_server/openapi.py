@@ -1,0 +1,296 @@
+"""GET /openapi.json: an OpenAPI 3 description of the mock's FHIR surface.
+
+Why: client developers get a machine-readable contract (code generators, API explorers), and
+the project's robustness tests feed it to schemathesis, which then checks that what the mock
+answers is what it says it answers. The create body's schema is not written twice: it is the
+JSON Schema the mock validates with (``schemas/communication.schema.json``), moved under
+``components/schemas``. Every FHIR error is described as an OperationOutcome; the token endpoint
+answers OAuth 2.0 error objects (RFC 6749 section 5.2), as OAuth clients expect.
+
+The ``/_mock/`` control surface is not described: it is not part of the API under test.
+"""
+from __future__ import annotations
+
+import copy
+from functools import lru_cache
+
+from flask import Blueprint, jsonify
+
+from .outcome import CORRELATION_HEADER, FHIR_JSON
+from .validation import schema as create_schema
+
+bp = Blueprint("openapi", __name__)
+
+FHIR_TYPES = (FHIR_JSON, "application/json")  # FHIR-8
+_REF_PREFIX = "FHIR_"
+# FHIR R4's instant (fhir.schema.json), with dates limited to what a calendar has: the mock
+# refuses 2021-02-30 as "not a real date-time", so the description must not promise it.
+INSTANT_PATTERN = (r"^([0-9]([0-9]([0-9][1-9]|[1-9]0)|[1-9]00)|[1-9]000)-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])"
+                   r"T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]+)?(Z|(\+|-)((0[0-9]|1[0-3]):[0-5][0-9]|14:00))$")
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict, *, types=(FHIR_JSON,)) -> dict:
+    return {media: {"schema": schema} for media in types}
+
+
+def _answer(description: str, schema: dict | None = None, *, headers: dict | None = None,
+            types=(FHIR_JSON,)) -> dict:
+    answer = {"description": description,
+              "headers": {CORRELATION_HEADER: {"$ref": "#/components/headers/CorrelationId"},
+                          **(headers or {})}}
+    if schema is not None:
+        answer["content"] = _json(schema, types=types)
+    return answer
+
+
+def _outcome(description: str, **kwargs) -> dict:
+    return _answer(description, _ref("OperationOutcome"), **kwargs)
+
+
+def _converted_create_schema() -> dict[str, dict]:
+    """The validator's draft-07 schema as OpenAPI 3.0 component schemas (refs moved, const as enum)."""
+    source = copy.deepcopy(create_schema())
+    definitions = source.pop("definitions", {})
+    for key in ("$schema", "$id"):
+        source.pop(key, None)
+
+    def convert(node):
+        if isinstance(node, dict):
+            out = {}
+            for key, value in node.items():
+                if key == "$ref" and isinstance(value, str) and value.startswith("#/definitions/"):
+                    out[key] = f"#/components/schemas/{_REF_PREFIX}{value.rsplit('/', 1)[1]}"
+                elif key == "const":
+                    out["enum"] = [value]
+                else:
+                    out[key] = convert(value)
+            return out
+        if isinstance(node, list):
+            return [convert(item) for item in node]
+        return node
+
+    schemas = {f"{_REF_PREFIX}{name}": convert(body) for name, body in definitions.items()}
+    create = convert(source)
+    # The validator takes any FHIR dateTime and then refuses those without a time of day with a
+    # message of its own (SENT-1, RECV-1); the description says up front that an instant is needed.
+    schemas[f"{_REF_PREFIX}instant"] = {"type": "string", "pattern": INSTANT_PATTERN,
+                                        "description": "date, time and offset, e.g. 2021-04-29T13:30:00Z"}
+    for name in ("sent", "received"):
+        create["properties"][name] = _ref(f"{_REF_PREFIX}instant")
+    schemas["CommunicationCreate"] = create
+    return schemas
+
+
+def _components() -> dict:
+    reference_read = {
+        "type": "object", "required": ["reference", "type"],
+        "properties": {"reference": {"type": "string", "pattern": "^(Patient|Practitioner)/[A-Za-z0-9\\-\\.]{1,64}$"},
+                       "type": {"type": "string", "enum": ["Patient", "Practitioner"]}},
+    }
+    link = {"type": "object", "required": ["relation", "url"],
+            "properties": {"relation": {"type": "string"}, "url": {"type": "string"}}}
+
+    def bundle(resource: dict) -> dict:
+        return {
+            "type": "object", "required": ["resourceType", "type", "total", "link", "entry"],
+            "properties": {
+                "resourceType": {"type": "string", "enum": ["Bundle"]},
+                "type": {"type": "string", "enum": ["searchset"]},
+                "total": {"type": "integer", "minimum": 0},
+                "link": {"type": "array", "items": link},
+                "entry": {"type": "array", "items": {
+                    "type": "object", "required": ["fullUrl", "resource", "search"],
+                    "properties": {"fullUrl": {"type": "string"}, "resource": resource,
+                                   "search": {"type": "object"}}}},
+            },
+        }
+
+    person = {"type": "object", "required": ["resourceType", "id"],
+              "properties": {"resourceType": {"type": "string", "enum": ["Patient", "Practitioner"]},
+                             "id": {"type": "string"}}}
+    return {
+        "securitySchemes": {
+            "bearer": {"type": "http", "scheme": "bearer",
+                       "description": "A token from POST /auth/token/ (OAuth 2.0 client credentials); FHIR-3."},
+        },
+        "headers": {
+            "CorrelationId": {"description": "Identifies the exchange in the server's logs and in reports.",
+                              "required": True, "schema": {"type": "string", "minLength": 1}},
+        },
+        "schemas": {
+            **_converted_create_schema(),
+            "OperationOutcome": {
+                "description": "Every FHIR error answer (FHIR-2): each issue names the rule and what was wrong.",
+                "type": "object", "required": ["resourceType", "issue"],
+                "properties": {
+                    "resourceType": {"type": "string", "enum": ["OperationOutcome"]},
+                    "issue": {"type": "array", "minItems": 1, "items": {
+                        "type": "object", "required": ["severity", "code", "diagnostics"],
+                        "properties": {
+                            "severity": {"type": "string", "enum": ["fatal", "error", "warning", "information"]},
+                            "code": {"type": "string", "minLength": 1},
+                            "diagnostics": {"type": "string", "minLength": 1},
+                            "expression": {"type": "array", "items": {"type": "string"}},
+                        }}},
+                },
+            },
+            "Communication": {
+                "description": "A stored message as read back (ID-2, SENT-*, RECV-*, RCPT-3, PAY-2, PAY-4).",
+                "type": "object",
+                "required": ["resourceType", "id", "meta", "status", "sent", "recipient", "sender", "payload"],
+                "properties": {
+                    "resourceType": {"type": "string", "enum": ["Communication"]},
+                    "id": {"type": "string", "pattern": "^[A-Za-z0-9\\-\\.]{1,64}$"},
+                    "meta": {"type": "object", "required": ["versionId", "lastUpdated"],
+                             "properties": {"versionId": {"type": "string"}, "lastUpdated": {"type": "string"}}},
+                    "status": {"type": "string"},
+                    "sent": {"type": "string"},
+                    "received": {"type": "string"},
+                    "recipient": {"type": "array", "minItems": 1, "maxItems": 1, "items": reference_read},
+                    "sender": reference_read,
+                    "payload": {"type": "array", "minItems": 1, "maxItems": 1, "items": {
+                        "type": "object", "required": ["contentString"],
+                        "properties": {"contentString": {"type": "string", "minLength": 1}}}},
+                },
+            },
+            "CommunicationBundle": bundle(_ref("Communication")),
+            "Person": person,
+            "PersonBundle": bundle(_ref("Person")),
+            "CapabilityStatement": {"type": "object", "required": ["resourceType", "fhirVersion", "rest"],
+                                    "properties": {"resourceType": {"type": "string", "enum": ["CapabilityStatement"]},
+                                                   "fhirVersion": {"type": "string"},
+                                                   "rest": {"type": "array"}}},
+            "TokenAnswer": {"type": "object", "required": ["access_token", "token_type", "expires_in", "scope"],
+                            "properties": {"access_token": {"type": "string", "minLength": 1},
+                                           "token_type": {"type": "string", "enum": ["Bearer"]},
+                                           "expires_in": {"type": "integer", "minimum": 1},
+                                           "scope": {"type": "string"}}},
+            "OAuthError": {"type": "object", "required": ["error"],
+                           "properties": {"error": {"type": "string", "enum": [
+                               "invalid_request", "invalid_client", "unsupported_grant_type"]},
+                               "error_description": {"type": "string"}}},
+        },
+    }
+
+
+_UNAUTHORISED = _outcome("No valid bearer token (missing, unknown or expired): FHIR-3.",
+                         headers={"WWW-Authenticate": {"schema": {"type": "string"}}})
+_REFUSED = _outcome("Update and delete are not supported on Communication (FHIR-6).",
+                    headers={"Allow": {"required": True, "schema": {"type": "string"}}})
+
+
+def _refusals(what: str) -> dict:
+    return {method: {"summary": f"{method.upper()} {what}: always refused", "security": [],
+                     "tags": ["Communication"], "responses": {"405": _REFUSED}}
+            for method in ("put", "patch", "delete")}
+
+
+def _people(kind: str) -> dict:
+    return {
+        f"/{kind}": {"get": {
+            "summary": f"Every {kind} on the mock (valid references for a create)", "tags": ["People"],
+            "responses": {"200": _answer(f"A searchset Bundle of {kind}s", _ref("PersonBundle")),
+                          "401": _UNAUTHORISED}}},
+        f"/{kind}/{{id}}": {"get": {
+            "summary": f"Read one {kind}", "tags": ["People"],
+            "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}],
+            "responses": {"200": _answer(f"The {kind}", _ref("Person")), "401": _UNAUTHORISED,
+                          "404": _outcome(f"No such {kind} (FHIR-6)")}}},
+    }
+
+
+def _search_parameters() -> list[dict]:
+    text = {"type": "string"}
+    return [
+        {"name": "_id", "in": "query", "schema": text, "description": "A Communication id"},
+        {"name": "patient", "in": "query", "schema": text, "description": "Patient/<id> or an id"},
+        {"name": "sender", "in": "query", "schema": text, "description": "Patient/<id>, Practitioner/<id> or an id"},
+        {"name": "recipient", "in": "query", "schema": text, "description": "Patient/<id>, Practitioner/<id> or an id"},
+        {"name": "_count", "in": "query", "schema": {"type": "integer", "minimum": 0},
+         "description": "Page size: default 10; above 100 is served as 100 (FHIR-7)"},
+        {"name": "_offset", "in": "query", "schema": {"type": "integer", "minimum": 0},
+         "description": "Entries to skip (FHIR-7)"},
+    ]
+
+
+@lru_cache(maxsize=1)
+def document() -> dict:
+    """The OpenAPI document (built once: it depends on nothing but the package's own files)."""
+    create_body = {"required": True, "content": _json(_ref("CommunicationCreate"), types=FHIR_TYPES)}
+    paths = {
+        "/auth/token/": {"post": {
+            "summary": "OAuth 2.0 client-credentials grant (FHIR-3)", "tags": ["Auth"], "security": [],
+            "requestBody": {"required": True, "content": {"application/x-www-form-urlencoded": {"schema": {
+                "type": "object", "required": ["grant_type", "client_id", "client_secret"],
+                "properties": {"grant_type": {"type": "string", "enum": ["client_credentials"]},
+                               "client_id": {"type": "string", "minLength": 1},
+                               "client_secret": {"type": "string", "minLength": 1}}}}}},
+            "responses": {
+                "200": {"description": "A bearer token", "content": {"application/json": {"schema": _ref("TokenAnswer")}}},
+                "400": {"description": "Malformed grant", "content": {"application/json": {"schema": _ref("OAuthError")}}},
+                "401": {"description": "Unknown client or wrong secret",
+                        "content": {"application/json": {"schema": _ref("OAuthError")}}},
+            },
+        }},
+        "/metadata": {"get": {
+            "summary": "The CapabilityStatement (no token needed)", "tags": ["Metadata"], "security": [],
+            "responses": {"200": _answer("What the server supports", _ref("CapabilityStatement"))},
+        }},
+        "/Communication": {
+            "post": {
+                "summary": "Create a message (ID-1, ID-2, SENT-*, RECV-*, RCPT-*, SNDR-*, PAY-*)",
+                "tags": ["Communication"], "requestBody": create_body,
+                "responses": {
+                    "201": _answer("Created; Location names Communication/<id>", headers={
+                        "Location": {"required": True, "schema": {"type": "string", "minLength": 1}}}),
+                    "400": _outcome("Not JSON, not a Communication, a missing element, a wrong JSON type "
+                                    "or a malformed date-time (FHIR-1, RCPT-1, SNDR-1, PAY-1)"),
+                    "401": _UNAUTHORISED,
+                    "413": _outcome("The body is larger than the server accepts"),
+                    "415": _outcome("Content-Type is not application/fhir+json or application/json (FHIR-8)"),
+                    "422": _outcome("A business rule refused it (RCPT-2, SNDR-2, PAY-3, PAY-4, FHIR-4, FHIR-5)"),
+                },
+            },
+            "get": {
+                "summary": "Search messages (FHIR-7)", "tags": ["Communication"],
+                "parameters": _search_parameters(),
+                "responses": {"200": _answer("A searchset Bundle", _ref("CommunicationBundle")),
+                              "400": _outcome("An unknown parameter or a malformed value (FHIR-7)"),
+                              "401": _UNAUTHORISED},
+            },
+            **_refusals("/Communication"),
+        },
+        "/Communication/{id}": {
+            "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}],
+            "get": {
+                "summary": "Read a message (ID-2)", "tags": ["Communication"],
+                "responses": {"200": _answer("The stored message", _ref("Communication")),
+                              "401": _UNAUTHORISED, "404": _outcome("No such message (FHIR-6)")},
+            },
+            **_refusals("/Communication/{id}"),
+        },
+        **_people("Patient"),
+        **_people("Practitioner"),
+    }
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "Canvas FHIR Communication API: reference mock",
+            "version": "1.0.0",
+            "description": "The FHIR surface of the canvas-conformance mock server. Rule IDs (RCPT-1, FHIR-3...) "
+                           "refer to the project's rule catalogue. Every FHIR error answer is an OperationOutcome.",
+        },
+        "servers": [{"url": "/"}],
+        "security": [{"bearer": []}],
+        "paths": paths,
+        "components": _components(),
+    }
+
+
+@bp.get("/openapi.json")
+def openapi_json():
+    return jsonify(document())
