@@ -17,14 +17,12 @@ Live progress comes back over a pipe from a small plugin (report/progress.py).
 from __future__ import annotations
 
 import argparse
-import errno
 import json
 import os
 import re
 import subprocess
 import sys
 import tempfile
-import threading
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import NamedTuple
@@ -251,29 +249,8 @@ def execute(cfg: RunConfig) -> int:
         rc = _run_suite(cfg, target, steps_dir, report_dir, display)
     finally:
         if stop_mock is not None:
-            _stop_quietly(stop_mock)
+            stop_mock()
     return _report(cfg, target, report_dir, rc, started)
-
-
-def _stop_quietly(stop) -> None:
-    """Stop the embedded mock without a traceback on the person's screen.
-
-    waitress's loop thread can select() on the socket another thread just closed and
-    die with EBADF (mock_server.serve closes the server from outside its loop thread).
-    The server is stopped either way; that one exception, in that thread, is not news.
-    """
-    previous = threading.excepthook
-
-    def hook(args) -> None:
-        if not (args.thread is not None and args.thread.name == "canvas-mock"
-                and isinstance(args.exc_value, OSError) and args.exc_value.errno == errno.EBADF):
-            previous(args)
-
-    threading.excepthook = hook
-    try:
-        stop()
-    finally:
-        threading.excepthook = previous
 
 
 def _remote_credentials(cfg: RunConfig) -> preflight.Credentials | None:

@@ -99,7 +99,7 @@ def test_a_loopback_target_given_by_url_is_probed_and_run(throwaway_suite, use_s
         monkeypatch.setenv("CANVAS_TAGS", "SENT-2 or PAY-1")
         outcome = run_command(["run", "--suite", str(throwaway_suite), "--report-dir", str(tmp_path / "r"), "-q"])
     finally:
-        run_cli._stop_quietly(mock.stop)
+        mock.stop()
     assert outcome.code == 0, outcome.err
     assert outcome.err == ""  # quiet: no progress, no banner
     doc = json.loads((tmp_path / "r" / "conformance.json").read_text())
