@@ -1,0 +1,324 @@
+"""Small pure checks, one job each, shared by the conformance steps.
+
+Why here and not in the steps: a check must accept every answer a rule allows (a
+``Location`` absolute or relative, with or without ``/_history/<v>``; ``Z`` or
+``+00:00``; any 4xx OperationOutcome where a rule only says "rejected"...), and that
+tolerance is easiest to get right, and to unit-test, in plain functions. Each check
+raises ``AssertionError`` whose message starts with the rule ID and shows what was
+expected against what came back, so a failed scenario reads as a verdict.
+"""
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime, timedelta, timezone
+from typing import Any, Iterable, Mapping
+from urllib.parse import urlsplit
+
+CLIENT_ERRORS = range(400, 500)
+FHIR_ID = r"[A-Za-z0-9\-\.]{1,64}"
+_LOCATION_TAIL = re.compile(rf"^Communication/(?P<id>{FHIR_ID})(?:/_history/(?P<version>{FHIR_ID}))?$")
+_INSTANT = re.compile(r"^(?P<base>\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(?P<fraction>\d+))?"
+                      r"(?P<offset>Z|[+-]\d{2}:\d{2})$")
+_UTC_SUFFIXES = ("Z", "+00:00")
+JSON_TYPES = ("application/fhir+json", "application/json")
+
+
+def fail(rule: str, what: str, expected: Any, got: Any) -> None:
+    """Raise the one kind of failure checks give: the rule, what was checked, expected vs got."""
+    raise AssertionError(f"[{rule}] {what}: expected {expected}, got {got}")
+
+
+def _shown(value: Any, limit: int = 300) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, default=str)
+    return repr(text if len(text) <= limit else text[: limit - 3] + "...")
+
+
+def _statuses(statuses: Iterable[int]) -> str:
+    if isinstance(statuses, range) and statuses.step == 1:
+        return f"status {statuses.start}-{statuses.stop - 1}"
+    return "status " + " or ".join(map(str, statuses))
+
+
+# -- status and headers -------------------------------------------------------------------
+def check_status(status: int | None, statuses: Iterable[int], *, rule: str, what: str = "the answer") -> int:
+    allowed = statuses if isinstance(statuses, range) else tuple(statuses)
+    if status not in allowed:
+        fail(rule, what, _statuses(allowed), f"status {status}")
+    return status
+
+
+def check_not_server_error(status: int | None, *, rule: str = "FHIR-2", what: str = "the answer to bad input") -> None:
+    if status is None or status >= 500:
+        fail(rule, what, "a 4xx answer (never a 5xx)", f"status {status}")
+
+
+def check_json_media_type(content_type: str | None, *, rule: str = "FHIR-8", what: str = "the answer") -> str:
+    """``application/fhir+json`` or ``application/json``, parameters such as charset allowed."""
+    media = (content_type or "").split(";", 1)[0].strip().lower()
+    if media not in JSON_TYPES:
+        fail(rule, f"{what}'s Content-Type", " or ".join(JSON_TYPES), repr(content_type))
+    return media
+
+
+def check_location(header: str | None, base_url: str, *, rule: str = "ID-1") -> str:
+    """The id named by a create's ``Location``: ``<base>/Communication/<id>``, ``Communication/<id>``
+    or the path under the base, each optionally followed by ``/_history/<version>``."""
+    if not header:
+        fail(rule, "the Location header of the created message", "Communication/<id> (absolute or relative)",
+             "no Location header")
+    base = urlsplit(base_url.rstrip("/"))
+    parts = urlsplit(header)
+    if parts.scheme or parts.netloc:
+        if (parts.scheme.lower(), parts.netloc.lower()) != (base.scheme.lower(), base.netloc.lower()):
+            fail(rule, "the Location header", f"a URL under the base {base_url}", _shown(header))
+        path = parts.path
+    else:
+        path = header
+    if parts.query or parts.fragment:
+        fail(rule, "the Location header", "Communication/<id>[/_history/<version>] with no query",
+             _shown(header))
+    if path.startswith("/"):
+        prefix = base.path.rstrip("/") + "/"
+        if not path.startswith(prefix):
+            fail(rule, "the Location header", f"a path under {prefix}", _shown(header))
+        path = path[len(prefix):]
+    match = _LOCATION_TAIL.match(path)
+    if not match:
+        fail(rule, "the Location header", "Communication/<id>[/_history/<version>] under the base",
+             _shown(header))
+    return match["id"]
+
+
+# -- OperationOutcome ---------------------------------------------------------------------
+def check_operation_outcome(status: int | None, body: str | None, *, rule: str,
+                            statuses: Iterable[int] = CLIENT_ERRORS, what: str = "the answer") -> dict:
+    """A refusal: a status in ``statuses`` and an OperationOutcome with at least one issue."""
+    check_status(status, statuses, rule=rule, what=what)
+    try:
+        outcome = json.loads(body or "")
+    except ValueError:
+        fail(rule, f"{what}'s body", "an OperationOutcome (JSON)", _shown(body or ""))
+    if not isinstance(outcome, dict) or outcome.get("resourceType") != "OperationOutcome":
+        got = outcome.get("resourceType") if isinstance(outcome, dict) else type(outcome).__name__
+        fail(rule, f"{what}'s body", "resourceType OperationOutcome", _shown(got))
+    issues = outcome.get("issue")
+    if not isinstance(issues, list) or not issues:
+        fail(rule, f"{what}'s OperationOutcome", "at least one issue", _shown(issues))
+    return outcome
+
+
+def issue_text(issue: Mapping) -> str:
+    """The human-readable words of an issue: its diagnostics and details.text."""
+    details = issue.get("details") if isinstance(issue.get("details"), dict) else {}
+    parts = [issue.get("diagnostics"), details.get("text")]
+    return " ".join(p for p in parts if isinstance(p, str) and p.strip())
+
+
+def check_outcome_issues(outcome: Mapping, *, rule: str = "FHIR-2", mentions: str | None = None) -> None:
+    """Every issue has severity, code and readable text; one of them names ``mentions`` (any case)."""
+    for index, issue in enumerate(outcome.get("issue") or []):
+        if not isinstance(issue, dict):
+            fail(rule, f"issue[{index}]", "an object", _shown(issue))
+        for element in ("severity", "code"):
+            if not isinstance(issue.get(element), str) or not issue[element]:
+                fail(rule, f"issue[{index}].{element}", "a code", _shown(issue.get(element)))
+        if not issue_text(issue):
+            fail(rule, f"issue[{index}]", "diagnostics or details.text saying what was wrong", _shown(issue))
+    if mentions is not None:
+        texts = [issue_text(i) for i in outcome.get("issue") or [] if isinstance(i, dict)]
+        if not any(mentions.lower() in t.lower() for t in texts):
+            fail(rule, "the OperationOutcome's text", f"a mention of {mentions!r}", _shown(texts))
+
+
+# -- instants -----------------------------------------------------------------------------
+def parse_instant(value: Any) -> datetime:
+    """A FHIR instant (date, time, offset; optional fraction) as an aware datetime. ValueError otherwise."""
+    match = _INSTANT.match(value) if isinstance(value, str) else None
+    if not match:
+        raise ValueError(f"{value!r} is not a date-time with time and offset")
+    fraction = (match["fraction"] or "")[:6].ljust(6, "0")
+    offset = "+00:00" if match["offset"] == "Z" else match["offset"]
+    return datetime.fromisoformat(f"{match['base']}.{fraction}{offset}")
+
+
+def same_instant(a: str | datetime, b: str | datetime) -> bool:
+    """The same point in time, whatever the offsets; a side without fractional seconds matches
+    the other side's whole second (a target may drop fractions)."""
+    first = a if isinstance(a, datetime) else parse_instant(a)
+    second = b if isinstance(b, datetime) else parse_instant(b)
+    if first == second:
+        return True
+    whole = (first.replace(microsecond=0) == second.replace(microsecond=0))
+    return whole and 0 in (first.microsecond, second.microsecond)
+
+
+def check_utc_instant(value: Any, *, rule: str, what: str) -> datetime:
+    """A read-back instant written in UTC (``Z`` or ``+00:00``, fractional seconds or none)."""
+    try:
+        parsed = parse_instant(value)
+    except ValueError:
+        fail(rule, what, "a date-time in UTC such as 2021-04-29T13:30:00Z", _shown(value))
+    if not value.endswith(_UTC_SUFFIXES):
+        fail(rule, what, "the instant written in UTC (Z or +00:00)", _shown(value))
+    return parsed
+
+
+def check_same_instant(got: Any, expected: str | datetime, *, rule: str, what: str) -> None:
+    parsed = check_utc_instant(got, rule=rule, what=what)
+    if not same_instant(parsed, expected):
+        shown = expected if isinstance(expected, str) else expected.isoformat()
+        fail(rule, what, f"the instant {shown}", _shown(got))
+
+
+def check_within(got: Any, low: datetime, high: datetime, *, rule: str, what: str) -> datetime:
+    parsed = check_utc_instant(got, rule=rule, what=what)
+    if not (low <= parsed <= high):
+        fail(rule, what, f"an instant between {low.isoformat()} and {high.isoformat()}", _shown(got))
+    return parsed
+
+
+def http_date(value: str | None) -> datetime | None:
+    """An HTTP ``Date`` header as an aware datetime (None if absent or unreadable)."""
+    from email.utils import parsedate_to_datetime
+
+    if not value:
+        return None
+    try:
+        parsed = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def creation_window(started: datetime, finished: datetime, date_header: str | None,
+                    tolerance: timedelta) -> tuple[datetime, datetime, str]:
+    """When a target without a settable clock created a message: from its ``Date`` header when
+    present (whole seconds: the second it names plus one), else the request's own start and end,
+    widened by ``tolerance`` either side. Returns (low, high, how it was worked out)."""
+    stamped = http_date(date_header)
+    if stamped is not None:
+        return (stamped - tolerance, stamped + timedelta(seconds=1) + tolerance,
+                f"the answer's Date header {date_header!r}, ± {tolerance.total_seconds():g} s")
+    return (started - tolerance, finished + tolerance,
+            f"the request's own start and end on this machine's clock, ± {tolerance.total_seconds():g} s")
+
+
+# -- read-backs ---------------------------------------------------------------------------
+def check_absent(resource: Mapping, element: str, *, rule: str) -> None:
+    """The element is not in the read-back at all (not null, not defaulted)."""
+    if element in resource:
+        fail(rule, f"the stored message's {element}", "no such element", _shown(resource[element]))
+
+
+def reference_target(reference: Any) -> tuple[str, str] | None:
+    """(type, id) of a ``Type/id`` reference, relative or absolute; None when it is neither."""
+    if not isinstance(reference, str):
+        return None
+    match = re.search(rf"(?:^|/)(?P<type>[A-Z][A-Za-z]+)/(?P<id>{FHIR_ID})$", reference)
+    return (match["type"], match["id"]) if match else None
+
+
+def check_reference(value: Any, kind: str, ident: str, *, rule: str, what: str) -> None:
+    """A Reference to ``kind/ident`` (relative or absolute; a ``type``, when given, agrees)."""
+    expected = f"a reference to {kind}/{ident}"
+    if not isinstance(value, dict):
+        fail(rule, what, expected, _shown(value))
+    if reference_target(value.get("reference")) != (kind, ident):
+        fail(rule, what, expected, _shown(value))
+    if "type" in value and value["type"] != kind:
+        fail(rule, f"{what}.type", kind, _shown(value["type"]))
+
+
+def check_one_recipient(resource: Mapping, kind: str, ident: str, *, rule: str) -> None:
+    recipients = resource.get("recipient")
+    if not isinstance(recipients, list) or len(recipients) != 1:
+        count = len(recipients) if isinstance(recipients, list) else _shown(recipients)
+        fail(rule, "the stored message's recipients", f"exactly one ({kind}/{ident})", f"{count}: "
+             f"{_shown(recipients)}")
+    check_reference(recipients[0], kind, ident, rule=rule, what="the stored recipient")
+
+
+def check_one_payload(resource: Mapping, text: str, *, rule: str) -> None:
+    """Exactly one payload element, carrying ``text`` as ``contentString``."""
+    payload = resource.get("payload")
+    if not isinstance(payload, list) or len(payload) != 1:
+        fail(rule, "the stored message's payload", f"exactly one element with contentString {text!r}",
+             _shown(payload))
+    element = payload[0]
+    if not isinstance(element, dict) or element.get("contentString") != text:
+        fail(rule, "the stored payload element", f"contentString {text!r}", _shown(element))
+
+
+def check_resource(body: Any, resource_type: str, *, rule: str, what: str) -> dict:
+    if not isinstance(body, dict) or body.get("resourceType") != resource_type:
+        fail(rule, what, f"a {resource_type} resource", _shown(body))
+    return body
+
+
+# -- search -------------------------------------------------------------------------------
+def links(bundle: Mapping) -> dict[str, str]:
+    """The Bundle's links by relation (``prev`` read as ``previous``)."""
+    out = {}
+    for link in bundle.get("link") or []:
+        if isinstance(link, dict) and isinstance(link.get("relation"), str) and isinstance(link.get("url"), str):
+            relation = "previous" if link["relation"] == "prev" else link["relation"]
+            out[relation] = link["url"]
+    return out
+
+
+def check_searchset(bundle: Any, *, rule: str = "FHIR-7", what: str = "the search answer") -> tuple[int, list[dict]]:
+    """A searchset Bundle with a whole-number ``total``; returns (total, the Communication resources)."""
+    if not isinstance(bundle, dict) or bundle.get("resourceType") != "Bundle":
+        fail(rule, what, "a Bundle", _shown(bundle))
+    if bundle.get("type") != "searchset":
+        fail(rule, f"{what}'s type", "searchset", _shown(bundle.get("type")))
+    total = bundle.get("total")
+    if isinstance(total, bool) or not isinstance(total, int) or total < 0:
+        fail(rule, f"{what}'s total", "a whole number", _shown(total))
+    resources = []
+    for index, entry in enumerate(bundle.get("entry") or []):
+        resource = entry.get("resource") if isinstance(entry, dict) else None
+        if not isinstance(resource, dict):
+            fail(rule, f"{what}'s entry[{index}]", "an entry with a resource", _shown(entry))
+        if resource.get("resourceType") == "Communication":
+            resources.append(resource)
+    return total, resources
+
+
+def check_page_links(bundle: Mapping, *, last_page: bool, rule: str = "FHIR-7", what: str = "the page") -> dict:
+    """self, first and last links on every page; next on every page but the last, never on it."""
+    found = links(bundle)
+    for relation in ("self", "first", "last"):
+        if relation not in found:
+            fail(rule, f"{what}'s links", f"a {relation!r} link", _shown(sorted(found)))
+    if last_page and "next" in found:
+        fail(rule, f"{what}'s links", "no 'next' link on the last page", _shown(found["next"]))
+    if not last_page and "next" not in found:
+        fail(rule, f"{what}'s links", "a 'next' link (more results follow)", _shown(sorted(found)))
+    return found
+
+
+# -- tokens and counts --------------------------------------------------------------------
+def check_token_grant(status: int, body: Any, *, rule: str = "FHIR-3") -> None:
+    """An OAuth 2.0 client-credentials answer: access_token, token_type Bearer, expires_in, scope."""
+    check_status(status, (200,), rule=rule, what="the token grant")
+    if not isinstance(body, dict):
+        fail(rule, "the token grant's body", "a JSON object", _shown(body))
+    if not isinstance(body.get("access_token"), str) or not body["access_token"]:
+        fail(rule, "the grant's access_token", "a token", "none")
+    if not isinstance(body.get("token_type"), str) or body["token_type"].lower() != "bearer":
+        fail(rule, "the grant's token_type", "Bearer", _shown(body.get("token_type")))
+    lifetime = body.get("expires_in")
+    if isinstance(lifetime, bool) or not isinstance(lifetime, (int, float)) or lifetime <= 0:
+        fail(rule, "the grant's expires_in", "a positive number of seconds", _shown(lifetime))
+    if not isinstance(body.get("scope"), str):
+        fail(rule, "the grant's scope", "the granted scopes", _shown(body.get("scope")))
+
+
+def check_counts_unchanged(before: Mapping[str, int], after: Mapping[str, int], *, rule: str) -> None:
+    """Nothing stored: every search total taken before the request is the same after it."""
+    changed = {query: (before[query], after.get(query)) for query in before if after.get(query) != before[query]}
+    if changed:
+        shown = "; ".join(f"{q}: {b} -> {a}" for q, (b, a) in changed.items())
+        fail(rule, "the stored messages", "nothing stored (search totals unchanged)", shown)

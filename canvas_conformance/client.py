@@ -1,0 +1,237 @@
+"""The one HTTP client the conformance steps use, recording every exchange as evidence.
+
+Why one client: the run's inputs (base URL, token source, timeout) are declared once
+and every request goes through the same code, so each verdict in a report can show
+exactly which requests it rests on. Exchanges are kept unredacted in memory; whatever
+writes them out (the results plugin, the report builders) redacts them first.
+"""
+from __future__ import annotations
+
+import json
+import time
+from datetime import datetime, timezone
+from typing import Any, Mapping, NamedTuple
+from urllib.parse import urljoin
+
+import requests
+
+FHIR_JSON = "application/fhir+json"
+CORRELATION_HEADERS = ("fumage-correlation-id", "x-correlation-id", "x-request-id")
+MAX_BODY_CHARS = 64 * 1024  # evidence keeps this much of any body; a report is no archive
+
+
+class Exchange(NamedTuple):
+    """One request and its answer (or the error that stood in for an answer)."""
+
+    name: str  # what the request was for, e.g. "create message without sent"
+    method: str
+    url: str
+    request_headers: dict
+    request_body: str | None
+    status: int | None  # None when no answer came (then ``error`` says why)
+    response_headers: dict
+    response_body: str | None
+    correlation_id: str | None
+    started: str  # UTC ISO 8601
+    duration_ms: float
+    error: str | None
+
+    def __repr__(self) -> str:  # short, and without the headers that carry the token
+        return f"Exchange({self.name!r}: {self.method} {self.url} -> {self.status or self.error})"
+
+
+class Answer(NamedTuple):
+    """What a step sees of an answer: status, headers (case-insensitive), text."""
+
+    status: int
+    headers: Mapping[str, str]
+    text: str
+    exchange: Exchange
+
+    def __repr__(self) -> str:
+        return f"Answer({self.status} to {self.exchange.name!r})"
+
+    def json(self) -> Any:
+        """The body as JSON; a ValueError names the request when it is not JSON."""
+        try:
+            return json.loads(self.text)
+        except ValueError:
+            raise ValueError(f"{self.exchange.name}: the answer ({self.status}) is not JSON: "
+                             f"{self.text[:200]!r}") from None
+
+
+class Evidence:
+    """What one scenario gathered: its exchanges, notes for the reader, attachments (screenshots)."""
+
+    def __init__(self) -> None:
+        self.exchanges: list[Exchange] = []
+        self.notes: list[str] = []
+        self.attachments: list[dict] = []
+
+    def note(self, text: str) -> None:
+        self.notes.append(text)
+
+    def attach(self, *, kind: str, path: str, title: str) -> None:
+        self.attachments.append({"kind": kind, "path": path, "title": title})
+
+
+class ExchangeError(Exception):
+    """No answer came (connection refused, timeout...). Not an assertion: the verdict is "error"."""
+
+
+class TokenError(Exception):
+    """The target would not give a bearer token for the configured client credentials."""
+
+
+class Client:
+    """Requests to one target, authorised with one bearer token, each recorded under a name.
+
+    ``evidence`` is where the current scenario's exchanges go (set by the suite per
+    scenario); every exchange is also kept in ``history`` for the whole run.
+    """
+
+    def __init__(self, base_url: str, *, token_url: str | None = None, client_id: str | None = None,
+                 client_secret: str | None = None, token: str | None = None, timeout: float = 10.0,
+                 session: requests.Session | None = None) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.token_url = token_url or f"{self.base_url}/auth/token/"
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.timeout = timeout
+        self.session = session or requests.Session()
+        self.history: list[Exchange] = []
+        self.evidence: Evidence | None = None
+        self._given_token = token
+        self._token: str | None = token
+        self._obtained: list[str] = []
+        self.token_lifetime: int | None = None  # expires_in of the grant, when the client made one
+
+    def close(self) -> None:
+        """Close kept-alive connections (a server stopping after the run need not wait for them)."""
+        self.session.close()
+
+    # -- secrets and tokens ---------------------------------------------------------------
+    def secrets(self) -> tuple[str, ...]:
+        """Everything this client knows that must never be written out: secret, given and obtained tokens."""
+        return tuple(s for s in (self.client_secret, self._given_token, *self._obtained) if s)
+
+    @property
+    def has_credentials(self) -> bool:
+        return bool(self.client_id and self.client_secret)
+
+    def token(self) -> str:
+        """The run's bearer token: the one given, or one granted for the client credentials (once)."""
+        __tracebackhide__ = True  # pytest would print arguments that carry the token or secret
+        if self._token is None:
+            if not self.has_credentials:
+                raise TokenError("no bearer token and no client credentials were given")
+            answer = self.grant("obtain a bearer token for the run")
+            try:
+                body = answer.json()
+                token = body["access_token"]
+            except (ValueError, KeyError, TypeError):
+                token = None
+            if answer.status != 200 or not isinstance(token, str) or not token:
+                raise TokenError(f"the token URL {self.token_url} refused the client credentials "
+                                 f"(status {answer.status})")
+            lifetime = body.get("expires_in")
+            self.token_lifetime = int(lifetime) if isinstance(lifetime, (int, float)) else None
+            self._token = token
+        return self._token
+
+    def grant(self, name: str) -> Answer:
+        """A client-credentials grant at the token URL (FHIR-3); any token it gives is kept secret."""
+        __tracebackhide__ = True  # pytest would print arguments that carry the token or secret
+        answer = self._send(name, "POST", self.token_url, headers={"Accept": "application/json"},
+                            data={"grant_type": "client_credentials", "client_id": self.client_id or "",
+                                  "client_secret": self.client_secret or ""})
+        try:
+            token = answer.json().get("access_token")
+        except (ValueError, AttributeError):
+            token = None
+        if isinstance(token, str) and token:
+            self._obtained.append(token)
+        return answer
+
+    # -- requests -------------------------------------------------------------------------
+    def url(self, path: str) -> str:
+        """An absolute URL for ``path`` (relative to the base, or already absolute)."""
+        if path.startswith(("http://", "https://")):
+            return path
+        return urljoin(self.base_url + "/", path.lstrip("/"))
+
+    def request(self, name: str, method: str, path: str, *, json_body: Any = None, raw_body: str | None = None,
+                content_type: str = FHIR_JSON, params: Mapping[str, Any] | None = None,
+                bearer: str | None = None, authorize: bool = True) -> Answer:
+        """Send one request to the target and record it as ``name``.
+
+        ``bearer`` replaces the run's token for this request; ``authorize=False`` sends none.
+        """
+        __tracebackhide__ = True  # pytest would print arguments that carry the token or secret
+        headers = {"Accept": FHIR_JSON}
+        body = None
+        if json_body is not None or raw_body is not None:
+            body = raw_body if raw_body is not None else json.dumps(json_body)
+            headers["Content-Type"] = content_type
+        if authorize:
+            headers["Authorization"] = f"Bearer {bearer if bearer is not None else self.token()}"
+        return self._send(name, method, self.url(path), headers=headers, params=params,
+                          data=body.encode("utf-8") if body is not None else None)
+
+    def _send(self, name: str, method: str, url: str, *, headers: dict, params=None, data=None) -> Answer:
+        __tracebackhide__ = True  # pytest would print arguments that carry the token or secret
+        prepared = self.session.prepare_request(requests.Request(method, url, headers=headers,
+                                                                 params=params, data=data))
+        started = datetime.now(timezone.utc)
+        clock = time.perf_counter()
+        try:
+            response = self.session.send(prepared, timeout=self.timeout, allow_redirects=False)
+        except requests.RequestException as err:
+            exchange = self._record(name, prepared, started, clock, error=_describe(err, self.timeout))
+            raise ExchangeError(f"{name}: {method} {prepared.url}: {exchange.error}") from None
+        exchange = self._record(name, prepared, started, clock, response=response)
+        return Answer(response.status_code, response.headers, response.text, exchange)
+
+    def _record(self, name: str, prepared, started: datetime, clock: float, *, response=None,
+                error: str | None = None) -> Exchange:
+        __tracebackhide__ = True  # pytest would print arguments that carry the token or secret
+        body = prepared.body
+        if isinstance(body, bytes):
+            body = body.decode("utf-8", "replace")
+        headers = dict(response.headers) if response is not None else {}
+        exchange = Exchange(
+            name=name, method=prepared.method, url=prepared.url,
+            request_headers=dict(prepared.headers), request_body=_clip(body),
+            status=response.status_code if response is not None else None,
+            response_headers=headers,
+            response_body=_clip(response.text) if response is not None else None,
+            correlation_id=_correlation_id(headers),
+            started=started.isoformat(), duration_ms=round((time.perf_counter() - clock) * 1000, 3),
+            error=error,
+        )
+        self.history.append(exchange)
+        if self.evidence is not None:
+            self.evidence.exchanges.append(exchange)
+        return exchange
+
+
+def _correlation_id(headers: Mapping[str, str]) -> str | None:
+    lowered = {k.lower(): v for k, v in headers.items()}
+    for name in CORRELATION_HEADERS:
+        if lowered.get(name):
+            return lowered[name]
+    return None
+
+
+def _clip(text: str | None) -> str | None:
+    if text is None or len(text) <= MAX_BODY_CHARS:
+        return text
+    return text[:MAX_BODY_CHARS] + f"... [{len(text) - MAX_BODY_CHARS} more characters not kept]"
+
+
+def _describe(err: requests.RequestException, timeout: float) -> str:
+    if isinstance(err, requests.Timeout):
+        return f"no answer within {timeout:g} s (timeout)"
+    if isinstance(err, requests.ConnectionError):
+        return "connection failed (refused, reset or unreachable)"
+    return type(err).__name__

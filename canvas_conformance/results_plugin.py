@@ -1,0 +1,236 @@
+"""A pytest plugin that writes the run's raw results (results.json) for the report builders.
+
+Load it with ``-p canvas_conformance.results_plugin``; it writes to ``CANVAS_RESULTS_FILE``
+(nothing when that is unset). One row per scenario, with its steps, its verdict, and the
+evidence the suite gathered: every HTTP exchange, notes, attachments. Verdicts follow
+the results contract: a failed check (AssertionError) is ``failed``; any other exception
+is ``error``; a skip is ``skipped``, or ``manual`` when its reason starts with "MANUAL:".
+Everything written is redacted of the run's secrets first.
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+from _pytest.outcomes import Failed, Skipped
+
+from . import __version__, catalogue
+from .client import Evidence
+from .redact import redact
+from .settings import ConfigError, Settings
+
+EVIDENCE_KEY = pytest.StashKey[Evidence]()  # item -> what the scenario gathered (set by the suite)
+TARGET_KEY = pytest.StashKey[Any]()  # config -> the target: .describe() -> dict, .secrets() -> tuple
+_RECORD_KEY = pytest.StashKey[dict]()  # item -> its row in results.json
+_STEP_STARTED_KEY = pytest.StashKey[float]()
+_RUN_KEY = pytest.StashKey[dict]()  # config -> {"started": ..., "rows": [...]}
+MANUAL_PREFIX = "MANUAL:"
+TAG_ORDER = ("documented", "inferred", "api", "ui")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.stash[_RUN_KEY] = {"started": _now(), "rows": []}
+
+
+# -- the row of a scenario ----------------------------------------------------------------
+def _template(item: pytest.Item):
+    from pytest_bdd.scenario import scenario_wrapper_template_registry
+
+    function = getattr(item, "obj", None)
+    return scenario_wrapper_template_registry.get(function) if function is not None else None
+
+
+def _record(item: pytest.Item) -> dict | None:
+    """The item's row, made when first needed (None for tests that are not scenarios)."""
+    if _RECORD_KEY in item.stash:
+        return item.stash[_RECORD_KEY]
+    template = _template(item)
+    if template is None:
+        return None
+    example = getattr(item, "callspec", None)
+    example = example.params.get("_pytest_bdd_example", {}) if example is not None else {}
+    scenario = template.render(example)
+    name = scenario.name
+    if example and name == template.name:
+        name += " (" + ", ".join(f"{k}: {v}" for k, v in example.items()) + ")"
+    rule_tags = set() if template.rule is None else template.rule.tags
+    tags = _ordered(template.tags | template.feature.tags | rule_tags)
+    row = {
+        "nodeid": item.nodeid,
+        "feature_file": Path(os.path.relpath(template.feature.filename, item.config.rootpath)).as_posix(),
+        "feature": template.feature.name,
+        "name": name,
+        "rules": [t for t in tags if t in _rule_ids()],
+        "tags": tags,
+        "status": None,
+        "message": None,
+        "duration_s": 0.0,
+        "steps": [_step_row(step) for step in scenario.steps],
+        "exchanges": [],
+        "notes": [],
+        "attachments": [],
+    }
+    item.stash[_RECORD_KEY] = row
+    item.config.stash[_RUN_KEY]["rows"].append(row)
+    return row
+
+
+def _rule_ids() -> list[str]:
+    return [r.id for r in catalogue.rules()]
+
+
+def _ordered(tags: set[str]) -> list[str]:
+    rules = [r for r in _rule_ids() if r in tags]
+    known = [t for t in TAG_ORDER if t in tags]
+    return rules + known + sorted(tags - set(rules) - set(known))
+
+
+def _step_row(step) -> dict:
+    return {"keyword": step.keyword, "text": step.name, "status": "not run", "duration_s": 0.0}
+
+
+# -- pytest-bdd hooks: step by step -------------------------------------------------------
+def pytest_bdd_before_scenario(request, feature, scenario) -> None:
+    row = _record(request.node)
+    if row is not None:  # the scenario as it runs (outline rows rendered)
+        row["steps"] = [_step_row(step) for step in scenario.steps]
+
+
+def pytest_bdd_before_step(request, feature, scenario, step, step_func) -> None:
+    request.node.stash[_STEP_STARTED_KEY] = time.perf_counter()
+
+
+def _step_done(request, scenario, step, status: str) -> None:
+    row = _record(request.node)
+    if row is None:
+        return
+    index = next((n for n, s in enumerate(scenario.steps) if s is step), None)
+    if index is None or index >= len(row["steps"]):
+        return
+    started = request.node.stash.get(_STEP_STARTED_KEY, None)
+    row["steps"][index]["status"] = status
+    if started is not None:
+        row["steps"][index]["duration_s"] = round(time.perf_counter() - started, 6)
+
+
+def pytest_bdd_after_step(request, feature, scenario, step, step_func, step_func_args) -> None:
+    _step_done(request, scenario, step, "passed")
+
+
+def pytest_bdd_step_error(request, feature, scenario, step, step_func, step_func_args, exception) -> None:
+    _step_done(request, scenario, step, "failed" if _is_check_failure(exception) else "error")
+
+
+def pytest_bdd_step_func_lookup_error(request, feature, scenario, step, exception) -> None:
+    request.node.stash[_STEP_STARTED_KEY] = time.perf_counter()
+    _step_done(request, scenario, step, "error")
+
+
+def _is_check_failure(exception: BaseException) -> bool:
+    return isinstance(exception, (AssertionError, Failed))
+
+
+# -- verdicts -------------------------------------------------------------------------------
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    report = yield
+    row = _record(item)
+    if row is None:
+        return report
+    row["duration_s"] = round(row["duration_s"] + report.duration, 6)
+    exception = call.excinfo.value if call.excinfo is not None else None
+    if report.when == "call" and report.passed:
+        row["status"] = "passed"
+    elif report.skipped and row["status"] is None:
+        reason = exception.msg if isinstance(exception, Skipped) else _longrepr(report)
+        row["status"] = "manual" if reason.startswith(MANUAL_PREFIX) else "skipped"
+        row["message"] = reason
+        if report.when == "call":
+            _mark_running_step(row, "skipped")
+    elif report.failed and row["status"] in (None, "passed"):
+        failed = report.when == "call" and _is_check_failure(exception)
+        row["status"] = "failed" if failed else "error"
+        row["message"] = _message(exception, report, failed)
+        if report.when == "call":
+            _mark_running_step(row, row["status"])
+    if report.when == "teardown":
+        gathered = item.stash.get(EVIDENCE_KEY, None)
+        if gathered is not None:
+            row["exchanges"] = [exchange._asdict() for exchange in gathered.exchanges]
+            row["notes"] = list(gathered.notes)
+            row["attachments"] = list(gathered.attachments)
+        if row["status"] is None:
+            row["status"] = "error"
+            row["message"] = row["message"] or "the scenario did not run to a verdict"
+    return report
+
+
+def _mark_running_step(row: dict, status: str) -> None:
+    """The step that was running when the scenario stopped (started, never finished) takes ``status``,
+    unless a step hook has already given the stopping step its verdict."""
+    if any(step["status"] in ("failed", "error") for step in row["steps"]):
+        return
+    for step in row["steps"]:
+        if step["status"] == "not run":
+            step["status"] = status
+            return
+
+
+def _longrepr(report) -> str:
+    if isinstance(report.longrepr, tuple) and len(report.longrepr) == 3:
+        text = report.longrepr[2]
+        return text[len("Skipped: "):] if text.startswith("Skipped: ") else text
+    return str(report.longrepr)
+
+
+def _message(exception: BaseException | None, report, failed: bool) -> str:
+    if exception is None:
+        return str(report.longrepr)[-2000:]
+    if isinstance(exception, Failed):
+        text = exception.msg or "failed"
+    else:
+        text = str(exception) or type(exception).__name__
+    if not failed:
+        text = f"{type(exception).__name__}: {text}"
+    if report.when != "call":
+        text = f"({report.when}) {text}"
+    return text
+
+
+# -- the file -------------------------------------------------------------------------------
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    config = session.config
+    path = os.environ.get("CANVAS_RESULTS_FILE")
+    run = config.stash.get(_RUN_KEY, None)
+    if not path or run is None:
+        return
+    try:
+        settings = Settings.from_env()
+    except ConfigError:
+        settings = None
+    target = config.stash.get(TARGET_KEY, None)
+    secrets = (*(settings.secrets() if settings else ()), *(target.secrets() if target is not None else ()))
+    described = target.describe() if target is not None else {
+        "base_url": settings.base_url if settings else None, "embedded_mock": bool(settings and not settings.base_url),
+        "mock_controls": False}
+    results = {
+        "tool_version": __version__,
+        "target": described,
+        "started": run["started"],
+        "finished": _now(),
+        "scenarios": run["rows"],
+    }
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    partial = out.with_name(out.name + ".partial")
+    partial.write_text(json.dumps(redact(results, secrets), indent=2, ensure_ascii=False), encoding="utf-8")
+    partial.replace(out)
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")

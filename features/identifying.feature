@@ -1,0 +1,45 @@
+# Rules ID-1 and ID-2, from the source document's section
+# "Getting the newly-created communication's ID".
+Feature: Creating a message and finding its id
+  A create that the target accepts answers 201 Created and says, in its Location
+  header, where the new Communication lives. The id in that header is the server's
+  own: it reads back the message just sent, is never taken from the request body,
+  and is never handed out twice.
+
+  @ID-1 @documented @api
+  Scenario: An accepted message answers 201 with a Location naming it
+    Given a message from a practitioner to a patient
+    When it is submitted
+    Then the target accepts it as a new message
+    And the answer's Location names the new Communication
+
+  @ID-1 @documented @api
+  Scenario: The document's own example is accepted with a Location naming it
+    Given the document's example message
+    When it is submitted
+    Then the target accepts it as a new message
+    And the answer's Location names the new Communication
+
+  @ID-2 @documented @api
+  Scenario: The id in the Location reads back the message that was sent
+    Given a message from a patient to a practitioner
+    When it is submitted
+    Then the target accepts it as a new message
+    And the stored message has the id named in the Location
+    And the stored message is the one that was sent
+
+  @ID-2 @documented @api
+  Scenario: An id chosen by the client is not used
+    Given a message from a practitioner to a patient
+    And it carries an id of the client's choosing
+    When it is submitted
+    Then the target accepts it as a new message
+    And the new message's id is not the one the client chose
+    And the stored message has the id named in the Location
+
+  @ID-2 @documented @api
+  Scenario: Creates of the same message never share an id
+    Given a message from a practitioner to a patient
+    When it is submitted 3 times
+    Then each of the 3 creates is accepted under an id of its own
+    And each of those ids reads back its own message

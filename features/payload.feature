@@ -1,0 +1,54 @@
+# Rules PAY-1..PAY-4, from the source document's section "Payload".
+Feature: The payload of a message
+  A message carries text. Canvas saves the text of the first payload element only,
+  refuses an empty one, and takes it from content (the document's example) or
+  contentString (FHIR R4), reading it back as contentString.
+
+  @PAY-1 @documented @api
+  Scenario Outline: A message without a payload is refused and not stored
+    Given a message from a practitioner to a patient
+    And its payload is <shape>
+    When it is submitted
+    Then it is rejected with a client error and an OperationOutcome
+    And nothing was stored
+
+    Examples:
+      | shape         |
+      | absent        |
+      | an empty list |
+
+  @PAY-2 @documented @api
+  Scenario: Only the first payload element's text is saved
+    Given a message from a practitioner to a patient
+    And its payload has a further element with the text "This second part is not kept."
+    When it is submitted
+    Then the target accepts it as a new message
+    And the stored payload is the first element's text alone
+
+  @PAY-3 @documented @api
+  Scenario Outline: An empty message text is refused and not stored
+    Given a message from a practitioner to a patient
+    And its message text is "" given as <field>
+    And <further>
+    When it is submitted
+    Then it is rejected with a client error and an OperationOutcome
+    And nothing was stored
+
+    Examples:
+      | field         | further                                                    |
+      | contentString | it has no further payload element                          |
+      | content       | it has no further payload element                          |
+      | contentString | its payload has a further element with the text "Not kept." |
+
+  @PAY-4 @documented @api
+  Scenario Outline: Text given as content or contentString reads back as contentString
+    Given a message from a practitioner to a patient
+    And its message text is "<text>" given as <field>
+    When it is submitted
+    Then the target accepts it as a new message
+    And the stored payload is the text "<text>" as contentString
+
+    Examples:
+      | field         | text                               |
+      | content       | You have an upcoming appointment!  |
+      | contentString | Your lab results are ready.        |

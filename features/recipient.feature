@@ -1,0 +1,59 @@
+# Rules RCPT-1..RCPT-3, from the source document's section "Recipient".
+Feature: The recipient of a message
+  Every message needs a recipient, and it must be a Patient or a Practitioner.
+  Canvas keeps one recipient only: the first in the list.
+
+  @RCPT-1 @documented @api
+  Scenario Outline: A message without a recipient is refused and not stored
+    Given a message from a practitioner to a patient
+    And its recipient is <shape>
+    When it is submitted
+    Then it is rejected with a client error and an OperationOutcome
+    And nothing was stored
+
+    Examples:
+      | shape         |
+      | absent        |
+      | an empty list |
+
+  @RCPT-2 @documented @api
+  Scenario Outline: A recipient that is not a Patient or Practitioner reference is refused
+    Given a message from a practitioner to a patient
+    And its recipient is <recipient>
+    When it is submitted
+    Then it is rejected with a client error and an OperationOutcome
+    And nothing was stored
+
+    Examples:
+      | recipient                 |
+      | "Location/x"              |
+      | "Organization/abc"        |
+      | "Patient/"                |
+      | "Patient"                 |
+      | an empty reference        |
+      | a display name only       |
+
+  @RCPT-2 @documented @api
+  Scenario Outline: A Patient or a Practitioner is accepted as recipient
+    Given a message from <sender> to <recipient>
+    When it is submitted
+    Then the target accepts it as a new message
+    And the stored recipient is the one given
+
+    Examples:
+      | sender         | recipient      |
+      | a practitioner | a patient      |
+      | a patient      | a practitioner |
+
+  @RCPT-3 @documented @api
+  Scenario Outline: Only the first recipient is kept
+    Given a message from a practitioner to a patient
+    And <further> is added as a further recipient
+    When it is submitted
+    Then the target accepts it as a new message
+    And the stored recipient is the one given first, and the only one
+
+    Examples:
+      | further           |
+      | another patient   |
+      | a practitioner    |

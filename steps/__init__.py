@@ -1,0 +1,1 @@
+"""The conformance suite: step definitions by domain for the scenarios in ../features."""

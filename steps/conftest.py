@@ -1,0 +1,99 @@
+"""The conformance suite's configuration: markers, the target, per-scenario evidence.
+
+The target comes from ``CANVAS_*`` variables (``Settings.from_env``); without
+``CANVAS_BASE_URL`` the embedded mock is started for the session and stopped after
+it. Step definitions live in modules by domain and are gathered here, so the test
+module is a single ``scenarios(...)`` call.
+"""
+from __future__ import annotations
+
+import pytest
+
+from canvas_conformance import catalogue
+from canvas_conformance.client import Client, Evidence, ExchangeError, TokenError
+from canvas_conformance.results_plugin import EVIDENCE_KEY, TARGET_KEY
+from canvas_conformance.settings import ConfigError, Settings
+
+from .auth_steps import *  # noqa: F401,F403
+from .message_steps import *  # noqa: F401,F403
+from .reading_steps import *  # noqa: F401,F403
+from .rejection_steps import *  # noqa: F401,F403
+from .search_steps import *  # noqa: F401,F403
+from .target import Target, is_loopback
+from .time_steps import *  # noqa: F401,F403
+from .ui_steps import *  # noqa: F401,F403
+
+KIND_AND_SURFACE_TAGS = {
+    "documented": "a rule stated by the source document",
+    "inferred": "a rule inferred from FHIR R4 REST conventions or Canvas's current docs",
+    "api": "checked through the API",
+    "ui": "seen in the Canvas UI (checked in a browser, or by hand)",
+}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Every feature tag is a registered marker, so ``--strict-markers`` and ``-m RULE-ID`` work."""
+    for rule in catalogue.rules():
+        config.addinivalue_line("markers", f"{rule.id}: {rule.title}")
+    for tag, meaning in KIND_AND_SURFACE_TAGS.items():
+        config.addinivalue_line("markers", f"{tag}: {meaning}")
+
+
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except ConfigError as err:
+        pytest.exit(f"canvas-conformance: {err}", returncode=2)
+
+
+@pytest.fixture(scope="session")
+def target(settings: Settings, pytestconfig: pytest.Config):
+    """The target of the run (the embedded mock when no base URL is given)."""
+    __tracebackhide__ = True  # a traceback would print the settings, secret and token included
+    embedded = None
+    if settings.base_url is None:
+        from canvas_conformance import embedded as embedded_mock
+
+        embedded = embedded_mock.start()
+        client = Client(embedded.base_url, client_id=embedded.client_id, client_secret=embedded.client_secret,
+                        timeout=settings.timeout)
+        people = {"patients": settings.patients or embedded.patients,
+                  "practitioners": settings.practitioners or embedded.practitioners}
+    else:
+        if not settings.allow_writes and not is_loopback(settings.base_url):
+            pytest.exit(f"canvas-conformance: {settings.base_url} is not on this machine; the suite creates "
+                        "messages in patients' charts, so set CANVAS_ALLOW_WRITES=1 to run it there", returncode=2)
+        client = Client(settings.base_url, token_url=settings.token_url, client_id=settings.client_id,
+                        client_secret=settings.client_secret, token=settings.token, timeout=settings.timeout)
+        people = {"patients": settings.patients, "practitioners": settings.practitioners}
+    target = Target(client, embedded=embedded is not None, **people)
+    pytestconfig.stash[TARGET_KEY] = target
+    try:
+        try:
+            target.start()
+        except (TokenError, ExchangeError) as err:
+            raise RuntimeError(f"the target cannot be used: {err}") from None
+        yield target
+    finally:
+        client.close()
+        if embedded is not None:
+            embedded.stop()
+
+
+@pytest.fixture(autouse=True)
+def evidence(request: pytest.FixtureRequest, target: Target):
+    """What this scenario sends and learns, kept for the results file."""
+    gathered = Evidence()
+    request.node.stash[EVIDENCE_KEY] = gathered
+    target.client.evidence = gathered
+    yield gathered
+    target.client.evidence = None
+
+
+@pytest.fixture
+def rule(request: pytest.FixtureRequest) -> str:
+    """The catalogue rule(s) this scenario checks, as failure messages name them."""
+    ids = {r.id for r in catalogue.rules()}
+    tags = sorted({m.name for m in request.node.iter_markers() if m.name in ids})
+    return "/".join(tags) or "unknown rule"

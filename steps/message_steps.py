@@ -1,0 +1,189 @@
+"""Steps that say what message a scenario sends, and send it.
+
+A scenario starts from a valid body in fixtures/communications.json with the
+target's own people in it, then states what differs. "When it is submitted"
+counts what the target stores before sending, so "nothing was stored" can be
+checked afterwards through the API.
+"""
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime, timezone
+from typing import NamedTuple
+
+from pytest_bdd import given, when
+
+from canvas_conformance.client import Answer
+
+from .bodies import Draft, between, changed
+from .target import Target, involved_parties
+from .terms import Person, phrase
+
+
+class Submission(NamedTuple):
+    """One create: what was sent, what came back, and what was stored before it."""
+
+    draft: Draft
+    answer: Answer
+    before: dict[str, int]  # search totals before the create (empty when not counted)
+    involved: tuple[str, ...]  # the parties those totals were counted for
+    started: datetime
+    finished: datetime
+
+
+def party(target: Target, who: Person) -> str:
+    """The reference of a person the target has ("a patient" is its first, "another patient" its second)."""
+    return f"{who.kind}/{target.people(who.kind, who.index + 1)[who.index]}"
+
+
+# -- what is sent ---------------------------------------------------------------------------
+@given(phrase("a message from {sender:Person} to {recipient:Person}"), target_fixture="draft")
+def a_message_between(target: Target, sender: Person, recipient: Person) -> Draft:
+    name = "practitioner_to_patient" if sender.kind == "Practitioner" else "patient_to_practitioner"
+    return between(name, sender=party(target, sender), recipient=party(target, recipient))
+
+
+@given("the document's example message", target_fixture="draft")
+def the_document_example(target: Target) -> Draft:
+    return between("document_example", sender=party(target, Person("Practitioner", 0)),
+                   recipient=party(target, Person("Patient", 0)))
+
+
+@given("it has no sent time", target_fixture="draft")
+def no_sent_time(draft: Draft) -> Draft:
+    return changed(draft, drop=("sent",))
+
+
+@given("it has no received time", target_fixture="draft")
+def no_received_time(draft: Draft) -> Draft:
+    return changed(draft, drop=("received",))
+
+
+@given(phrase('its {element:TimeElement} time is "{value:Quoted}"'), target_fixture="draft")
+def a_time(draft: Draft, element: str, value: str) -> Draft:
+    return changed(draft, **{element: value})
+
+
+@given("its sent time is a number", target_fixture="draft")
+def a_numeric_sent_time(draft: Draft) -> Draft:
+    return changed(draft, sent=1619703000)
+
+
+@given(phrase("its {element:Required} is {shape:Shape}"), target_fixture="draft")
+def a_missing_element(draft: Draft, element: str, shape: str) -> Draft:
+    if shape == "absent":
+        return changed(draft, drop=(element,))
+    return changed(draft, **{element: []})
+
+
+@given(phrase("its recipient is {value:Reference}"), target_fixture="draft")
+def a_recipient(draft: Draft, value: dict) -> Draft:
+    return changed(draft, recipient=[value])
+
+
+@given(phrase("its sender is {value:Reference}"), target_fixture="draft")
+def a_sender(draft: Draft, value: dict) -> Draft:
+    return changed(draft, sender=value)
+
+
+@given(phrase("its {element:Required} is a single object, not a list"), target_fixture="draft")
+def an_object_not_a_list(draft: Draft, element: str) -> Draft:
+    return changed(draft, **{element: draft.message[element][0]})
+
+
+@given(phrase("its {element:PartyElement} is a {kind:PersonKind} that does not exist"), target_fixture="draft")
+def someone_unknown(draft: Draft, element: str, kind: str) -> Draft:
+    reference = {"reference": f"{kind}/{uuid.uuid4().hex}"}
+    if element == "recipient":
+        return changed(draft, recipient=[reference])
+    return changed(draft, sender=reference)
+
+
+@given(phrase("{who:Person} is added as a further recipient"), target_fixture="draft")
+def a_further_recipient(target: Target, draft: Draft, who: Person) -> Draft:
+    further = party(target, who)
+    return changed(draft, recipient=[*draft.message["recipient"], {"reference": further}])._replace(
+        involved=(*draft.involved, further))
+
+
+@given(phrase('its payload has a further element with the text "{text:Quoted}"'), target_fixture="draft")
+def a_further_payload(draft: Draft, text: str) -> Draft:
+    return changed(draft, payload=[*draft.message["payload"], {"contentString": text}])
+
+
+@given("it has no further payload element", target_fixture="draft")
+def a_single_payload(draft: Draft) -> Draft:
+    return changed(draft, payload=draft.message["payload"][:1])
+
+
+@given(phrase('its message text is "{text:Quoted}" given as {field:TextField}'), target_fixture="draft")
+def a_message_text(draft: Draft, text: str, field: str) -> Draft:
+    return changed(draft, payload=[{field: text}, *draft.message["payload"][1:]])
+
+
+@given("it carries an id of the client's choosing", target_fixture="draft")
+def a_client_id(draft: Draft) -> Draft:
+    return changed(draft, id=f"client-chosen-{uuid.uuid4().hex[:12]}")
+
+
+@given(phrase("it is sent as {media_type:MediaType}"), target_fixture="draft")
+def a_media_type(draft: Draft, media_type: str) -> Draft:
+    return draft._replace(content_type=media_type)
+
+
+@given(phrase("its body is {bad:BadBody}"), target_fixture="draft")
+def a_body_that_is_not_a_communication(draft: Draft, bad: tuple[str, str | None]) -> Draft:
+    kind, resource_type = bad
+    if kind == "not json":  # the valid body cut short: JSON that never closes
+        return draft._replace(raw=json.dumps(draft.message)[:-1])
+    if kind == "array":
+        return draft._replace(body=[draft.message])
+    if kind == "wrong type":
+        return changed(draft, resourceType=resource_type)
+    return changed(draft, drop=("resourceType",))
+
+
+# -- sending ----------------------------------------------------------------------------------
+def count_before(target: Target, draft: Draft) -> tuple[tuple[str, ...], dict[str, int]]:
+    """The parties a draft involves and the search totals a stored copy of it would change."""
+    involved = involved_parties(draft.body if draft.raw is None else None, draft.involved)
+    return involved, target.count_stored(involved, when="before")
+
+
+def send(target: Target, draft: Draft, *, name: str, bearer: str | None = None,
+         authorize: bool = True) -> tuple[Answer, datetime, datetime]:
+    """POST the draft as a create; returns the answer and when the request started and ended."""
+    started = datetime.now(timezone.utc)
+    answer = target.client.request(name, "POST", "Communication", content_type=draft.content_type,
+                                   json_body=draft.body if draft.raw is None else None, raw_body=draft.raw,
+                                   bearer=bearer, authorize=authorize)
+    return answer, started, datetime.now(timezone.utc)
+
+
+def submit(target: Target, draft: Draft, *, name: str, bearer: str | None = None, authorize: bool = True,
+           counted: bool = True) -> Submission:
+    """Count what is stored (unless ``counted`` is false), then send the draft as a create."""
+    involved, before = count_before(target, draft) if counted else ((), {})
+    answer, started, finished = send(target, draft, name=name, bearer=bearer, authorize=authorize)
+    return Submission(draft, answer, before, involved, started, finished)
+
+
+def describe(draft: Draft) -> str:
+    if draft.raw is not None:
+        return "create with a body that is not JSON"
+    if not isinstance(draft.body, dict):
+        return "create with a body that is not a JSON object"
+    missing = [name for name in ("recipient", "sender", "payload") if name not in draft.body]
+    return "create message" + (f" without {', '.join(missing)}" if missing else "")
+
+
+@when("it is submitted", target_fixture="submission")
+def it_is_submitted(target: Target, draft: Draft) -> Submission:
+    return submit(target, draft, name=describe(draft))
+
+
+@when(phrase("it is submitted {count:d} times"), target_fixture="submissions")
+def it_is_submitted_several_times(target: Target, draft: Draft, count: int) -> list[Submission]:
+    return [submit(target, draft, name=f"{describe(draft)} ({n} of {count})", counted=False)
+            for n in range(1, count + 1)]

@@ -1,0 +1,164 @@
+"""Steps about accepted messages: the 201 and its Location, and what reads back.
+
+The read-back (``stored``) is fetched once, when a step first needs it, from the id
+the Location named. Checks accept every form a rule allows (see checks.py).
+"""
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from pytest_bdd import then, when
+
+from canvas_conformance import checks
+from canvas_conformance.client import Answer
+
+from .bodies import Draft, first_text
+from .message_steps import Submission
+from .target import Target
+from .terms import phrase
+
+
+@pytest.fixture
+def read_back(target: Target, created: str) -> Answer:
+    """The new message read from the target, as the Location named it."""
+    return target.read("read the new message back", created)
+
+
+@pytest.fixture
+def stored(read_back: Answer, rule: str) -> dict:
+    """The stored message (the body of the read-back)."""
+    checks.check_status(read_back.status, (200,), rule=rule, what="reading the new message back")
+    return checks.check_resource(read_back.json(), "Communication", rule=rule, what="the read-back")
+
+
+def _party(draft_party: dict) -> tuple[str, str]:
+    kind, _, ident = draft_party["reference"].partition("/")
+    return kind, ident
+
+
+# -- created ----------------------------------------------------------------------------------
+@then("the target accepts it as a new message", target_fixture="created")
+def accepted_as_new(target: Target, submission: Submission, rule: str) -> str:
+    """201 for a valid create, and the new id from its Location (the form is ID-1's)."""
+    answer = submission.answer
+    if answer.status != 201:
+        checks.fail(rule, "the create of a valid message", "status 201 Created",
+                    f"status {answer.status}: {answer.text[:300]!r}")
+    return checks.check_location(answer.headers.get("Location"), target.base_url, rule="ID-1")
+
+
+@then("the answer's Location names the new Communication")
+def location_names_it(target: Target, submission: Submission, created: str) -> None:
+    assert checks.check_location(submission.answer.headers.get("Location"), target.base_url, rule="ID-1") == created
+
+
+@then("the stored message has the id named in the Location")
+def id_as_located(stored: dict, created: str, rule: str) -> None:
+    if stored.get("id") != created:
+        checks.fail(rule, "the read-back's id", created, repr(stored.get("id")))
+
+
+@then("the stored message is the one that was sent")
+def the_one_sent(stored: dict, draft: Draft, rule: str) -> None:
+    sent = draft.message
+    checks.check_one_recipient(stored, *_party(sent["recipient"][0]), rule=rule)
+    checks.check_reference(stored.get("sender"), *_party(sent["sender"]), rule=rule, what="the stored sender")
+    checks.check_one_payload(stored, first_text(sent), rule=rule)
+
+
+@then("the new message's id is not the one the client chose")
+def not_the_client_id(created: str, draft: Draft, rule: str) -> None:
+    if created == draft.message["id"]:
+        checks.fail(rule, "the id in the Location", "an id issued by the server", f"the client's own {created!r}")
+
+
+@then(phrase("each of the {count:d} creates is accepted under an id of its own"), target_fixture="created_ids")
+def ids_of_their_own(target: Target, submissions: list[Submission], count: int, rule: str) -> list[str]:
+    ids = []
+    for n, submission in enumerate(submissions, 1):
+        if submission.answer.status != 201:
+            checks.fail(rule, f"create {n} of {count}", "status 201 Created", f"status {submission.answer.status}")
+        ids.append(checks.check_location(submission.answer.headers.get("Location"), target.base_url, rule="ID-1"))
+    if len(set(ids)) != len(ids):
+        checks.fail(rule, f"the ids of {count} creates", "all different", ids)
+    return ids
+
+
+@then("each of those ids reads back its own message")
+def each_reads_back(target: Target, created_ids: list[str], rule: str) -> None:
+    for n, message_id in enumerate(created_ids, 1):
+        answer = target.read(f"read back create {n}", message_id)
+        checks.check_status(answer.status, (200,), rule=rule, what=f"reading back create {n}")
+        body = answer.json()
+        if not isinstance(body, dict) or body.get("id") != message_id:
+            checks.fail(rule, f"the read-back of create {n}", f"id {message_id}", repr(body.get("id")
+                                                                                      if isinstance(body, dict) else body))
+
+
+# -- times ------------------------------------------------------------------------------------
+@then(phrase('the stored {element:TimeElement} time is the instant "{instant}"'))
+def stored_instant(stored: dict, element: str, instant: str, rule: str) -> None:
+    checks.check_same_instant(stored.get(element), instant, rule=rule, what=f"the stored message's {element}")
+
+
+@then("the stored message has no received time")
+def no_received(stored: dict, rule: str) -> None:
+    checks.check_absent(stored, "received", rule=rule)
+
+
+# -- parties and payload ----------------------------------------------------------------------
+@then("the stored recipient is the one given")
+@then("the stored recipient is the one given first, and the only one")
+def stored_recipient(stored: dict, draft: Draft, rule: str) -> None:
+    checks.check_one_recipient(stored, *_party(draft.message["recipient"][0]), rule=rule)
+
+
+@then("the stored sender is the one given")
+def stored_sender(stored: dict, draft: Draft, rule: str) -> None:
+    checks.check_reference(stored.get("sender"), *_party(draft.message["sender"]), rule=rule,
+                           what="the stored sender")
+
+
+@then("the stored payload is the first element's text alone")
+def first_payload_only(stored: dict, draft: Draft, rule: str) -> None:
+    checks.check_one_payload(stored, first_text(draft.message), rule=rule)
+
+
+@then(phrase('the stored payload is the text "{text}" as contentString'))
+def payload_as_content_string(stored: dict, text: str, rule: str) -> None:
+    checks.check_one_payload(stored, text, rule=rule)
+
+
+# -- reads and changes (FHIR-6) ----------------------------------------------------------------
+@when("a message that does not exist is read", target_fixture="answer")
+def read_unknown(target: Target) -> Answer:
+    return target.read("read a message that does not exist", f"no-such-{uuid.uuid4().hex}")
+
+
+@when(phrase("someone tries to {method:Change} the new message"), target_fixture="answer")
+def change_it(target: Target, created: str, stored: dict, method: str) -> Answer:
+    body = {**stored, "payload": [{"contentString": "Changed after it was sent."}]} if method == "PUT" else None
+    verb = "replace" if method == "PUT" else "delete"
+    return target.client.request(f"{verb} the new message", method, f"Communication/{created}", json_body=body)
+
+
+@then("the new message still reads back as it was stored")
+def unchanged(target: Target, created: str, stored: dict, rule: str) -> None:
+    answer = target.read("read the new message again", created)
+    checks.check_status(answer.status, (200,), rule=rule, what="reading the message after the refused change")
+    again = answer.json()
+    for element in ("id", "sent", "recipient", "sender", "payload"):
+        if again.get(element) != stored.get(element):
+            checks.fail(rule, f"the message's {element} after the refused change", stored.get(element),
+                        again.get(element))
+
+
+@then("reading it back answers JSON")
+def read_back_is_json(read_back: Answer, rule: str) -> None:
+    checks.check_status(read_back.status, (200,), rule=rule, what="reading the new message back")
+    checks.check_json_media_type(read_back.headers.get("Content-Type"), rule=rule, what="the read-back")
+    try:
+        read_back.json()
+    except ValueError:
+        checks.fail(rule, "the read-back's body", "JSON", repr(read_back.text[:200]))

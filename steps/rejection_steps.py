@@ -1,0 +1,74 @@
+"""Steps about refused requests: the status, the OperationOutcome, and that nothing was stored.
+
+"Rejected" accepts any 4xx OperationOutcome unless the rule names the status (FHIR-1's
+400, FHIR-3's 401). "Nothing was stored" asks the target itself: the search totals
+counted before the request are the same after it.
+"""
+from __future__ import annotations
+
+from pytest_bdd import then
+
+from canvas_conformance import checks
+from canvas_conformance.client import Answer
+
+from .bodies import changed
+from .message_steps import Submission, submit
+from .target import Target
+from .terms import phrase
+
+
+@then("it is rejected with a client error and an OperationOutcome", target_fixture="outcome")
+def rejected(submission: Submission, rule: str) -> dict:
+    answer = submission.answer
+    return checks.check_operation_outcome(answer.status, answer.text, rule=rule, what="the answer to the create")
+
+
+@then(phrase("it is rejected with status {status:d} and an OperationOutcome"), target_fixture="outcome")
+def rejected_with(submission: Submission, status: int, rule: str) -> dict:
+    answer = submission.answer
+    return checks.check_operation_outcome(answer.status, answer.text, statuses=(status,), rule=rule,
+                                          what="the answer to the create")
+
+
+@then("nothing was stored")
+def nothing_stored(target: Target, submission: Submission, rule: str) -> None:
+    after = target.count_stored(submission.involved, when="after")
+    checks.check_counts_unchanged(submission.before, after, rule=rule)
+
+
+@then("the answer is not a server error")
+def not_a_server_error(submission: Submission, rule: str) -> None:
+    checks.check_not_server_error(submission.answer.status, rule=rule)
+
+
+@then("every issue has a severity, a code and a text saying what was wrong")
+def issues_are_readable(outcome: dict, rule: str) -> None:
+    checks.check_outcome_issues(outcome, rule=rule)
+
+
+@then(phrase("the issues' text mentions \"{word}\""))
+def issues_mention(outcome: dict, word: str, rule: str) -> None:
+    checks.check_outcome_issues(outcome, rule=rule, mentions=word)
+
+
+@then(phrase("the answer is {status:d} with an OperationOutcome"))
+def answer_with_outcome(answer: Answer, status: int, rule: str) -> None:
+    checks.check_operation_outcome(answer.status, answer.text, statuses=(status,), rule=rule)
+
+
+@then(phrase("the answer is {status:d}"))
+def answer_status(answer: Answer, status: int, rule: str) -> None:
+    checks.check_status(answer.status, (status,), rule=rule)
+
+
+@then("a refused message is answered in JSON too")
+def refusal_is_json(target: Target, submission: Submission, rule: str) -> None:
+    refused = submit(target, changed(submission.draft, drop=("recipient",)), counted=False,
+                     name=f"create message without recipient, as {submission.draft.content_type}")
+    answer = refused.answer
+    checks.check_status(answer.status, checks.CLIENT_ERRORS, rule=rule, what="the answer to a message without recipient")
+    checks.check_json_media_type(answer.headers.get("Content-Type"), rule=rule, what="the refusal")
+    try:
+        answer.json()
+    except ValueError:
+        checks.fail(rule, "the refusal's body", "JSON", repr(answer.text[:200]))

@@ -1,0 +1,170 @@
+"""Steps about searching messages (FHIR-7): totals, paging links, and search by id or party.
+
+Pages are followed by their ``next`` links, absolute or relative to the base, with a
+bound on how many so a target whose links loop cannot hold the run.
+"""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from pytest_bdd import given, then, when
+
+from canvas_conformance import checks
+
+from .bodies import Draft, between
+from .target import Target
+from .terms import phrase
+
+
+class Batch(NamedTuple):
+    """Messages created for one patient, and how many that patient had before."""
+
+    patient: str
+    ids: list[str]
+    before: int
+
+
+class Search(NamedTuple):
+    """The pages one search answered, first to last, and the page size asked for (None: the target's default)."""
+
+    pages: list[dict]
+    count: int | None
+
+
+def _page(target: Target, name: str, path: str, params: dict | None, rule: str) -> dict:
+    answer = target.client.request(name, "GET", path, params=params)
+    checks.check_status(answer.status, (200,), rule=rule, what=name)
+    try:
+        bundle = answer.json()
+    except ValueError:
+        checks.fail(rule, name, "a searchset Bundle (JSON)", repr(answer.text[:200]))
+    checks.check_searchset(bundle, rule=rule, what=name)
+    return bundle
+
+
+def search_pages(target: Target, params: dict, rule: str, *, what: str, most: int) -> list[dict]:
+    """The first page for ``params`` and every page after it, by ``next`` links (``most`` pages at most)."""
+    pages = [_page(target, f"{what}, page 1", "Communication", params, rule)]
+    while (following := checks.links(pages[-1]).get("next")) and len(pages) < most:
+        pages.append(_page(target, f"{what}, page {len(pages) + 1}", following, None, rule))
+    return pages
+
+
+@given(phrase("a patient has {count:d} new messages from a practitioner"), target_fixture="batch")
+def new_messages_for_a_patient(target: Target, count: int, rule: str) -> Batch:
+    patient, practitioner = target.people("Patient", 1)[0], target.people("Practitioner", 1)[0]
+    first = _page(target, "count the patient's messages", "Communication", {"patient": patient, "_count": "1"}, rule)
+    draft: Draft = between("minimal", sender=f"Practitioner/{practitioner}", recipient=f"Patient/{patient}")
+    ids = []
+    for n in range(1, count + 1):
+        answer = target.client.request(f"create message {n} of {count} for the search", "POST", "Communication",
+                                       json_body=draft.body)
+        if answer.status != 201:
+            raise RuntimeError(f"could not create the messages the search needs: create {n} answered {answer.status}")
+        ids.append(checks.check_location(answer.headers.get("Location"), target.base_url, rule="ID-1"))
+    return Batch(patient, ids, first["total"])
+
+
+@when(phrase("the patient's messages are searched {count:d} at a time"), target_fixture="search")
+def searched_in_pages(target: Target, batch: Batch, count: int, rule: str) -> Search:
+    most = (batch.before + len(batch.ids)) // count + 3
+    pages = search_pages(target, {"patient": batch.patient, "_count": str(count)}, rule,
+                         what=f"search the patient's messages {count} at a time", most=most)
+    return Search(pages, count)
+
+
+@when("the patient's messages are searched without a page size", target_fixture="search")
+def searched_by_default(target: Target, batch: Batch, rule: str) -> Search:
+    return Search([_page(target, "search the patient's messages (no _count)", "Communication",
+                         {"patient": batch.patient}, rule)], None)
+
+
+@then("the search total counts every message of the patient")
+def total_counts_all(search: Search, batch: Batch, rule: str) -> None:
+    expected = batch.before + len(batch.ids)
+    for n, page in enumerate(search.pages, 1):
+        if page["total"] != expected:
+            checks.fail(rule, f"the total on page {n}", f"{expected} ({batch.before} before + {len(batch.ids)} new)",
+                        page["total"])
+
+
+@then(phrase("every page holds at most {count:d} messages and together they hold all of them"))
+def pages_hold_all(search: Search, batch: Batch, count: int, rule: str) -> None:
+    seen: list[str] = []
+    for n, page in enumerate(search.pages, 1):
+        _, resources = checks.check_searchset(page, rule=rule)
+        if len(resources) > count:
+            checks.fail(rule, f"page {n}", f"at most {count} messages", len(resources))
+        seen += [r.get("id") for r in resources]
+    total = search.pages[0]["total"]
+    if len(seen) != total or len(set(seen)) != len(seen):
+        checks.fail(rule, f"the {len(search.pages)} pages together", f"each of the {total} messages once",
+                    f"{len(seen)} entries, {len(set(seen))} different")
+    missing = [i for i in batch.ids if i not in seen]
+    if missing:
+        checks.fail(rule, "the pages together", "every new message", f"{len(missing)} missing: {missing}")
+
+
+@then("every page links to itself, the first and the last page, and to the next page unless it is the last")
+def pages_are_linked(target: Target, search: Search, rule: str) -> None:
+    total, count = search.pages[0]["total"], search.count
+    expected_pages = max(1, -(-total // count))
+    if len(search.pages) != expected_pages:
+        checks.fail(rule, "the number of pages followed by next links",
+                    f"{expected_pages} ({total} messages, {count} a page)", len(search.pages))
+    for n, page in enumerate(search.pages, 1):
+        checks.check_page_links(page, last_page=n == len(search.pages), rule=rule, what=f"page {n}")
+    last = checks.links(search.pages[0])["last"]
+    last_page = _page(target, "open the page the 'last' link names", last, None, rule)
+    checks.check_page_links(last_page, last_page=True, rule=rule, what="the page named 'last'")
+
+
+@then(phrase("the first page holds {count:d} messages"))
+def first_page_size(search: Search, count: int, rule: str) -> None:
+    _, resources = checks.check_searchset(search.pages[0], rule=rule)
+    if len(resources) != count:
+        checks.fail(rule, "the first page without _count", f"{count} messages (the default page size)", len(resources))
+
+
+@then("the first page links to the next page")
+def first_page_has_next(search: Search, rule: str) -> None:
+    checks.check_page_links(search.pages[0], last_page=False, rule=rule, what="the first page")
+
+
+def _search_value(key: str, created: str, draft: Draft) -> str:
+    body = draft.message
+    return {"_id": created, "sender": body["sender"]["reference"],
+            "recipient": body["recipient"][0]["reference"],
+            "patient": next(r for r in draft.involved if r.startswith("Patient/")).partition("/")[2]}[key]
+
+
+@when(phrase("messages are searched by the new message's {key:SearchKey}"), target_fixture="search")
+def searched_by(target: Target, created: str, draft: Draft, key: str, rule: str) -> Search:
+    value = _search_value(key, created, draft)
+    pages = search_pages(target, {key: value, "_count": "100"}, rule, what=f"search messages by {key}={value}",
+                         most=50)
+    return Search(pages, 100)
+
+
+@then("the new message is among those found")
+def new_one_found(search: Search, created: str, rule: str) -> None:
+    found = [r.get("id") for page in search.pages for r in checks.check_searchset(page, rule=rule)[1]]
+    if created not in found:
+        checks.fail(rule, "the messages found", f"the new message {created}", f"{len(found)} others")
+
+
+@then(phrase("every message found has that {key:SearchKey}"))
+def all_match(search: Search, created: str, draft: Draft, key: str, rule: str) -> None:
+    value = _search_value(key, created, draft)
+    if key == "_id" and search.pages[0]["total"] != 1:
+        checks.fail(rule, f"the total of a search by _id={value}", 1, search.pages[0]["total"])
+    wanted = ("Patient", value) if key == "patient" else checks.reference_target(value)
+    for page in search.pages:
+        for resource in checks.check_searchset(page, rule=rule)[1]:
+            sender = checks.reference_target((resource.get("sender") or {}).get("reference"))
+            recipient = checks.reference_target(((resource.get("recipient") or [{}])[0] or {}).get("reference"))
+            matches = {"_id": resource.get("id") == value, "sender": sender == wanted,
+                       "recipient": recipient == wanted, "patient": wanted in (sender, recipient)}[key]
+            if not matches:
+                checks.fail(rule, f"a message found by {key}={value}", f"{key} {value}",
+                            f"message {resource.get('id')} (sender {sender}, recipient {recipient})")

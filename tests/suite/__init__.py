@@ -1,0 +1,1 @@
+"""Tests of the conformance suite (features, steps, client, checks, results plugin)."""
