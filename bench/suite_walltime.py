@@ -124,8 +124,8 @@ def render(runs: list[dict], *, tags: str, startup: float, load: tuple[float, fl
         f"- outside the pytest session (runner start-up, mock start, child interpreter and imports, report "
         f"files): {med['wall_s'] - med['pytest_s']:.2f} s; a bare `python -m pytest --version` alone costs "
         f"{startup:.2f} s here",
-        f"- collecting the suite (no request) takes {collect[1]:.2f} s in a process whose only third-party plugin is pytest-bdd, "
-        f"as in the runner's child, against {collect[0]:.2f} s with every installed "
+        f"- collecting the suite (no request) takes {collect[1]:.2f} s in a process whose only third-party "
+        f"plugin is pytest-bdd, as in the runner's child, against {collect[0]:.2f} s with every installed "
         "pytest plugin auto-loaded (hypothesis, schemathesis, anyio...)",
         f"- inside the session but outside scenarios (collection, plugins, fixtures at session scope): "
         f"{med['pytest_s'] - med['scenarios_s']:.2f} s",
