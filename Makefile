@@ -7,8 +7,10 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: run serve test bench browser clean
 
+# The conformance suite against the embedded mock: writes reports/<UTC timestamp>/ (reports/latest
+# points at it) and prints where. Exit 1 when a rule failed; see README "Running the conformance suite".
 run: $(STAMP)
-	$(BIN)/canvas-conformance serve
+	$(BIN)/canvas-conformance run
 
 serve: $(STAMP)
 	$(BIN)/canvas-conformance serve

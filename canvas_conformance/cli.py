@@ -4,14 +4,24 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import __version__, serve_cli
+from . import __version__, run_cli, serve_cli
 from .errors import UsageError
 
-COMMANDS = (serve_cli,)
+COMMANDS = (serve_cli, run_cli)
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """Bad flags are said in one line on stderr (exit 2), like every other configuration problem.
+
+    Sub-command parsers are built from the same class, so this holds for ``run`` and ``serve``.
+    """
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="canvas-conformance",
         description="Conformance harness and reference mock server for Canvas's FHIR Communication API.",
     )

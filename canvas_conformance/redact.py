@@ -2,24 +2,37 @@
 
 Why by value rather than by field: a misbehaving target may echo a token or the
 client secret anywhere (a body, a header, an error text), so every string that
-leaves the process is scrubbed of every known secret, in its plain, URL-encoded
-and form-encoded spellings. Authorization and cookie headers are masked whatever
-they hold.
+leaves the process is scrubbed of every known secret, in its plain, URL-encoded,
+form-encoded and HTML-escaped spellings. Authorization and cookie headers are
+masked whatever they hold.
+
+Why ``harvest``: the writer of a report knows the secrets it was given, but not
+every token the suite obtained during the run. The recorded exchanges themselves
+say where tokens travelled (a bearer header, a token answer, a form body), so
+those values are collected and then scrubbed everywhere else they were echoed.
 """
 from __future__ import annotations
 
+import html
+import json
 from typing import Any, Iterable
-from urllib.parse import quote, quote_plus
+from urllib.parse import parse_qsl, quote, quote_plus, urlsplit
 
 MASK = "[REDACTED]"
 SENSITIVE_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
+# Keys whose values are credentials wherever they appear: JSON bodies, form bodies, query strings.
+SECRET_KEYS = frozenset({"access_token", "refresh_token", "id_token", "client_secret", "password",
+                         "client_assertion", "token"})
+MIN_SECRET = 4  # a secret of 1-3 characters would mask ordinary text
+MIN_HARVESTED = 8  # found values are masked everywhere; a short one ("test") would eat ordinary words
 
 
 def _spellings(secrets: Iterable[str]) -> list[str]:
     out = set()
     for secret in secrets:
-        if secret and len(secret) >= 4:  # a secret of 1-3 characters would mask ordinary text
-            out.update({secret, quote(secret, safe=""), quote_plus(secret)})
+        if isinstance(secret, str) and len(secret) >= MIN_SECRET:
+            out.update({secret, quote(secret, safe=""), quote_plus(secret), html.escape(secret)})
+    out.discard(MASK)
     return sorted(out, key=len, reverse=True)
 
 
@@ -38,9 +51,10 @@ def _redact(value: Any, spellings: list[str]) -> Any:
         return {k: (_mask_header(v) if isinstance(k, str) and k.lower() in SENSITIVE_HEADERS
                     else _redact(v, spellings))
                 for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return type(value)(_redact(v, spellings) for v in value) if isinstance(value, list) else \
-            tuple(_redact(v, spellings) for v in value)
+    if isinstance(value, list):
+        return [_redact(v, spellings) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_redact(v, spellings) for v in value)
     return value
 
 
@@ -49,3 +63,53 @@ def _mask_header(value: Any) -> Any:
         return MASK
     scheme, _, rest = value.partition(" ")
     return f"{scheme} {MASK}" if rest else MASK
+
+
+def harvest(value: Any) -> set[str]:
+    """Credentials found where credentials travel inside ``value`` (recorded exchanges, results).
+
+    Looks at sensitive header values (the part after ``Bearer``/``Basic``), at keys named like
+    credentials (``access_token``, ``client_secret``...) in dicts, in JSON strings, in form-encoded
+    strings and in URL query strings. Anything found is meant for ``redact``.
+    """
+    found: set[str] = set()
+    _harvest(value, found, depth=0)
+    found.discard(MASK)
+    return {s for s in found if len(s) >= MIN_HARVESTED}
+
+
+def _harvest(value: Any, found: set[str], *, depth: int) -> None:
+    if depth > 12:
+        return
+    if isinstance(value, dict):
+        for key, item in value.items():
+            lowered = key.lower() if isinstance(key, str) else ""
+            if lowered in SENSITIVE_HEADERS and isinstance(item, str):
+                scheme, _, rest = item.partition(" ")
+                found.add((rest or scheme).strip())
+            elif lowered in SECRET_KEYS and isinstance(item, str):
+                found.add(item)
+            else:
+                _harvest(item, found, depth=depth + 1)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            _harvest(item, found, depth=depth + 1)
+    elif isinstance(value, str) and value:
+        _harvest_text(value, found, depth=depth)
+
+
+def _harvest_text(text: str, found: set[str], *, depth: int) -> None:
+    stripped = text.strip()
+    if stripped[:1] in ("{", "["):
+        try:
+            _harvest(json.loads(stripped), found, depth=depth + 1)
+        except ValueError:
+            pass
+        return
+    query = text
+    if stripped.startswith(("http://", "https://")):
+        query = urlsplit(stripped).query
+    if "=" in query and " " not in query.strip():
+        for key, item in parse_qsl(query, keep_blank_values=False):
+            if key.lower() in SECRET_KEYS:
+                found.add(item)

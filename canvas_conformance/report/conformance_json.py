@@ -1,0 +1,50 @@
+"""conformance.json: the machine-readable verdict, one row per catalogue rule with its evidence.
+
+Why a format of our own beside JUnit and cucumber: those know tests, not rules. A
+certification reviewer (or a script) needs the rule's ID, kind and section next to
+its status, and every HTTP exchange behind that status.
+"""
+from __future__ import annotations
+
+import json
+
+from .. import catalogue
+from .rows import Run, failing, summary
+
+FORMAT = "canvas-conformance/conformance.json@1"
+
+
+def build(run: Run, *, strict: bool = False) -> dict:
+    """The document as a dict (see the README's "Report files" for the fields)."""
+    failures = failing(run, strict=strict)
+    return {
+        "format": FORMAT,
+        "tool": {"name": "canvas-conformance", "version": run.tool_version},
+        "tool_version": run.tool_version,
+        "source": catalogue.source(),
+        "target": run.target,
+        "started": run.started,
+        "finished": run.finished,
+        "strict": strict,
+        "outcome": "fail" if failures else "pass",
+        "failing": failures,
+        "summary": summary(run),
+        "rules": [
+            {
+                "id": row.id,
+                "kind": row.kind,
+                "surface": row.surface,
+                "section": row.section,
+                "title": row.title,
+                "status": row.status,
+                "reason": row.reason,
+                "scenarios": list(row.scenarios),
+            }
+            for row in run.rules
+        ],
+        "unmatched_scenarios": list(run.unmatched),
+    }
+
+
+def render(run: Run, *, strict: bool = False) -> str:
+    return json.dumps(build(run, strict=strict), indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,105 @@
+"""What a run would check, without running it: the features parsed, the tag expression applied.
+
+Why parse the feature files rather than ask pytest to collect: ``--list`` must send
+nothing and need nothing (no target, no token, no importable steps), and the runner
+must refuse a tag expression that is malformed, names an unknown tag, or selects no
+scenario before it starts anything. The selection rule is pytest's own ``-m``: a
+scenario carries its feature's, its rule block's, its own and its Examples' tags,
+exactly the markers pytest-bdd gives it, evaluated with pytest's expression parser.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterable, NamedTuple
+
+from _pytest.mark.expression import Expression  # pytest's -m grammar itself (pytest is pinned)
+from pytest_bdd.parser import FeatureParser
+
+from .. import catalogue
+
+
+class SelectionError(ValueError):
+    """A tag expression that cannot select anything, said in one line."""
+
+
+class Planned(NamedTuple):
+    """One scenario as pytest would collect it (an outline gives one per Examples row)."""
+
+    feature_file: str  # relative to the suite folder, e.g. features/sent_received.feature
+    feature: str
+    name: str
+    line: int
+    tags: frozenset[str]
+
+
+def planned_scenarios(features_dir: Path) -> list[Planned]:
+    """Every scenario of every ``*.feature`` under ``features_dir``, in file and line order."""
+    features_dir = Path(features_dir)
+    out: list[Planned] = []
+    for path in sorted(features_dir.rglob("*.feature")):
+        feature = FeatureParser(str(path.parent), path.name).parse()
+        rel = path.relative_to(features_dir.parent).as_posix()
+        for template in feature.scenarios.values():
+            rule_tags = template.rule.tags if template.rule is not None else set()
+            base = frozenset(feature.tags | rule_tags | template.tags)
+            rows = [(ex, ctx) for ex in template.examples for ctx in ex.as_contexts()]
+            if not rows:
+                out.append(Planned(rel, feature.name, template.name, template.line_number, base))
+            for examples, context in rows:
+                name = template.render(context).name
+                if name == template.name:  # rows told apart as results.json names them
+                    name += " (" + ", ".join(f"{k}: {v}" for k, v in context.items()) + ")"
+                out.append(Planned(rel, feature.name, name, template.line_number, base | examples.tags))
+    return out
+
+
+def compile_tags(expression: str | None, known_tags: Iterable[str]) -> Expression | None:
+    """The compiled ``--tags`` expression (None: everything), or SelectionError."""
+    if not expression or not expression.strip():
+        return None
+    try:
+        compiled = Expression.compile(expression)
+    except SyntaxError as err:
+        raise SelectionError(f"--tags {expression!r} is not a valid expression: {err.msg} "
+                             f"(column {err.offset})") from None
+    unknown = sorted(compiled.idents() - set(known_tags))
+    if unknown:
+        raise SelectionError(f"--tags {expression!r} names unknown tag(s): {', '.join(unknown)} "
+                             "(see --list for the tags in use)")
+    return compiled
+
+
+def select(planned: Iterable[Planned], compiled: Expression | None) -> list[Planned]:
+    if compiled is None:
+        return list(planned)
+    return [p for p in planned if compiled.evaluate(lambda name, /, **kw: name in p.tags)]
+
+
+def known_tags(planned: Iterable[Planned]) -> set[str]:
+    """Tags a ``--tags`` expression may name: those in the features, plus every rule ID, kind and surface."""
+    tags = {t for p in planned for t in p.tags}
+    for rule in catalogue.rules():
+        tags.update((rule.id, rule.kind, rule.surface))
+    return tags
+
+
+def render(selected: list[Planned], *, expression: str | None = None, total: int | None = None) -> str:
+    """The listing: every catalogue rule with the scenarios that would check it, then the rest."""
+    lines = []
+    claimed: set[int] = set()
+    for rule in catalogue.rules():
+        mine = [(i, p) for i, p in enumerate(selected) if rule.id in p.tags]
+        claimed.update(i for i, _ in mine)
+        note = f"{len(mine)} scenario(s)" if mine else "not selected"
+        lines.append(f"{rule.id:<8} {rule.kind:<10} {rule.surface:<3}  {rule.title}  [{note}]")
+        for _, p in mine:
+            lines.append(f"           {p.feature_file}:{p.line}  {p.name}")
+    rest = [p for i, p in enumerate(selected) if i not in claimed]
+    if rest:
+        lines.append("Scenarios tagged with no catalogue rule:")
+        lines.extend(f"           {p.feature_file}:{p.line}  {p.name}" for p in rest)
+    picked = f"{len(selected)} of {total} scenarios" if total is not None else f"{len(selected)} scenarios"
+    rules = sum(1 for r in catalogue.rules() if any(r.id in p.tags for p in selected))
+    lines.append(f"{len(catalogue.rules())} rules, {rules} with a selected scenario; {picked}"
+                 + (f" selected by --tags {expression!r}" if expression else "") + ". Nothing was sent.")
+    return "\n".join(lines) + "\n"

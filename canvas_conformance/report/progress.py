@@ -1,0 +1,180 @@
+"""The live progress of a run: one event per scenario, from the suite's process to the runner's screen.
+
+Two halves in one module because they speak one tiny protocol (a JSON object per line):
+- ``Emitter``, a pytest plugin loaded into the suite's process (``-p
+  canvas_conformance.report.progress``). It writes to the pipe whose file descriptor
+  the runner passed in ``CANVAS_PROGRESS_FD``, and does nothing when that is unset,
+  so a plain ``pytest steps`` run is untouched.
+- ``Display``, in the runner: on a terminal one line rewritten in place (failures
+  stay on screen above it); otherwise one plain line per scenario, which reads well
+  in CI logs; nothing when quiet.
+
+The statuses here are a live estimate; the report's verdicts come from results.json.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+from typing import IO
+
+import pytest
+
+FD_ENV = "CANVAS_PROGRESS_FD"
+_ORDER = ("failed", "error", "passed", "manual", "skipped")
+
+
+class Emitter:
+    """Sends ``collected`` then one ``scenario`` event per test as it finishes."""
+
+    def __init__(self, stream: IO[str]):
+        self.stream = stream
+        self.seen: dict[str, dict] = {}
+        self.rule_ids: frozenset[str] = frozenset()
+        try:
+            from .. import catalogue
+            self.rule_ids = frozenset(r.id for r in catalogue.rules())
+        except Exception:  # the catalogue is optional here: progress must never break a run
+            pass
+
+    def _send(self, event: dict) -> None:
+        try:
+            self.stream.write(json.dumps(event) + "\n")
+            self.stream.flush()
+        except (OSError, ValueError):  # the runner went away: keep testing, stop telling
+            pass
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_finish(self, session) -> None:
+        self._send({"event": "collected", "count": len(session.items)})
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item, call):
+        report = yield
+        entry = self.seen.setdefault(item.nodeid, {
+            "event": "scenario", "nodeid": item.nodeid, "name": _scenario_name(item),
+            "rules": [m.name for m in item.iter_markers() if m.name in self.rule_ids],
+            "status": "passed", "message": None,
+        })
+        status, message = None, None
+        if report.failed:
+            asserted = call.when == "call" and call.excinfo is not None and call.excinfo.errisinstance(
+                (AssertionError, pytest.fail.Exception))  # a check that said no, as the results plugin counts it
+            status = "failed" if asserted else "error"
+            message = str(call.excinfo.value).splitlines()[0][:200] if call.excinfo and str(call.excinfo.value) else None
+        elif report.skipped:
+            reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr or "")
+            reason = reason.removeprefix("Skipped: ")
+            status = "manual" if reason.startswith("MANUAL:") else "skipped"
+            message = reason.splitlines()[0][:200] if reason else None
+        if status in ("manual", "skipped"):  # a skip happens once, before anything could fail
+            entry["status"], entry["message"] = status, message
+        elif status and _ORDER.index(status) < _ORDER.index(entry["status"]):  # teardown never hides a failure
+            entry["status"], entry["message"] = status, message
+        return report
+
+    def pytest_runtest_logfinish(self, nodeid, location) -> None:
+        entry = self.seen.pop(nodeid, None)
+        if entry:
+            self._send(entry)
+
+    def pytest_unconfigure(self, config) -> None:
+        try:
+            self.stream.close()
+        except OSError:
+            pass
+
+
+def _scenario_name(item) -> str:
+    """The scenario's name (an outline's with its Examples row), falling back to the test's."""
+    try:
+        from pytest_bdd.scenario import scenario_wrapper_template_registry
+        template = scenario_wrapper_template_registry.get(getattr(item, "obj", None))
+        if template is None:
+            return item.name
+        example = getattr(getattr(item, "callspec", None), "params", {}).get("_pytest_bdd_example")
+        if not example:
+            return template.name
+        name = template.render(example).name
+        # an outline whose name has no <placeholders>: tell its rows apart as results.json does
+        return name if name != template.name else f"{name} ({', '.join(f'{k}: {v}' for k, v in example.items())})"
+    except Exception:
+        return item.name
+
+
+def pytest_configure(config) -> None:
+    fd = os.environ.get(FD_ENV)
+    if fd and fd.isdigit():
+        try:
+            stream = os.fdopen(int(fd), "w", buffering=1, encoding="utf-8")
+        except OSError:
+            return
+        config.pluginmanager.register(Emitter(stream), "canvas-conformance-progress")
+
+
+class Display:
+    """What the person running the suite sees while it runs (on stderr)."""
+
+    SYMBOL = {"passed": "ok", "failed": "FAIL", "error": "ERROR", "manual": "manual", "skipped": "skip"}
+
+    def __init__(self, stream: IO[str] | None = None, *, quiet: bool = False, live: bool | None = None):
+        self.stream = stream or sys.stderr
+        self.quiet = quiet
+        self.live = _isatty(self.stream) if live is None else live
+        self.total: int | None = None
+        self.done = 0
+        self.tally: dict[str, int] = {s: 0 for s in _ORDER}
+        self._dirty = False
+
+    def feed(self, event: dict) -> None:
+        if event.get("event") == "collected":
+            self.total = int(event.get("count") or 0)
+            return
+        if event.get("event") != "scenario":
+            return
+        self.done += 1
+        status = event.get("status") if event.get("status") in self.tally else "error"
+        self.tally[status] += 1
+        if self.quiet:
+            return
+        width = len(str(self.total or self.done))
+        counter = f"[{self.done:>{width}}/{self.total}]" if self.total else f"[{self.done}]"
+        rules = " ".join(event.get("rules") or []) or "-"
+        line = f"{counter} {self.SYMBOL[status]:<6} {rules}  {event.get('name') or event.get('nodeid')}"
+        if status in ("failed", "error") and event.get("message"):
+            line += f"  ({event['message']})"
+        if not self.live:
+            self.stream.write(line + "\n")
+        elif status in ("failed", "error"):
+            self._clear()
+            self.stream.write(line + "\n")
+            self._status_line(event)
+        else:
+            self._status_line(event)
+        self.stream.flush()
+
+    def _status_line(self, event: dict) -> None:
+        cols = shutil.get_terminal_size((100, 20)).columns
+        counts = " ".join(f"{n} {s}" for s, n in self.tally.items() if n)
+        text = f"{self.done}/{self.total or '?'} scenarios: {counts} | {event.get('name') or ''}"
+        self.stream.write("\r\x1b[2K" + text[: max(cols - 1, 10)])
+        self._dirty = True
+
+    def _clear(self) -> None:
+        if self._dirty:
+            self.stream.write("\r\x1b[2K")
+            self._dirty = False
+
+    def close(self) -> None:
+        if self.live and self._dirty:
+            self.stream.write("\n")
+            self.stream.flush()
+            self._dirty = False
+
+
+def _isatty(stream) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
