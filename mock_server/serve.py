@@ -21,18 +21,20 @@ class RunningServer(NamedTuple):
     thread: threading.Thread
 
     def stop(self) -> None:
-        """Close the sockets from inside the server's own loop, then wait for it and its workers.
+        """Let the workers finish, close the sockets from inside the server's own loop, wait for it.
 
-        Closing them from this thread raced the loop's ``select()`` on the same descriptors: the
-        server thread died on EBADF ("Bad file descriptor"). A thunk passed to waitress's trigger
-        runs in the loop thread; once every socket is closed its map is empty and the loop ends.
+        Order matters twice. Workers first: a worker finishing a request wakes the loop through
+        waitress's trigger pipe, so closing the trigger while one still runs made it fail with
+        EBADF. Then the sockets, from the loop thread: closing them from this thread raced the
+        loop's ``select()`` on the same descriptors. A thunk passed to the trigger runs in the loop
+        thread; once every socket is closed the map is empty and the loop ends.
         """
+        self.server.task_dispatcher.shutdown(cancel_pending=True, timeout=5)
         if self.thread.is_alive():
             from waitress import wasyncore
 
             self.server.trigger.pull_trigger(lambda: wasyncore.close_all(self.server._map))
             self.thread.join(timeout=10)
-        self.server.task_dispatcher.shutdown()
         if self.thread.is_alive():  # the loop did not stop in time: close from here after all
             self.server.close()
 
