@@ -8,8 +8,9 @@ scenarios stay "manual". Whether the pages are there is learnt once per run over
 browser itself is one per run (``chromium`` in conftest.py, started by the first
 scenario that needs it); each scenario gets a fresh context (its own cookies), signs
 in there with the run's client credentials, and reads each page into plain records in
-one round trip (``ui_checks`` judges them). Every page read is captured full-page when
-the scenario leaves it or ends, passed or failed, and attached to the scenario.
+one round trip (``ui_checks`` judges them). Every page read is captured (the full page,
+or its top down to the messages checked when it is very tall) when the scenario leaves
+it or ends, passed or failed, and attached to the scenario.
 """
 from __future__ import annotations
 
@@ -125,6 +126,7 @@ def pages(request: pytest.FixtureRequest, target: Target, mock_pages: PagesOffer
     if it cannot start, the scenario errors with the reason (never skipped).
     """
     if not mock_pages.usable:
+        evidence.note(f"{rule}: not read in a browser ({mock_pages.why}), so a person checks it")
         yield None
         return
     browser = request.getfixturevalue("chromium")
@@ -150,11 +152,12 @@ class Pages:
         self._rule = rule
         self._count = 0
         self._browser_version = browser.version
-        self._stack = contextlib.ExitStack()
-        self.page = self._stack.enter_context(
-            browser.page(base_url=target.base_url, timeout_ms=int(target.client.timeout * 1000)))
-        if signed_in.cookies:
-            self.page.context.add_cookies(signed_in.cookies)
+        with contextlib.ExitStack() as stack:
+            self.page = stack.enter_context(
+                browser.page(base_url=target.base_url, timeout_ms=int(target.client.timeout * 1000)))
+            if signed_in.cookies:
+                self.page.context.add_cookies(signed_in.cookies)
+            self._stack = stack.pop_all()  # closed by close(); closed here if the lines above failed
         self._on_screen: str | None = None  # what the page shows and has not been captured yet
         self.focus: list[str] = []  # ids of the messages the checks read (kept in view in a capture)
 
