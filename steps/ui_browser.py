@@ -157,6 +157,7 @@ class Pages:
                 browser.page(base_url=target.base_url, timeout_ms=int(target.client.timeout * 1000)))
             if signed_in.cookies:
                 self.page.context.add_cookies(signed_in.cookies)
+                evidence.note(f"{rule}: a fresh browser context, carrying the session cookie of the run's sign-in")
             self._stack = stack.pop_all()  # closed by close(); closed here if the lines above failed
         self._on_screen: str | None = None  # what the page shows and has not been captured yet
         self.focus: list[str] = []  # ids of the messages the checks read (kept in view in a capture)

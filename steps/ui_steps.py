@@ -10,7 +10,7 @@ Canvas and the ids of the messages to look for.
 """
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import NoReturn
 
 import pytest
@@ -59,24 +59,21 @@ def _patient_id(draft: Draft) -> str:
     return _patient(draft).partition("/")[2]
 
 
-def _now(clock: HeldClock) -> object:
+def _now(clock: HeldClock) -> datetime:
     if clock.instant is None:  # the pages are only read where the clock can be held (the mock)
         raise RuntimeError("the target's clock was not held, so the pages' relative times cannot be predicted")
     return clock.instant
 
 
 # -- UI-1 -----------------------------------------------------------------------------------------
-LATER_SENT_MONTHS = (12, 6)  # sent this many months before the first: sent order differs from created order
-
-
-@when(phrase("two more messages to the same patient, sent {a:d} and {b:d} months before the first, are "
+@when(phrase("two more messages to the same patient, sent {second:d} and {third:d} months before the first, are "
              "submitted a minute apart"), target_fixture="later_submissions")
-def later_messages(target: Target, draft: Draft, clock: HeldClock, a: int, b: int) -> list[Submission]:
+def later_messages(target: Target, draft: Draft, clock: HeldClock, second: int, third: int) -> list[Submission]:
     """Created after the first but sent before it (the second earliest of all), so that neither
     oldest-first nor newest-first sent order matches created order."""
     first = draft.message
     submissions = []
-    for months in (a, b):
+    for months in (second, third):
         later = between("minimal", sender=first["sender"]["reference"], recipient=first["recipient"][0]["reference"])
         later = changed(later, sent=(utc(first["sent"]) - timedelta(days=round(months * 30.44))).isoformat())
         if clock.instant is not None:
@@ -103,8 +100,8 @@ def in_created_order(target: Target, draft: Draft, created: str, later_submissio
                      created_later: list[str], pages: Pages | None, evidence: Evidence, rule: str) -> None:
     order = [created, *created_later]
     bodies = [draft.message, *(s.draft.message for s in later_submissions)]
-    listed = "; ".join(f"{n}. {message_id} (text {first_text(body)!r}, sent {body['sent']})"
-                       for n, (message_id, body) in enumerate(zip(order, bodies), 1))
+    listed = "; ".join(f"({letter}) {message_id} (text {first_text(body)!r}, sent {body['sent']})"
+                       for letter, message_id, body in zip("abc", order, bodies))
     if pages is None:
         by_hand(f"Sign in to Canvas and open the chart of the patient {who(target, _patient(draft))}.",
                 f"Find on the chart timeline these messages, created by this run in this order a moment apart: "
