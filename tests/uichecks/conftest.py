@@ -114,4 +114,4 @@ def serve() -> Callable[..., Served]:
 
 def credentials(served: Served, **more: str) -> dict[str, str]:
     return {"CANVAS_BASE_URL": served.base_url, "CANVAS_CLIENT_ID": served.client_id,
-            "CANVAS_CLIENT_SECRET": served.client_secret, "CANVAS_TIMEOUT": "5", **more}
+            "CANVAS_CLIENT_SECRET": served.client_secret, "CANVAS_TIMEOUT": "10", **more}
