@@ -51,6 +51,11 @@ class Server(NamedTuple):
     def peak_rss_kib(self) -> int:
         return _status_field(self.process.pid, "VmHWM")
 
+    def cpu_seconds(self) -> float:
+        """User + system CPU the server process has used so far (all its threads)."""
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.terminate()
@@ -74,9 +79,9 @@ def ensure_wrk() -> str:
     return shutil.which("wrk") or sys.exit("wrk could not be installed")
 
 
-def start(command: list[str], *, timeout: float = 60) -> Server:
+def start(command: list[str], *, timeout: float = 60, env: dict | None = None) -> Server:
     """Start a server that prints ``... at http://127.0.0.1:PORT`` on its first lines."""
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         line = process.stdout.readline()
@@ -89,12 +94,25 @@ def start(command: list[str], *, timeout: float = 60) -> Server:
     raise RuntimeError(f"{command[0]} did not start")
 
 
-def start_mock(db: str, *extra: str) -> Server:
-    return start([SERVE, "serve", "--host", "127.0.0.1", "--port", "0", "--db", db, *extra])
+def start_mock(db: str, *extra: str, env: dict | None = None) -> Server:
+    return start([SERVE, "serve", "--host", "127.0.0.1", "--port", "0", "--db", db, *extra], env=env)
 
 
 def start_ceiling() -> Server:
     return start([sys.executable, str(BENCH / "ceiling.py"), "--port", "0"])
+
+
+def wrk_with_cpu(server: Server, url: str, **options) -> dict:
+    """One ``wrk`` run against ``server`` (see ``wrk``), plus the server's CPU per answered request.
+
+    Why: on a small box shared with other work, requests/s moves with the load average; the CPU
+    the server spent per request moves far less (it is what the code costs, plus what sharing the
+    cores with wrk costs it).
+    """
+    before = server.cpu_seconds()
+    result = wrk(url, **options)._asdict()
+    result["server_cpu_us"] = (server.cpu_seconds() - before) / max(result["requests"], 1) * 1e6
+    return result
 
 
 def token(base_url: str) -> str:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import requests
 
-from common import fixture_message, start_ceiling, start_mock, token, wrk
+from common import fixture_message, start_ceiling, start_mock, token, wrk_with_cpu
 
 CONNECTIONS = (1, 8, 32)
 
@@ -27,8 +27,8 @@ def run(*, seconds: float = 3, max_requests: int = 200_000) -> dict:
         ceiling = start_ceiling()
         try:
             results["ceiling (trivial 201)"] = {
-                c: wrk(ceiling.base_url, method="POST", path="/Communication", token_value="x",
-                       body_file=str(body_file), connections=c, seconds=seconds, max_requests=max_requests)._asdict()
+                c: wrk_with_cpu(ceiling, ceiling.base_url, method="POST", path="/Communication", token_value="x",
+                                body_file=str(body_file), connections=c, seconds=seconds, max_requests=max_requests)
                 for c in CONNECTIONS}
         finally:
             ceiling.stop()
@@ -46,8 +46,8 @@ def run(*, seconds: float = 3, max_requests: int = 200_000) -> dict:
                 "search (patient, 10 a page)": dict(path=f"/Communication?patient={patient}&_count=10"),
             }
             for name, options in targets.items():
-                results[name] = {c: wrk(mock.base_url, token_value=bearer, connections=c, seconds=seconds,
-                                        max_requests=max_requests, **options)._asdict()
+                results[name] = {c: wrk_with_cpu(mock, mock.base_url, token_value=bearer, connections=c,
+                                                 seconds=seconds, max_requests=max_requests, **options)
                                  for c in CONNECTIONS}
             results["_stored_after"] = requests.get(f"{mock.base_url}/Communication?_count=0", headers=headers,
                                                     timeout=30).json()["total"]

@@ -18,12 +18,13 @@ CREATES = 2_000
 # (test on a frame, category): the first that matches on the way down the stack sets the category.
 RULES = [
     (lambda f, p: p.endswith("mock_server/db.py"), "SQLite through Store (queries, commit)"),
-    (lambda f, p: f == "_structure_issues" or "/jsonschema/" in p, "schema validation (jsonschema)"),
+    (lambda f, p: f in ("_structure_issues", "_fast_valid") or "/jsonschema/" in p or "fastjsonschema" in p
+     or f.startswith("validate_"), "schema validation (fastjsonschema; jsonschema only for bad bodies)"),
     (lambda f, p: f == "check_bearer", "bearer token check"),
     (lambda f, p: f == "parse_body", "body parsing (JSON decode, depth check)"),
     (lambda f, p: f == "fhir_response", "building the answer"),
     (lambda f, p: f in ("ingest", "_party", "_first_text", "_instant"), "business rules (references, text, dates)"),
-    (lambda f, p: "/mock_server/" in p, "other mock code (ids, clock, resource)"),
+    (lambda f, p: "/mock_server/" in p, "other mock code (ids, clock, resource, hooks)"),
     (lambda f, p: "/flask/" in p or "/werkzeug/" in p, "Flask/Werkzeug request machinery"),
 ]
 OTHER = RULES[-2][1]
@@ -50,9 +51,12 @@ def _call_all(app, environs: list[dict]) -> None:
 
 def _categorise(frame, category: str, totals: dict) -> None:
     path, name = frame.file_path or "", frame.function or ""
+    generic = (OTHER, RULES[-1][1])
     for test, label in RULES:
         if test(name, path):
-            if label != RULES[-1][1] or category in (OTHER, label):  # Flask only where nothing deeper claimed
+            # A specific part claims its whole subtree; the two generic ones (other mock code,
+            # Flask) only label what no specific part above has claimed.
+            if label not in generic or category in generic:
                 category = label
             break
     totals[category] = totals.get(category, 0.0) + max(frame.total_self_time, 0.0)

@@ -4,20 +4,32 @@ Why one client: the run's inputs (base URL, token source, timeout) are declared 
 and every request goes through the same code, so each verdict in a report can show
 exactly which requests it rests on. Exchanges are kept unredacted in memory; whatever
 writes them out (the results plugin, the report builders) redacts them first.
+
+Under faults (retry.py says why): a ``429`` or ``503`` is sent again after the wait its
+``Retry-After`` asks (capped), each attempt recorded as its own exchange named
+"<name> (attempt N)", and still ``429``/``503`` at the end raises ``TargetUnavailable``;
+a timeout or a dropped connection raises ``ExchangeError`` at once and is never sent
+again. Both end the scenario in ``error``, never in a verdict on the rule. ``timeout``
+bounds each answer as a whole: a target that sends its body a byte at a time is cut off
+too, not only one that says nothing.
 """
 from __future__ import annotations
 
 import json
 import time
 from datetime import datetime, timezone
-from typing import Any, Mapping, NamedTuple
+from typing import Any, Callable, Mapping, NamedTuple
 from urllib.parse import urljoin
 
 import requests
+from urllib3.exceptions import HTTPError, ReadTimeoutError
+
+from .retry import RETRY_STATUSES, RetryPolicy
 
 FHIR_JSON = "application/fhir+json"
 CORRELATION_HEADERS = ("fumage-correlation-id", "x-correlation-id", "x-request-id")
 MAX_BODY_CHARS = 64 * 1024  # evidence keeps this much of any body; a report is no archive
+IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 
 
 class Exchange(NamedTuple):
@@ -79,6 +91,15 @@ class ExchangeError(Exception):
     """No answer came (connection refused, timeout...). Not an assertion: the verdict is "error"."""
 
 
+class TargetUnavailable(ExchangeError):
+    """Still ``429``/``503`` when the retries ran out (or the wait asked was above the cap): the target
+    never answered the question, so the verdict is "error", not a failed check."""
+
+
+class _IncompleteAnswer(requests.Timeout):
+    """The answer began but did not end within the timeout (a body trickling in, or stalled)."""
+
+
 class TokenError(Exception):
     """The target would not give a bearer token for the configured client credentials."""
 
@@ -92,12 +113,16 @@ class Client:
 
     def __init__(self, base_url: str, *, token_url: str | None = None, client_id: str | None = None,
                  client_secret: str | None = None, token: str | None = None, timeout: float = 10.0,
-                 session: requests.Session | None = None) -> None:
+                 session: requests.Session | None = None, retry: RetryPolicy | None = None,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
         self.base_url = base_url.rstrip("/")
         self.token_url = token_url or f"{self.base_url}/auth/token/"
         self.client_id = client_id
         self.client_secret = client_secret
         self.timeout = timeout
+        # no policy given: CANVAS_RETRIES / CANVAS_MAX_RETRY_WAIT, as the runner passes them to the suite
+        self.retry = retry if retry is not None else RetryPolicy.from_env()
+        self._sleep = sleep
         self.session = session or requests.Session()
         self.history: list[Exchange] = []
         self.evidence: Evidence | None = None
@@ -179,18 +204,64 @@ class Client:
                           data=body.encode("utf-8") if body is not None else None)
 
     def _send(self, name: str, method: str, url: str, *, headers: dict, params=None, data=None) -> Answer:
+        """Send, and send again after a 429/503 as the retry policy allows; every attempt is recorded."""
         __tracebackhide__ = True  # pytest would print arguments that carry the token or secret
         prepared = self.session.prepare_request(requests.Request(method, url, headers=headers,
                                                                  params=params, data=data))
-        started = datetime.now(timezone.utc)
-        clock = time.perf_counter()
+        attempt = 1
+        while True:
+            started = datetime.now(timezone.utc)
+            clock = time.perf_counter()
+            label = name if attempt == 1 else f"{name} (attempt {attempt})"
+            try:
+                response = self._fetch(prepared.copy())
+            except requests.RequestException as err:
+                error = _describe(err, self.timeout, method)
+                exchange = self._record(label, prepared, started, clock, error=error)
+                raise ExchangeError(f"{label}: {method} {prepared.url}: {exchange.error}") from None
+            decision = self.retry.decide(response.status_code, response.headers, attempt)
+            if attempt == 1 and decision.retry:
+                label = f"{name} (attempt 1)"
+            exchange = self._record(label, prepared, started, clock, response=response)
+            if decision.retry:
+                self._note(f"{label}: {decision.why}")
+                self._sleep(decision.wait_s)
+                attempt += 1
+                continue
+            if response.status_code in RETRY_STATUSES:
+                raise TargetUnavailable(f"{label}: {method} {prepared.url}: {decision.why}")
+            return Answer(response.status_code, response.headers, response.text, exchange)
+
+    def _fetch(self, prepared: requests.PreparedRequest) -> requests.Response:
+        """One request whose whole answer must arrive within ``timeout``.
+
+        ``requests``' own timeout bounds each wait for a byte, not the answer: a body sent a
+        byte every second would never trip a 10 s timeout. So the body is read here with
+        ``read1`` (whatever has arrived, never waiting to fill a buffer) against a deadline.
+        Headers trickling in are still bounded only per byte: they arrive inside ``send``.
+        """
+        deadline = time.perf_counter() + self.timeout
+        response = self.session.send(prepared, timeout=self.timeout, allow_redirects=False, stream=True)
+        chunks = []
         try:
-            response = self.session.send(prepared, timeout=self.timeout, allow_redirects=False)
-        except requests.RequestException as err:
-            exchange = self._record(name, prepared, started, clock, error=_describe(err, self.timeout))
-            raise ExchangeError(f"{name}: {method} {prepared.url}: {exchange.error}") from None
-        exchange = self._record(name, prepared, started, clock, response=response)
-        return Answer(response.status_code, response.headers, response.text, exchange)
+            while chunk := response.raw.read1(64 * 1024, decode_content=True):
+                chunks.append(chunk)
+                if time.perf_counter() > deadline:
+                    raise _IncompleteAnswer(f"the answer was not complete within {self.timeout:g} s")
+        except ReadTimeoutError:
+            raise _IncompleteAnswer(f"the answer stalled for {self.timeout:g} s") from None
+        except HTTPError as err:  # cut off mid-body (IncompleteRead...), a bad encoding
+            raise requests.ConnectionError(err) from None
+        finally:
+            response.close()
+        # .content and .text read this attribute (private in requests, but what its own
+        # non-streamed path fills); once set, the answer reads as if it was not streamed
+        response._content = b"".join(chunks)
+        return response
+
+    def _note(self, text: str) -> None:
+        if self.evidence is not None:
+            self.evidence.note(text)
 
     def _record(self, name: str, prepared, started: datetime, clock: float, *, response=None,
                 error: str | None = None) -> Exchange:
@@ -229,9 +300,23 @@ def _clip(text: str | None) -> str | None:
     return text[:MAX_BODY_CHARS] + f"... [{len(text) - MAX_BODY_CHARS} more characters not kept]"
 
 
-def _describe(err: requests.RequestException, timeout: float) -> str:
-    if isinstance(err, requests.Timeout):
-        return f"no answer within {timeout:g} s (timeout)"
-    if isinstance(err, requests.ConnectionError):
-        return "connection failed (refused, reset or unreachable)"
-    return type(err).__name__
+def _describe(err: requests.RequestException, timeout: float, method: str) -> str:
+    """One line for the exchange's ``error``; for a create, why it was not sent again."""
+    if isinstance(err, _IncompleteAnswer):
+        why = f"no complete answer within {timeout:g} s (timeout: the body was still coming)"
+    elif isinstance(err, requests.Timeout):
+        why = f"no answer within {timeout:g} s (timeout)"
+    elif isinstance(err, requests.ConnectionError):
+        text = repr(err)
+        if "Connection refused" in text or "ConnectionRefused" in text:
+            why = "connection failed: refused (nothing listens there)"
+        elif any(s in text for s in ("RemoteDisconnected", "Connection aborted", "ConnectionReset",
+                                     "Connection reset", "IncompleteRead", "ProtocolError")):
+            why = "connection failed: closed by the target without a complete answer"
+        else:
+            why = "connection failed (refused, reset or unreachable)"
+    else:
+        why = type(err).__name__
+    if method.upper() not in IDEMPOTENT:
+        why += "; not sent again, as the target may have acted on it"
+    return why

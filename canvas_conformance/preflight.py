@@ -7,16 +7,24 @@ loopback rule: creating messages on a real system writes into patients' charts,
 so a target off this machine needs ``--allow-writes`` before anything is sent.
 
 Every message here is one line and carries no secret (the caller redacts it again).
+
+Under faults: the whole pre-flight ends within ``DEADLINE_S`` whatever the target does
+(hangs, trickles, drops); a token endpoint answering ``429``/``503`` is asked again as
+the run's retry policy allows (a refused grant changes nothing, so asking again is safe),
+and one still unavailable is said to be unavailable, not to have refused the credentials.
 """
 from __future__ import annotations
 
 import ipaddress
 import re
 import threading
+import time
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
 import requests
+
+from .retry import RETRY_STATUSES, RetryPolicy
 
 DEADLINE_S = 25.0  # the whole pre-flight, so "could not start" is said within 30 s
 CONNECT_S = 5.0
@@ -34,6 +42,7 @@ class Credentials(NamedTuple):
     client_secret: str | None
     token: str | None
     timeout: float
+    retry: RetryPolicy = RetryPolicy()
 
 
 def is_loopback(url: str) -> bool:
@@ -102,16 +111,32 @@ def _probe(creds: Credentials) -> str | None:
         raise Refusal(f"cannot reach the target at {metadata}: {_why(err, timeout[1])}") from None
     if creds.token:
         return _check_token(creds, timeout)
-    try:
-        answer = requests.post(creds.token_url, timeout=timeout, data={
-            "grant_type": "client_credentials", "client_id": creds.client_id, "client_secret": creds.client_secret})
-    except requests.RequestException as err:
-        raise Refusal(f"cannot reach the token endpoint {creds.token_url}: {_why(err, timeout[1])}") from None
+    answer = _grant(creds, timeout)
     token = _access_token(answer)
     if answer.status_code != 200 or not token:
         raise Refusal(f"the token endpoint {creds.token_url} refused the client credentials: "
                       f"HTTP {answer.status_code}{_oauth_error(answer)}")
     return token
+
+
+def _grant(creds: Credentials, timeout) -> requests.Response:
+    """The client-credentials grant, asked again after a 429/503 as the retry policy allows."""
+    attempt = 1
+    while True:
+        try:
+            answer = requests.post(creds.token_url, timeout=timeout, data={
+                "grant_type": "client_credentials", "client_id": creds.client_id,
+                "client_secret": creds.client_secret})
+        except requests.RequestException as err:
+            raise Refusal(f"cannot reach the token endpoint {creds.token_url}: {_why(err, timeout[1])}") from None
+        decision = creds.retry.decide(answer.status_code, answer.headers, attempt)
+        if decision.retry:
+            time.sleep(decision.wait_s)
+            attempt += 1
+            continue
+        if answer.status_code in RETRY_STATUSES:
+            raise Refusal(f"the token endpoint {creds.token_url} is unavailable: {decision.why}")
+        return answer
 
 
 def _check_token(creds: Credentials, timeout) -> str:
@@ -152,6 +177,8 @@ def _why(err: Exception, read_s: float) -> str:
         return "TLS handshake failed (certificate or protocol)"
     if "Connection refused" in text or "ConnectionRefused" in text:
         return "connection refused (nothing listens there)"
+    if any(s in text for s in ("RemoteDisconnected", "Connection aborted", "Connection reset", "ConnectionReset")):
+        return "the connection was closed without an answer"
     if any(s in text for s in ("Name or service not known", "nodename nor servname", "getaddrinfo failed",
                                "Failed to resolve", "NameResolutionError", "Temporary failure in name resolution")):
         return "host name not found"

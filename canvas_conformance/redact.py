@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import html
 import json
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 from urllib.parse import parse_qsl, quote, quote_plus, urlsplit
 
 MASK = "[REDACTED]"
@@ -113,3 +113,24 @@ def _harvest_text(text: str, found: set[str], *, depth: int) -> None:
         for key, item in parse_qsl(query, keep_blank_values=False):
             if key.lower() in SECRET_KEYS:
                 found.add(item)
+
+
+class RedactingStream:
+    """A text stream that masks ``secrets()`` in everything written through it.
+
+    Why a stream: a process that learns secrets as it goes (the suite obtains its tokens
+    while it runs) can only keep them out of its own printed output at the moment of
+    writing; whoever reads that output later does not know them. ``secrets`` is asked at
+    every write, so a token obtained mid-run is masked from then on.
+    """
+
+    def __init__(self, stream, secrets: Callable[[], Iterable[str]]) -> None:
+        self._stream = stream
+        self._secrets = secrets
+
+    def write(self, text: str) -> int:
+        self._stream.write(redact(text, self._secrets()) if isinstance(text, str) else text)
+        return len(text)
+
+    def __getattr__(self, name: str):  # flush, isatty, encoding...: the wrapped stream's own
+        return getattr(self._stream, name)

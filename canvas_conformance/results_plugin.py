@@ -6,6 +6,11 @@ evidence the suite gathered: every HTTP exchange, notes, attachments. Verdicts f
 the results contract: a failed check (AssertionError) is ``failed``; any other exception
 is ``error``; a skip is ``skipped``, or ``manual`` when its reason starts with "MANUAL:".
 Everything written is redacted of the run's secrets first.
+
+Under faults the rule is the same: a timeout, a dropped connection, a ``429``/``503`` that
+outlasted the retries (``ExchangeError`` and its ``TargetUnavailable``) are ``error``, because
+the target never answered the rule's question; an answer the target did give, a ``500`` to
+bad input included, goes to the checks and is ``failed`` when it breaks the rule.
 """
 from __future__ import annotations
 
@@ -21,7 +26,7 @@ from _pytest.outcomes import Failed, Skipped
 
 from . import __version__, catalogue
 from .client import Evidence
-from .redact import redact
+from .redact import RedactingStream, redact
 from .settings import ConfigError, Settings
 
 EVIDENCE_KEY = pytest.StashKey[Evidence]()  # item -> what the scenario gathered (set by the suite)
@@ -35,6 +40,36 @@ TAG_ORDER = ("documented", "inferred", "api", "ui")
 
 def pytest_configure(config: pytest.Config) -> None:
     config.stash[_RUN_KEY] = {"started": _now(), "rows": []}
+
+
+@pytest.hookimpl(trylast=True)  # after the terminal plugin has made its writer
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """pytest's own output (tracebacks with a check's message, captured output) masks the run's secrets.
+
+    A target that echoes the bearer token puts it in the answers a failed check quotes. The
+    runner scrubs pytest.log afterwards, but only of secrets it knows; the tokens this
+    process was granted it never sees unredacted. So they are masked here, as written.
+    """
+    config = session.config
+    try:
+        given = Settings.from_env().secrets()
+    except ConfigError:
+        given = ()
+
+    def secrets() -> tuple[str, ...]:
+        return (*given, *_target_secrets(config))
+
+    try:
+        writer = config.get_terminal_writer()
+        writer._file = RedactingStream(writer._file, secrets)
+    except (AttributeError, AssertionError):  # no terminal (e.g. -p no:terminal): nothing printed to mask
+        pass
+
+
+def _target_secrets(config: pytest.Config) -> tuple[str, ...]:
+    """What the suite's target knows at this moment: the secret, the given and the granted tokens."""
+    target = config.stash.get(TARGET_KEY, None)
+    return target.secrets() if target is not None else ()
 
 
 # -- the row of a scenario ----------------------------------------------------------------
@@ -144,6 +179,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         return report
     row["duration_s"] = round(row["duration_s"] + report.duration, 6)
     exception = call.excinfo.value if call.excinfo is not None else None
+    if exception is not None:
+        _scrub_in_flight(item, exception)
     if report.when == "call" and report.passed:
         row["status"] = "passed"
     elif report.skipped and row["status"] is None:
@@ -168,6 +205,26 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
             row["status"] = "error"
             row["message"] = row["message"] or "the scenario did not run to a verdict"
     return report
+
+
+def _scrub_in_flight(item: pytest.Item, exception: BaseException) -> None:
+    """Mask the run's secrets in the exception's own text, before other plugins print it.
+
+    Why in place: the live progress plugin sends this text to the runner's screen while the
+    run goes on, and a target that echoes the bearer token puts it in a check's message
+    ("expected ..., got '<the body>'"). Only this process knows the tokens the client was
+    granted, so this is the one place that can scrub them in time. (Hook wrappers registered
+    later run around this one, so they read the text after this.)
+    """
+    secrets = _target_secrets(item.config)
+    if not secrets:
+        return
+    try:
+        exception.args = tuple(redact(a, secrets) if isinstance(a, str) else a for a in exception.args)
+        if isinstance(getattr(exception, "msg", None), str):  # pytest's fail()/skip() keep their text here
+            exception.msg = redact(exception.msg, secrets)
+    except (AttributeError, TypeError):  # an exception type that will not be changed: the writers redact later
+        pass
 
 
 def _mark_running_step(row: dict, status: str) -> None:

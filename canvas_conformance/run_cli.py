@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
-from . import __version__, catalogue, preflight
+from . import __version__, catalogue, preflight, retry
 from .errors import UsageError
 from .redact import harvest, redact
 from .report import listing, progress
@@ -44,9 +44,13 @@ EPILOG = """\
 Every option can also be given as an environment variable (the option wins):
   CANVAS_BASE_URL, CANVAS_TOKEN_URL, CANVAS_CLIENT_ID, CANVAS_CLIENT_SECRET, CANVAS_TOKEN,
   CANVAS_PATIENTS and CANVAS_PRACTITIONERS (comma-separated ids), CANVAS_REPORT_DIR, CANVAS_TAGS,
-  CANVAS_TIMEOUT, CANVAS_STRICT, CANVAS_ALLOW_WRITES, CANVAS_LIST, CANVAS_QUIET (1/0, true/false),
+  CANVAS_TIMEOUT, CANVAS_RETRIES, CANVAS_MAX_RETRY_WAIT, CANVAS_STRICT, CANVAS_ALLOW_WRITES, CANVAS_LIST, CANVAS_QUIET (1/0, true/false),
   CANVAS_SUITE.
 Prefer the environment for secrets: command lines are visible to other users of the machine.
+
+A 429 or 503 answer is sent again after the wait its Retry-After asks (at most --max-retry-wait
+seconds; a longer wait is not honoured and the scenario is an error), up to --retries times.
+A timeout or a dropped connection is never sent again: the scenario is an error.
 
 Exit codes: 0 no rule failed or errored (with --strict: and none was manual or skipped);
 1 some rule failed or errored; 2 the run could not start (bad configuration, unreachable
@@ -66,6 +70,8 @@ class RunConfig(NamedTuple):
     report_dir: Path | None  # None: reports/<UTC timestamp>/ with reports/latest
     tags: str | None
     timeout: float
+    retries: int  # times a 429/503 is sent again
+    max_retry_wait: float  # longest Retry-After honoured, seconds
     strict: bool
     allow_writes: bool
     list_only: bool
@@ -104,7 +110,13 @@ def add_parser(sub) -> None:
         "id of a Practitioner that exists on the target (repeat; some rules need two)",
         "CANVAS_PRACTITIONERS, comma-separated"))
     target.add_argument("--timeout", metavar="SECONDS", help=_env(
-        "seconds to wait for each answer (default 10)", "CANVAS_TIMEOUT"))
+        "seconds to wait for each answer, body included (default 10)", "CANVAS_TIMEOUT"))
+    target.add_argument("--retries", metavar="N", help=_env(
+        f"times a request answered 429 or 503 is sent again (default {retry.DEFAULT_RETRIES}, 0 for never); "
+        "a timeout or a dropped connection is never sent again", retry.RETRIES_ENV))
+    target.add_argument("--max-retry-wait", metavar="SECONDS", help=_env(
+        f"longest Retry-After wait honoured before sending again (default {retry.DEFAULT_MAX_WAIT:g}); "
+        "a target asking for longer gets no retry and the scenario is an error", retry.MAX_WAIT_ENV))
     target.add_argument("--allow-writes", action="store_true", default=None, help=_env(
         "allow a target that is not on loopback: the suite creates messages there, which land in "
         "patients' charts", "CANVAS_ALLOW_WRITES=1"))
@@ -170,6 +182,14 @@ def resolve(args: argparse.Namespace, env) -> RunConfig:
         raise UsageError(f"--timeout {raw_timeout!r} is not a number of seconds") from None
     if not 0 < timeout <= 600:
         raise UsageError(f"--timeout {raw_timeout} must be more than 0 and at most 600 seconds")
+    try:
+        retries = retry.parse_retries(pick(args.retries, retry.RETRIES_ENV),
+                                      "--retries" if args.retries is not None else retry.RETRIES_ENV)
+        max_retry_wait = retry.parse_max_wait(pick(args.max_retry_wait, retry.MAX_WAIT_ENV),
+                                              "--max-retry-wait" if args.max_retry_wait is not None
+                                              else retry.MAX_WAIT_ENV)
+    except ValueError as err:
+        raise UsageError(str(err)) from None
     report_dir = pick(args.report_dir, "CANVAS_REPORT_DIR")
     suite = Path(pick(args.suite, "CANVAS_SUITE") or ROOT).expanduser().resolve()
     cfg = RunConfig(
@@ -183,6 +203,8 @@ def resolve(args: argparse.Namespace, env) -> RunConfig:
         report_dir=Path(report_dir).expanduser() if report_dir else None,
         tags=pick(args.tags, "CANVAS_TAGS"),
         timeout=timeout,
+        retries=retries,
+        max_retry_wait=max_retry_wait,
         strict=flag(args.strict, "CANVAS_STRICT", "--strict"),
         allow_writes=flag(args.allow_writes, "CANVAS_ALLOW_WRITES", "--allow-writes"),
         list_only=flag(args.list_only, "CANVAS_LIST", "--list"),
@@ -259,7 +281,8 @@ def _remote_credentials(cfg: RunConfig) -> preflight.Credentials | None:
         return None
     preflight.check_writes_allowed(cfg.base_url, allow_writes=cfg.allow_writes)
     creds = preflight.Credentials(cfg.base_url, cfg.token_url or f"{cfg.base_url}/auth/token/",
-                                  cfg.client_id, cfg.client_secret, cfg.token, cfg.timeout)
+                                  cfg.client_id, cfg.client_secret, cfg.token, cfg.timeout,
+                                  retry.RetryPolicy(cfg.retries, cfg.max_retry_wait))
     preflight.check_credentials_given(creds)
     return creds
 
@@ -314,6 +337,8 @@ def _child_env(cfg: RunConfig, target: Target, report_dir: Path) -> dict[str, st
         "CANVAS_PATIENTS": ",".join(target.patients),
         "CANVAS_PRACTITIONERS": ",".join(target.practitioners),
         "CANVAS_TIMEOUT": f"{cfg.timeout:g}",
+        retry.RETRIES_ENV: str(cfg.retries),
+        retry.MAX_WAIT_ENV: f"{cfg.max_retry_wait:g}",
         "CANVAS_ALLOW_WRITES": "1" if cfg.allow_writes else "0",
         "CANVAS_RESULTS_FILE": str((report_dir / "results.json").resolve()),
         "CANVAS_SCREENSHOT_DIR": str((report_dir / "screenshots").resolve()),
@@ -355,9 +380,11 @@ def _run_suite(cfg: RunConfig, target: Target, steps_dir: Path, report_dir: Path
         with os.fdopen(read_fd, "r", encoding="utf-8", errors="replace") as events:
             for line in events:
                 try:
-                    display.feed(json.loads(line))
+                    event = json.loads(line)
                 except ValueError:
                     continue
+                # the suite scrubs its own tokens from what it reports; these are the runner's
+                display.feed(redact(event, target.secrets))
         rc = child.wait()
     except KeyboardInterrupt:
         child.terminate()

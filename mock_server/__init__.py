@@ -41,7 +41,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.url_map.strict_slashes = False
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
 
-    from . import auth, clock, communication, control, db, faults, metadata, openapi, outcome, people, ui
+    from . import auth, clock, communication, control, db, faults, metadata, openapi, outcome, people, sessions, ui
+
+    app.session_interface = sessions.CookieOnlyWhenSent()
 
     clock.init_app(app)
     db.init_app(app)

@@ -17,11 +17,28 @@ bp = Blueprint("communication", __name__)
 DEFAULT_COUNT, MAX_COUNT = 10, 100  # FHIR-7
 MAX_OFFSET = 10**12  # past any real data: a larger offset gives the same empty page
 SEARCH_PARAMS = ("_id", "patient", "sender", "recipient", "_count", "_offset")
+_URL_ROOTS_KEPT = 64
 
 
 def base_url() -> str:
     """The server's base, for Location headers and Bundle links."""
-    return (current_app.config.get("BASE_URL") or request.url_root).rstrip("/")
+    configured = current_app.config.get("BASE_URL")
+    if configured:
+        return configured.rstrip("/")
+    # Werkzeug's url_root (host validation, IRI-to-URI quoting) cost ~7 µs a request; it depends
+    # only on these environ values (and TRUSTED_HOSTS, an app setting), so each app remembers it
+    # per combination, a bounded number of them (a client may send any Host header).
+    environ = request.environ
+    key = (environ.get("wsgi.url_scheme"), environ.get("HTTP_HOST"), environ.get("SERVER_NAME"),
+           environ.get("SERVER_PORT"), environ.get("SCRIPT_NAME"))
+    known = current_app.extensions.setdefault("mock_url_roots", {})
+    root = known.get(key)
+    if root is None:
+        root = request.url_root.rstrip("/")
+        if len(known) >= _URL_ROOTS_KEPT:
+            known.clear()
+        known[key] = root
+    return root
 
 
 @bp.post("/Communication")

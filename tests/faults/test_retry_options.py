@@ -1,0 +1,73 @@
+"""``--retries`` and ``--max-retry-wait`` (and their variables): checked before anything is sent,
+and handed to the suite's process, whose client reads them."""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+
+import pytest
+
+from canvas_conformance import cli, embedded, run_cli
+from canvas_conformance.client import Client
+from canvas_conformance.retry import RetryPolicy
+
+
+@pytest.fixture
+def nothing_starts(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("nothing may be started here")
+    monkeypatch.setattr(embedded, "start", refuse)
+    monkeypatch.setattr(run_cli.subprocess, "Popen", refuse)
+    for var in ("CANVAS_RETRIES", "CANVAS_MAX_RETRY_WAIT", "CANVAS_BASE_URL", "CANVAS_TOKEN", "CANVAS_CLIENT_ID",
+                "CANVAS_CLIENT_SECRET", "CANVAS_TAGS", "CANVAS_LIST"):
+        monkeypatch.delenv(var, raising=False)
+
+
+def invoke(argv) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = cli.main(list(argv))
+        except SystemExit as exit_:
+            code = exit_.code
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.mark.parametrize("argv, env, says", [
+    (["--retries", "-1"], {}, "--retries '-1' must be a whole number from 0 to 10"),
+    (["--retries", "99"], {}, "--retries '99' must be a whole number from 0 to 10"),
+    ([], {"CANVAS_RETRIES": "lots"}, "CANVAS_RETRIES 'lots' must be a whole number"),
+    (["--max-retry-wait", "soon"], {}, "--max-retry-wait 'soon' is not a number of seconds"),
+    ([], {"CANVAS_MAX_RETRY_WAIT": "9999"}, "CANVAS_MAX_RETRY_WAIT 9999 must be from 0 to 300 seconds"),
+])
+def test_bad_retry_settings_stop_the_run_in_one_line(nothing_starts, monkeypatch, argv, env, says):
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    code, out, err = invoke(["run", *argv])
+    assert code == 2 and out == ""
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert len(lines) == 1 and says in lines[0], err
+
+
+def resolved(argv, env) -> run_cli.RunConfig:
+    parser = argparse.ArgumentParser()
+    run_cli.add_parser(parser.add_subparsers())
+    return run_cli.resolve(parser.parse_args(["run", *argv]), env)
+
+
+def test_the_option_wins_over_its_variable_and_defaults_hold():
+    assert (resolved([], {}).retries, resolved([], {}).max_retry_wait) == (2, 5.0)
+    cfg = resolved(["--retries", "4"], {"CANVAS_RETRIES": "1", "CANVAS_MAX_RETRY_WAIT": "0.5"})
+    assert (cfg.retries, cfg.max_retry_wait) == (4, 0.5)
+
+
+def test_the_suite_process_gets_the_policy_and_its_client_uses_it(tmp_path, monkeypatch):
+    cfg = resolved(["--retries", "0", "--max-retry-wait", "1.5"], {})
+    target = run_cli.Target("http://127.0.0.1:5995", "http://127.0.0.1:5995/auth/token/", "me", "sec-12345678",
+                            None, (), (), False, ("sec-12345678",))
+    env = run_cli._child_env(cfg, target, tmp_path)
+    assert (env["CANVAS_RETRIES"], env["CANVAS_MAX_RETRY_WAIT"]) == ("0", "1.5")
+    for name in ("CANVAS_RETRIES", "CANVAS_MAX_RETRY_WAIT"):
+        monkeypatch.setenv(name, env[name])
+    assert Client("http://127.0.0.1:5995", token="t0ken").retry == RetryPolicy(retries=0, max_wait=1.5)
