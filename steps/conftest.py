@@ -7,9 +7,13 @@ module is a single ``scenarios(...)`` call.
 """
 from __future__ import annotations
 
+import os
+import tempfile
+from pathlib import Path
+
 import pytest
 
-from canvas_conformance import catalogue
+from canvas_conformance import browser, catalogue
 from canvas_conformance.client import Client, Evidence, ExchangeError, TokenError
 from canvas_conformance.results_plugin import EVIDENCE_KEY, TARGET_KEY
 from canvas_conformance.settings import ConfigError, Settings
@@ -21,6 +25,7 @@ from .rejection_steps import *  # noqa: F401,F403
 from .search_steps import *  # noqa: F401,F403
 from .target import Target, is_loopback
 from .time_steps import *  # noqa: F401,F403
+from .ui_browser import mock_pages, pages, ui_sign_in  # noqa: F401
 from .ui_steps import *  # noqa: F401,F403
 
 KIND_AND_SURFACE_TAGS = {
@@ -97,3 +102,41 @@ def rule(request: pytest.FixtureRequest) -> str:
     ids = {r.id for r in catalogue.rules()}
     tags = sorted({m.name for m in request.node.iter_markers() if m.name in ids})
     return "/".join(tags) or "unknown rule"
+
+
+# -- the browser for the UI rules ----------------------------------------------------------
+LENT_BROWSER = "canvas_conformance_browser"  # a plugin with this attribute lends its running browser
+
+
+@pytest.fixture(scope="session")
+def screenshot_dir() -> Path:
+    """Where UI screenshots go: CANVAS_SCREENSHOT_DIR (the runner's <report dir>/screenshots), else a
+    screenshots folder beside CANVAS_RESULTS_FILE, else a fresh temporary folder. Attachments name a
+    screenshot relative to this folder's parent (the report folder). Created with the first screenshot."""
+    given = os.environ.get("CANVAS_SCREENSHOT_DIR", "").strip()
+    if given:
+        return Path(given).expanduser().resolve()
+    results = os.environ.get("CANVAS_RESULTS_FILE", "").strip()
+    if results:
+        return Path(results).expanduser().resolve().parent / "screenshots"
+    return Path(tempfile.mkdtemp(prefix="canvas-conformance-")) / "screenshots"
+
+
+@pytest.fixture(scope="session")
+def chromium(pytestconfig: pytest.Config):
+    """One headless Chromium for the whole run, started when the first UI scenario needs it and stopped
+    at the end. If it cannot start, every scenario that needs it errors with the one-line reason.
+
+    A process that runs the suite in-process (the harness's own tests) may lend its running browser
+    through a plugin object with a ``canvas_conformance_browser`` attribute; a lent browser is not stopped.
+    """
+    for plugin in pytestconfig.pluginmanager.get_plugins():
+        lent = getattr(plugin, LENT_BROWSER, None)
+        if lent is not None:
+            yield lent
+            return
+    running = browser.start()
+    try:
+        yield running
+    finally:
+        running.stop()

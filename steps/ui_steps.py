@@ -1,19 +1,30 @@
-"""Steps for the UI rules (UI-1..UI-5): what a person checks in Canvas's web pages.
+"""Steps for the UI rules (UI-1..UI-5): what a person sees in the chart and the patient app.
 
-The scenario has already created its message through the API, so the steps can name
-the real ids. For now every target gets the same answer: the scenario is reported as
-``manual`` with numbered steps for a person to follow. Browser checks against the
-mock's own pages are meant to be added here, one step at a time.
+The scenario has already created its messages through the API, so the steps know their
+ids. Where the target serves the reference mock's pages (``pages`` is not None) the
+steps read them in the run's browser and judge what they read with
+``canvas_conformance.ui_checks``; expected captions and dates are worked out from the
+instant the target's clock was held at and the sent time the run gave. Everywhere
+else the scenario ends ``manual``, with numbered steps for a person to follow in
+Canvas and the ids of the messages to look for.
 """
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import NoReturn
 
 import pytest
-from pytest_bdd import then
+from pytest_bdd import then, when
 
-from .bodies import Draft, first_text
-from .target import Target
+from canvas_conformance import checks, ui_checks
+from canvas_conformance.client import Evidence
+
+from .bodies import Draft, between, changed, first_text
+from .message_steps import Submission, submit
+from .target import Target, utc
+from .terms import phrase
+from .time_steps import HeldClock
+from .ui_browser import Pages
 
 
 def by_hand(*steps: str) -> NoReturn:
@@ -21,68 +32,196 @@ def by_hand(*steps: str) -> NoReturn:
     pytest.skip("MANUAL: " + " ".join(f"{n}. {step}" for n, step in enumerate(steps, 1)))
 
 
+def name_of(target: Target, reference: str) -> str | None:
+    """The name the target gives a Patient/Practitioner reference (None when it gives none)."""
+    answer = target.client.request(f"look up the name of {reference}", "GET", reference)
+    if answer.status != 200:
+        return None
+    try:
+        names = answer.json().get("name") or [{}]
+        return names[0].get("text") or " ".join(
+            [*names[0].get("prefix", []), *names[0].get("given", []), names[0].get("family", "")]).strip() or None
+    except (ValueError, AttributeError, TypeError, IndexError):
+        return None
+
+
 def who(target: Target, reference: str) -> str:
     """A person as someone at Canvas's screens would look for them: name and reference."""
-    kind, _, ident = reference.partition("/")
-    answer = target.client.request(f"look up the name of {reference} for the manual steps", "GET", reference)
-    name = None
-    if answer.status == 200:
-        try:
-            names = answer.json().get("name") or [{}]
-            name = names[0].get("text") or " ".join([*names[0].get("given", []), names[0].get("family", "")]).strip()
-        except (ValueError, AttributeError, TypeError, IndexError):
-            name = None
-    return f"{name} ({kind}/{ident})" if name else f"{kind}/{ident}"
+    name = name_of(target, reference)
+    return f"{name} ({reference})" if name else reference
 
 
 def _patient(draft: Draft) -> str:
     return next(r for r in draft.involved if r.startswith("Patient/"))
 
 
-@then("the message shows on the patient's chart timeline at its created date")
-def on_the_timeline(target: Target, draft: Draft, created: str) -> None:
-    by_hand(f"Sign in to Canvas and open the chart of the patient {who(target, _patient(draft))}.",
-            f"Find on the chart timeline the message {created} (Communication/{created}), text "
-            f"{first_text(draft.message)!r}.",
-            "Check it is placed at the date and time it was created (today, when this run made it), "
-            "among the chart's other entries in date order.")
+def _patient_id(draft: Draft) -> str:
+    return _patient(draft).partition("/")[2]
 
 
-@then("the chart shows it as a draft by Canvas Bot that the patient app does not show")
-def a_hidden_draft(target: Target, draft: Draft, created: str) -> None:
-    by_hand(f"Sign in to Canvas and open the chart of the patient {who(target, _patient(draft))}.",
-            f"Find the message {created} (text {first_text(draft.message)!r}) on the chart timeline.",
-            f"Check it is shown as a draft captioned 'Drafted <time since> on <date> by Canvas Bot', where the "
-            f"date is its sent time {draft.message.get('sent')} (e.g. 'Drafted 4 months ago on Feb 10th, 2022 by "
-            "Canvas Bot').",
-            "Sign in to the patient app as that patient and check the message is NOT shown there.")
+def _now(clock: HeldClock) -> datetime:
+    if clock.instant is None:  # the pages are only read where the clock can be held (the mock)
+        raise RuntimeError("the target's clock was not held, so the pages' relative times cannot be predicted")
+    return clock.instant
 
 
-@then("sending the draft from the chart sends no SMS and keeps its sent time")
-def sent_from_the_chart(target: Target, draft: Draft, created: str) -> None:
-    by_hand(f"Sign in to Canvas and open the chart of the patient {who(target, _patient(draft))}.",
-            f"Find the draft message {created} (text {first_text(draft.message)!r}) and send it from the chart.",
-            "Check the patient received no text message (SMS) for it.",
-            f"Read Communication/{created} through the API and check its sent time is still "
-            f"{draft.message.get('sent')}.",
-            f"Sign in to the patient app as that patient and check the message is shown, dated "
-            f"{draft.message.get('sent')} (when it was drafted), not the time it was sent from the chart.")
+# -- UI-1 -----------------------------------------------------------------------------------------
+@when(phrase("two more messages to the same patient, sent {second:d} and {third:d} months before the first, are "
+             "submitted a minute apart"), target_fixture="later_submissions")
+def later_messages(target: Target, draft: Draft, clock: HeldClock, second: int, third: int) -> list[Submission]:
+    """Created after the first but sent before it (the second earliest of all), so that neither
+    oldest-first nor newest-first sent order matches created order."""
+    first = draft.message
+    submissions = []
+    for months in (second, third):
+        later = between("minimal", sender=first["sender"]["reference"], recipient=first["recipient"][0]["reference"])
+        later = changed(later, sent=(utc(first["sent"]) - timedelta(days=round(months * 30.44))).isoformat())
+        if clock.instant is not None:
+            target.shift_clock(60)
+        submissions.append(submit(target, later, name=f"create a message sent {months} months before the first",
+                                  counted=False))
+    return submissions
 
 
-@then("the chart shows it with its sent date and recipient, not as a draft, and the patient app shows it")
-def a_patient_message(target: Target, draft: Draft, created: str) -> None:
+@then("the target accepts them as new messages too", target_fixture="created_later")
+def later_accepted(target: Target, later_submissions: list[Submission], rule: str) -> list[str]:
+    ids = []
+    for submission in later_submissions:
+        answer = submission.answer
+        if answer.status != 201:
+            checks.fail(rule, f"the {submission.answer.exchange.name!r}", "status 201 Created",
+                        f"status {answer.status}: {answer.text[:300]!r}")
+        ids.append(checks.check_location(answer.headers.get("Location"), target.base_url, rule="ID-1"))
+    return ids
+
+
+@then("the patient's chart timeline shows the three in the order they were created, not the order they were sent")
+def in_created_order(target: Target, draft: Draft, created: str, later_submissions: list[Submission],
+                     created_later: list[str], pages: Pages | None, evidence: Evidence, rule: str) -> None:
+    order = [created, *created_later]
+    bodies = [draft.message, *(s.draft.message for s in later_submissions)]
+    listed = "; ".join(f"({letter}) {message_id} (text {first_text(body)!r}, sent {body['sent']})"
+                       for letter, message_id, body in zip("abc", order, bodies))
+    if pages is None:
+        by_hand(f"Sign in to Canvas and open the chart of the patient {who(target, _patient(draft))}.",
+                f"Find on the chart timeline these messages, created by this run in this order a moment apart: "
+                f"{listed}.",
+                "Check all three are there and placed by the time they were created (in this order, or its "
+                "reverse if the timeline lists newest first), not by their sent times, each among the chart's "
+                "other entries in created-date order.")
+    pages.focus = order
+    cards = pages.timeline(_patient_id(draft))
+    direction = ui_checks.check_timeline_order(cards, order, rule=rule)
+    evidence.note(f"UI-1: created in this order: {listed}; the timeline ({len(cards)} cards, {direction}) "
+                  "places them by created date")
+
+
+# -- UI-2 -----------------------------------------------------------------------------------------
+@then("the chart shows it as a draft captioned as drafted by Canvas Bot, with a Send button")
+def a_draft(target: Target, draft: Draft, created: str, clock: HeldClock, pages: Pages | None,
+            evidence: Evidence, rule: str) -> None:
+    sent = draft.message.get("sent")
+    if pages is None:
+        by_hand(f"Sign in to Canvas and open the chart of the patient {who(target, _patient(draft))}.",
+                f"Find the message {created} (text {first_text(draft.message)!r}) on the chart timeline.",
+                f"Check it is shown as a draft with a Send button, captioned 'Drafted <time since it was sent> on "
+                f"<sent date> by Canvas Bot', where the sent time is {sent} (e.g. 'Drafted 4 months ago on Feb "
+                "10th, 2022 by Canvas Bot').",
+                "Sign in to the patient app as that patient and check the message is NOT shown there.")
+    pages.focus = [created]
+    card = ui_checks.card(pages.timeline(_patient_id(draft)), created, rule=rule)
+    ui_checks.check_is_draft(card, rule=rule)
+    caption = ui_checks.check_draft_caption(card, sent=utc(sent), now=_now(clock), rule=rule)
+    ui_checks.check_send_button(card, rule=rule)
+    evidence.note(f"UI-2: caption {caption!r} expected from sent {sent} and the clock held at "
+                  f"{_now(clock).isoformat()}, and shown")
+
+
+@then("the patient app does not show it")
+def not_in_the_app(draft: Draft, created: str, pages: Pages | None, rule: str) -> None:
+    ui_checks.check_not_in_app(pages.app(_patient_id(draft)), created, rule=rule)
+
+
+# -- UI-3 -----------------------------------------------------------------------------------------
+def _sms_outbox(target: Target, when: str) -> list:
+    answer = target.client.request(f"read the mock's SMS outbox ({when})", "GET", "_mock/sms")
+    if answer.status != 200:
+        raise RuntimeError(f"the mock's SMS outbox answered {answer.status}")
+    return answer.json().get("messages") or []
+
+
+@then("sending the draft from the chart sends no SMS and keeps its sent time", target_fixture="sent_from_chart")
+def sent_from_the_chart(target: Target, draft: Draft, created: str, pages: Pages | None, evidence: Evidence,
+                        rule: str) -> bool:
+    sent = draft.message.get("sent")
+    if pages is None:
+        by_hand(f"Sign in to Canvas and open the chart of the patient {who(target, _patient(draft))}.",
+                f"Find the draft message {created} (text {first_text(draft.message)!r}) and send it from the chart.",
+                "Check the patient received no text message (SMS) for it.",
+                f"Read Communication/{created} through the API and check its sent time is still {sent}.",
+                f"Sign in to the patient app as that patient and check the message is shown, dated {sent} (when "
+                "it was drafted), not the time it was sent from the chart.")
+    pages.focus = [created]
+    card = ui_checks.card(pages.timeline(_patient_id(draft), title="the chart before pressing Send"), created,
+                          rule=rule)
+    ui_checks.check_send_button(card, rule=rule)
+    before = _sms_outbox(target, "before pressing Send")
+    pages.press_send(created)
+    ui_checks.check_no_new_sms(before, _sms_outbox(target, "after pressing Send"), rule=rule)
+    answer = target.read("read the message back after pressing Send", created)
+    checks.check_status(answer.status, (200,), rule=rule, what="reading the message back after Send")
+    ui_checks.check_sent_unchanged(answer.json().get("sent"), sent, rule=rule)
+    evidence.note(f"UI-3: Send pressed on {created}; no SMS added to the outbox; sent still {sent}")
+    return True
+
+
+@then("from then on the patient app shows it, dated at its sent time")
+def in_the_app_after_send(draft: Draft, created: str, sent_from_chart: bool, pages: Pages | None,
+                          rule: str) -> None:
+    shown = ui_checks.app_message(pages.app(_patient_id(draft)), created, rule=rule,
+                                  what="the patient app after Send")
+    ui_checks.check_content(shown, first_text(draft.message), rule=rule)
+    ui_checks.check_dated_at(shown, utc(draft.message["sent"]), rule=rule)
+
+
+# -- UI-4 -----------------------------------------------------------------------------------------
+@then("the chart shows it with its sent date and its recipient, not as a draft")
+def a_patient_message(target: Target, draft: Draft, created: str, pages: Pages | None, evidence: Evidence,
+                      rule: str) -> None:
     recipient = draft.message["recipient"][0]["reference"]
-    by_hand(f"Sign in to Canvas and open the chart of the patient {who(target, _patient(draft))}.",
-            f"Find the message {created} (text {first_text(draft.message)!r}) on the chart timeline.",
-            f"Check it is not a draft, and shows its sent date {draft.message.get('sent')} and its recipient "
-            f"{who(target, recipient)}.",
-            "Sign in to the patient app as that patient and check the message is already shown in messaging.")
+    sent = draft.message.get("sent")
+    if pages is None:
+        by_hand(f"Sign in to Canvas and open the chart of the patient {who(target, _patient(draft))}.",
+                f"Find the message {created} (text {first_text(draft.message)!r}) on the chart timeline.",
+                f"Check it is not a draft, and shows its sent date {sent} and its recipient "
+                f"{who(target, recipient)}.",
+                "Sign in to the patient app as that patient and check the message is already shown in messaging.")
+    name = name_of(target, recipient)
+    if not name:
+        raise RuntimeError(f"the target gives no name for {recipient}, so the card cannot be checked for it")
+    pages.focus = [created]
+    card = ui_checks.card(pages.timeline(_patient_id(draft)), created, rule=rule)
+    ui_checks.check_not_a_draft(card, rule=rule)
+    ui_checks.check_sent_and_recipient(card, sent=utc(sent), recipient=name, rule=rule)
+    evidence.note(f"UI-4: the card reads {ui_checks.squeeze(card.caption)!r} (sent {sent}, recipient {name})")
 
 
-@then("the UI shows the first payload text as the message content")
-def first_text_shown(target: Target, draft: Draft, created: str) -> None:
+@then("the patient app already shows it")
+def already_in_the_app(draft: Draft, created: str, pages: Pages | None, rule: str) -> None:
+    shown = ui_checks.app_message(pages.app(_patient_id(draft)), created, rule=rule,
+                                  what="the patient app, with no Send pressed")
+    ui_checks.check_content(shown, first_text(draft.message), rule=rule)
+
+
+# -- UI-5 -----------------------------------------------------------------------------------------
+@then("the chart shows the first payload text as the message, its markup as plain text")
+def first_text_shown(target: Target, draft: Draft, created: str, pages: Pages | None, rule: str) -> None:
     texts = [p.get("contentString", p.get("content")) for p in draft.message["payload"]]
-    by_hand(f"Sign in to Canvas and open the chart of the patient {who(target, _patient(draft))}.",
-            f"Find the message {created} on the chart timeline.",
-            f"Check its content reads {texts[0]!r} and that {texts[1]!r} (the second payload element) "
-            "appears nowhere.")
+    if pages is None:
+        by_hand(f"Sign in to Canvas and open the chart of the patient {who(target, _patient(draft))}.",
+                f"Find the message {created} on the chart timeline.",
+                f"Check its content reads exactly {texts[0]!r}, with the markup shown as plain text (no bold or "
+                f"italics), and that {texts[1]!r} (the second payload element) appears nowhere.")
+    pages.focus = [created]
+    card = ui_checks.card(pages.timeline(_patient_id(draft)), created, rule=rule)
+    ui_checks.check_content(card, texts[0], not_shown=texts[1:], rule=rule)
