@@ -120,8 +120,7 @@ class Client:
         self.client_id = client_id
         self.client_secret = client_secret
         self.timeout = timeout
-        # no policy given: CANVAS_RETRIES / CANVAS_MAX_RETRY_WAIT, as the runner passes them to the suite
-        self.retry = retry if retry is not None else RetryPolicy.from_env()
+        self.retry = retry if retry is not None else RetryPolicy()  # the suite passes Settings.retry
         self._sleep = sleep
         self.session = session or requests.Session()
         self.history: list[Exchange] = []

@@ -9,6 +9,8 @@ import os
 from typing import Mapping, NamedTuple
 from urllib.parse import urlsplit
 
+from .retry import RetryPolicy
+
 
 class ConfigError(ValueError):
     """A bad configuration, said in one line."""
@@ -23,6 +25,7 @@ class Settings(NamedTuple):
     patients: tuple[str, ...]  # ids of patients that exist on the target
     practitioners: tuple[str, ...]
     timeout: float  # seconds per request
+    retry: RetryPolicy  # how 429/503 answers are sent again (CANVAS_RETRIES, CANVAS_MAX_RETRY_WAIT)
     allow_writes: bool  # needed for any target that is not on loopback
     results_file: str | None  # where the results plugin writes the run's raw results
 
@@ -40,6 +43,10 @@ class Settings(NamedTuple):
             raise ConfigError(f"CANVAS_TIMEOUT {env.get('CANVAS_TIMEOUT')!r} is not a number of seconds") from None
         if timeout <= 0:
             raise ConfigError("CANVAS_TIMEOUT must be more than 0 seconds")
+        try:
+            retry = RetryPolicy.from_env(env)
+        except ValueError as err:
+            raise ConfigError(str(err)) from None
         return cls(
             base_url=base_url,
             token_url=(env.get("CANVAS_TOKEN_URL") or "").strip() or None,
@@ -49,6 +56,7 @@ class Settings(NamedTuple):
             patients=_ids(env.get("CANVAS_PATIENTS")),
             practitioners=_ids(env.get("CANVAS_PRACTITIONERS")),
             timeout=timeout,
+            retry=retry,
             allow_writes=(env.get("CANVAS_ALLOW_WRITES") or "").lower() in ("1", "true", "yes"),
             results_file=env.get("CANVAS_RESULTS_FILE") or None,
         )

@@ -9,7 +9,7 @@ import io
 import pytest
 
 from canvas_conformance import cli, embedded, run_cli
-from canvas_conformance.client import Client
+from canvas_conformance.settings import Settings
 from canvas_conformance.retry import RetryPolicy
 
 
@@ -70,4 +70,4 @@ def test_the_suite_process_gets_the_policy_and_its_client_uses_it(tmp_path, monk
     assert (env["CANVAS_RETRIES"], env["CANVAS_MAX_RETRY_WAIT"]) == ("0", "1.5")
     for name in ("CANVAS_RETRIES", "CANVAS_MAX_RETRY_WAIT"):
         monkeypatch.setenv(name, env[name])
-    assert Client("http://127.0.0.1:5995", token="t0ken").retry == RetryPolicy(retries=0, max_wait=1.5)
+    assert Settings.from_env().retry == RetryPolicy(retries=0, max_wait=1.5)  # what steps/conftest.py hands the client
