@@ -104,6 +104,10 @@ class TokenError(Exception):
     """The target would not give a bearer token for the configured client credentials."""
 
 
+# After this many requests in a row get no answer, the client stops sending for the rest of the run.
+GIVE_UP_AFTER = 3
+
+
 class Client:
     """Requests to one target, authorised with one bearer token, each recorded under a name.
 
@@ -129,6 +133,7 @@ class Client:
         self._token: str | None = token
         self._obtained: list[str] = []
         self.token_lifetime: int | None = None  # expires_in of the grant, when the client made one
+        self._unanswered = 0  # requests in a row that got no answer (timeout, refused, dropped)
 
     def close(self) -> None:
         """Close kept-alive connections (a server stopping after the run need not wait for them)."""
@@ -207,6 +212,12 @@ class Client:
         __tracebackhide__ = True  # pytest would print arguments that carry the token or secret
         prepared = self.session.prepare_request(requests.Request(method, url, headers=headers,
                                                                  params=params, data=data))
+        if self._unanswered >= GIVE_UP_AFTER:
+            # A target that stopped answering would cost a full timeout per remaining request
+            # (minutes for the whole suite); the rest of the run errors at once instead.
+            self._note(f"{name}: not sent: the target gave no answer to the last {self._unanswered} requests")
+            raise ExchangeError(f"{name}: {method} {prepared.url}: not sent, the target stopped answering "
+                                f"({self._unanswered} requests in a row got no answer)")
         attempt = 1
         while True:
             started = datetime.now(timezone.utc)
@@ -215,9 +226,11 @@ class Client:
             try:
                 response = self._fetch(prepared.copy())
             except requests.RequestException as err:
+                self._unanswered += 1
                 error = _describe(err, self.timeout, method)
                 exchange = self._record(label, prepared, started, clock, error=error)
                 raise ExchangeError(f"{label}: {method} {prepared.url}: {exchange.error}") from None
+            self._unanswered = 0
             decision = self.retry.decide(response.status_code, response.headers, attempt)
             if attempt == 1 and decision.retry:
                 label = f"{name} (attempt 1)"

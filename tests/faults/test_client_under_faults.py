@@ -12,7 +12,7 @@ import pytest
 import requests
 import responses
 
-from canvas_conformance.client import Client, Evidence, ExchangeError, TargetUnavailable
+from canvas_conformance.client import GIVE_UP_AFTER, Client, Evidence, ExchangeError, TargetUnavailable
 from canvas_conformance.retry import RetryPolicy
 
 BASE = "https://target.test/fhir"
@@ -127,6 +127,36 @@ def test_a_timeout_is_never_sent_again():
     with pytest.raises(ExchangeError, match=r"no answer within 0.5 s \(timeout\)"):
         made.request("create message", "POST", "Communication", json_body={})
     assert slow.call_count == 1 and waits == []
+
+
+@responses.activate
+def test_after_three_requests_in_a_row_get_no_answer_the_rest_are_not_sent():
+    silent = responses.get(f"{BASE}/Communication", body=requests.ReadTimeout("read timed out"))
+    made, _ = client(timeout=0.5)
+    for _ in range(GIVE_UP_AFTER):
+        with pytest.raises(ExchangeError, match="no answer within"):
+            made.request("count", "GET", "Communication")
+    with pytest.raises(ExchangeError, match=r"not sent, the target stopped answering \(3 requests in a row"):
+        made.request("count again", "GET", "Communication")
+    assert silent.call_count == GIVE_UP_AFTER
+    assert [e.name for e in made.history] == ["count"] * GIVE_UP_AFTER  # nothing recorded as sent
+    assert made.evidence.notes[-1] == "count again: not sent: the target gave no answer to the last 3 requests"
+
+
+@responses.activate
+def test_one_answer_between_silences_starts_the_count_again():
+    responses.get(f"{BASE}/Communication", body=requests.ConnectionError("Connection refused"))
+    responses.get(f"{BASE}/Communication", body=requests.ConnectionError("Connection refused"))
+    responses.get(f"{BASE}/Communication", json={"resourceType": "Bundle", "total": 0})
+    made, _ = client()
+    outcomes = []
+    for _ in range(5):
+        try:
+            outcomes.append(made.request("count", "GET", "Communication").status)
+        except ExchangeError:
+            outcomes.append("no answer")
+    # responses repeats its last registration: the run never went silent three times in a row
+    assert outcomes == ["no answer", "no answer", 200, 200, 200]
 
 
 @responses.activate
