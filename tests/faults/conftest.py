@@ -27,8 +27,6 @@ import pytest
 import requests
 from flask import Flask, request
 
-from mock_server import create_app
-from mock_server.serve import RunningServer, start_in_thread
 
 # The installed console script, as users run it.
 COMMAND = str(Path(sys.executable).with_name("canvas-conformance"))
@@ -37,22 +35,14 @@ PLANTED_SECRET = "planted-client-secret-5c1e9a7d"
 HANG_S = 60.0  # a held request is released by the test's end at the latest; this is a safety net
 
 
-class Served(NamedTuple):
-    """A target on a loopback port, with what a run needs to reach it."""
-
-    base_url: str
-    app: Flask
-    client_id: str
-    client_secret: str
-
-    def stored_total(self) -> int:
-        """How many messages the mock holds (its control surface is never faulted by wildcards)."""
-        token = requests.post(f"{self.base_url}/auth/token/", timeout=10, data={
-            "grant_type": "client_credentials", "client_id": self.client_id,
-            "client_secret": self.client_secret}).json()["access_token"]
-        answer = requests.get(f"{self.base_url}/_mock/communications", timeout=10,
-                              headers={"Authorization": f"Bearer {token}"})
-        return answer.json()["total"]
+def stored_total(served) -> int:
+    """How many messages the mock holds (its control surface is never faulted by wildcards)."""
+    token = requests.post(f"{served.base_url}/auth/token/", timeout=10, data={
+        "grant_type": "client_credentials", "client_id": served.client_id,
+        "client_secret": served.client_secret}).json()["access_token"]
+    answer = requests.get(f"{served.base_url}/_mock/communications", timeout=10,
+                          headers={"Authorization": f"Bearer {token}"})
+    return answer.json()["total"]
 
 
 class Hang:
@@ -103,39 +93,21 @@ class Echo:
 
 
 @pytest.fixture
-def serve() -> Callable[..., Served]:
-    """``serve(wrap=None, **config)``: a fresh in-memory mock (``wrap(app)`` may change it) on a loopback
-    port, with the planted client secret; every one is stopped (hangs released first) at the test's end."""
-    running: list[tuple[RunningServer, Flask]] = []
+def serve(serve):
+    """tests/conftest.py's ``serve`` with the planted client secret; hung requests are released at
+    the test's end before the servers stop (stopping waits for busy workers)."""
+    apps: list[Flask] = []
 
-    def start(wrap: Callable[[Flask], object] | None = None, **config) -> Served:
-        app = create_app({"DATABASE": ":memory:", "CLIENT_SECRET": PLANTED_SECRET, **config})
-        if wrap is not None:
-            wrap(app)
-        server = start_in_thread(app)
-        running.append((server, app))
-        return Served(server.base_url, app, app.config["CLIENT_ID"], app.config["CLIENT_SECRET"])
+    def start(wrap: Callable[[Flask], object] | None = None, **config):
+        served = serve(wrap, **{"CLIENT_SECRET": PLANTED_SECRET, **config})
+        apps.append(served.app)
+        return served
 
     yield start
-    for server, app in running:
+    for app in apps:
         hang = app.extensions.get("test_hang")
         if hang is not None:
             hang.released.set()
-            _wait_until_idle(server)
-        server.stop()
-
-
-def _wait_until_idle(server: RunningServer, timeout_s: float = 10.0) -> None:
-    """Let released requests finish before the server stops.
-
-    A waitress worker that finishes after ``stop()`` has closed the loop's sockets wakes a
-    closed loop (EBADF on its trigger, seen once in a full ``make test``), so the test waits
-    for every worker to be idle again. ``active_count`` is waitress's own count of busy workers.
-    """
-    dispatcher = server.server.task_dispatcher
-    deadline = time.monotonic() + timeout_s
-    while (dispatcher.active_count or dispatcher.queue) and time.monotonic() < deadline:
-        time.sleep(0.01)
 
 
 def hang_on(prefix: str) -> Callable[[Flask], Hang]:
@@ -178,7 +150,7 @@ def run_harness(tmp_path: Path) -> Callable[..., RunOutcome]:
     client secret in the environment (as the README recommends), the report in a tmp folder."""
     counter = iter(range(1, 100))
 
-    def run(served: Served, *args: str, env: dict[str, str] | None = None) -> RunOutcome:
+    def run(served, *args: str, env: dict[str, str] | None = None) -> RunOutcome:
         report = tmp_path / f"report-{next(counter)}"
         clean = {k: v for k, v in os.environ.items() if not k.startswith("CANVAS_")}
         clean.update({"CANVAS_CLIENT_SECRET": served.client_secret, **(env or {})})

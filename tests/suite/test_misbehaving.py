@@ -10,7 +10,6 @@ import pytest
 
 from canvas_conformance import catalogue
 
-from .conftest import credentials
 from .twists import ALL, MISBEHAVIOURS
 
 CASES = [pytest.param(rule, twist, fails, others, id=f"{rule}: {twist.name}")
@@ -35,7 +34,7 @@ def test_every_api_rule_has_a_misbehaving_target():
 @pytest.mark.parametrize("rule, twist, fails, others", CASES)
 def test_rule_fails_against_a_target_that_breaks_it(run_suite, serve, rule, twist, fails, others):
     target = serve(twist.install, **twist.config)
-    run = run_suite(credentials(target), marks=rule)
+    run = run_suite(target.env(), marks=rule)
     assert run.rows, f"no scenario selected by -m {rule}"
     got = {row["name"]: (row["status"], row["message"]) for row in run.rows}
     expected = {name: expected_status(name, fails, others) for name in got}

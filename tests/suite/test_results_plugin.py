@@ -6,7 +6,6 @@ import json
 import socket
 import time
 
-from .conftest import credentials
 from .twists import Twist, _no_location, body_of
 
 
@@ -39,7 +38,7 @@ def _slow_create(app, incoming, memory):
 
 def test_a_timeout_is_an_error_with_the_request_in_evidence(run_suite, serve):
     target = serve(Twist("answers creates slowly", before=_slow_create).install)
-    run = run_suite(credentials(target, CANVAS_TIMEOUT="0.3"), marks="SNDR-1")
+    run = run_suite(target.env(CANVAS_TIMEOUT="0.3"), marks="SNDR-1")
     (row,) = run.rows
     assert row["status"] == "error"
     assert row["message"].startswith("ExchangeError: create message without sender: POST ")
@@ -52,7 +51,7 @@ def test_a_timeout_is_an_error_with_the_request_in_evidence(run_suite, serve):
 def test_secrets_never_reach_the_results_file(run_suite, serve):
     secret = "s3cret-only-this-test-knows"
     target = serve(CLIENT_SECRET=secret)
-    run = run_suite(credentials(target), marks="FHIR-3")
+    run = run_suite(target.env(), marks="FHIR-3")
     text = json.dumps(run.results)
     assert run.exit_code == 0
     assert secret not in text
@@ -86,7 +85,7 @@ def test_failures_and_errors_print_no_secret(run_suite, serve, capfd):
 
     target = serve(Twist("slow and without Location", before=slow_without_sender, after=keep_tokens).install,
                    CLIENT_SECRET=secret)
-    run = run_suite(credentials(target, CANVAS_TIMEOUT="0.3"), marks="SNDR-1 or ID-1")
+    run = run_suite(target.env(CANVAS_TIMEOUT="0.3"), marks="SNDR-1 or ID-1")
     printed = capfd.readouterr()
     statuses = {row["status"] for row in run.rows}
     assert statuses == {"failed", "error"} and granted

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 
-from .conftest import credentials
 from .twists import LENIENT, RESERVED
 
 
@@ -11,7 +10,7 @@ def test_allowed_forms_pass(run_suite, serve):
     """Relative Location with /_history/1, a JSON body on 201, Z instants with fractions, extra elements
     and absolute references in read-backs, 400 rather than 422 for business rules."""
     target = serve(LENIENT.install)
-    run = run_suite(credentials(target), marks="api")
+    run = run_suite(target.env(), marks="api")
     assert {row["status"] for row in run.rows} == {"passed"}, [
         (r["name"], r["status"], r["message"]) for r in run.rows if r["status"] != "passed"]
     assert run.exit_code == 0

@@ -9,7 +9,6 @@ import pytest
 from canvas_conformance import catalogue
 
 from .breakages import BREAKAGES
-from .conftest import credentials
 
 UI_RULES = [r.id for r in catalogue.rules() if r.surface == "ui"]
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -27,7 +26,7 @@ def screenshots(run, row: dict) -> list:
 
 def test_the_ui_rules_pass_against_the_mocks_pages_with_screenshots(run_suite, serve, lent_browser):
     target = serve()
-    run = run_suite(credentials(target), lend=lent_browser)
+    run = run_suite(target.env(), marks="ui", lend=lent_browser)
     assert run.exit_code == 0, [(r["name"], r["status"], r["message"]) for r in run.rows]
     assert sorted(rule for row in run.rows for rule in row["rules"]) == UI_RULES
     for row in run.rows:
@@ -55,7 +54,7 @@ def test_every_ui_rule_has_pages_that_break_it():
 
 @pytest.mark.parametrize("rule, twist", CASES)
 def test_a_ui_rule_fails_against_pages_that_break_it(run_suite, serve, lent_browser, rule, twist):
-    run = run_suite(credentials(serve(twist.install)), marks=rule, lend=lent_browser)
+    run = run_suite(serve(twist.install).env(), marks=rule, lend=lent_browser)
     row = run.row(rule)
     assert row["status"] == "failed", (row["status"], row["message"])
     assert row["message"].startswith(f"[{rule}]"), row["message"]

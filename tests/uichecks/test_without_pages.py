@@ -15,7 +15,6 @@ from werkzeug.wrappers import Response
 from canvas_conformance import browser, catalogue
 
 from .breakages import Twist
-from .conftest import credentials
 
 UI_RULES = [r.id for r in catalogue.rules() if r.surface == "ui"]
 NO_PAGES = Twist("serves no web pages", after=lambda app, incoming, response, memory: Response("Not Found", 404)
@@ -36,7 +35,7 @@ def created_ids(row: dict) -> list[str]:
 
 
 def test_a_target_without_the_pages_gets_manual_steps_naming_the_messages(run_suite, serve, no_browser_start):
-    run = run_suite(credentials(serve(NO_PAGES.install)))
+    run = run_suite(serve(NO_PAGES.install).env(), marks="ui")
     assert sorted(rule for row in run.rows for rule in row["rules"]) == UI_RULES
     for row in run.rows:
         assert row["status"] == "manual", (row["name"], row["message"])
@@ -64,7 +63,7 @@ def test_a_run_with_a_token_but_no_client_secret_cannot_sign_in_so_the_steps_are
 def test_without_a_browser_the_ui_scenarios_error_with_the_reason(run_suite, serve, monkeypatch, tmp_path):
     monkeypatch.setattr(browser, "CHROMIUM_PATH", str(tmp_path / "no-chromium-here"))
     monkeypatch.setenv("PATH", str(tmp_path))
-    run = run_suite(credentials(serve()), marks="UI-2 or UI-4")
+    run = run_suite(serve().env(), marks="UI-2 or UI-4")
     assert len(run.rows) == 2
     for row in run.rows:
         assert row["status"] == "error", (row["name"], row["status"], row["message"])
