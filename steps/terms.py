@@ -40,20 +40,12 @@ def reference(text: str) -> dict:
     return {"reference": text[1:-1]}
 
 
-@parse.with_pattern(r'[^"]*')
-def quoted(text: str) -> str:
-    """The text between quotes, which may be empty."""
-    return text
-
-
-@parse.with_pattern(r"contentString|content")
-def text_field(text: str) -> str:
-    return text
-
-
-@parse.with_pattern(r"application/fhir\+json|application/json")
-def media_type(text: str) -> str:
-    return text
+def _verbatim(pattern: str):
+    """A parser type for a phrase taken as written, one of the alternatives in ``pattern``."""
+    @parse.with_pattern(pattern)
+    def phrase(text: str) -> str:
+        return text
+    return phrase
 
 
 @parse.with_pattern(r"no bearer token|an unknown bearer token|an expired bearer token")
@@ -82,32 +74,17 @@ def search_key(text: str) -> str:
     return {"id": "_id"}.get(text, text)
 
 
-@parse.with_pattern(r"recipient|sender|payload")
-def required_element(text: str) -> str:
-    """An element every create must have."""
-    return text
-
-
-@parse.with_pattern(r"recipient|sender")
-def party_element(text: str) -> str:
-    return text
-
-
-@parse.with_pattern(r"Patient|Practitioner")
-def person_kind(text: str) -> str:
-    return text
-
-
-@parse.with_pattern(r"sent|received")
-def time_element(text: str) -> str:
-    return text
-
-
 TYPES = {
-    "Person": person, "Shape": shape, "Reference": reference, "Quoted": quoted, "TextField": text_field,
-    "MediaType": media_type, "Credential": credential, "BadBody": bad_body, "Change": change,
-    "SearchKey": search_key, "TimeElement": time_element, "Required": required_element,
-    "PartyElement": party_element, "PersonKind": person_kind,
+    "Person": person, "Shape": shape, "Reference": reference, "Credential": credential, "BadBody": bad_body,
+    "Change": change, "SearchKey": search_key,
+    # phrases taken as written
+    "Quoted": _verbatim(r'[^"]*'),  # the text between quotes, which may be empty
+    "TextField": _verbatim(r"contentString|content"),
+    "MediaType": _verbatim(r"application/fhir\+json|application/json"),
+    "TimeElement": _verbatim(r"sent|received"),
+    "Required": _verbatim(r"recipient|sender|payload"),  # an element every create must have
+    "PartyElement": _verbatim(r"recipient|sender"),
+    "PersonKind": _verbatim(r"Patient|Practitioner"),
 }
 
 
