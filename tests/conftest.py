@@ -63,6 +63,25 @@ def auth(token):
     return {"Authorization": f"Bearer {token}"}
 
 
+# -- the runner's command line without a target -------------------------------------------
+@pytest.fixture
+def clean_canvas_env(monkeypatch):
+    """No CANVAS_* variable of the outer shell reaches the test."""
+    for var in [v for v in os.environ if v.startswith("CANVAS_")]:
+        monkeypatch.delenv(var)
+
+
+@pytest.fixture
+def no_target(monkeypatch):
+    """Any attempt to start the embedded mock or the suite's process fails the test loudly."""
+    from canvas_conformance import embedded, run_cli
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("nothing may be started here")
+    monkeypatch.setattr(embedded, "start", refuse)
+    monkeypatch.setattr(run_cli.subprocess, "Popen", refuse)
+
+
 # -- running the conformance suite from the harness's own tests ----------------------------
 # The suite runs in this process (``pytest.main`` on ../steps with the results plugin),
 # configured only by ``CANVAS_*`` variables like any run, and each run is judged by the

@@ -8,20 +8,9 @@ import io
 
 import pytest
 
-from canvas_conformance import cli, embedded, run_cli
+from canvas_conformance import cli, run_cli
 from canvas_conformance.settings import Settings
 from canvas_conformance.retry import RetryPolicy
-
-
-@pytest.fixture
-def nothing_starts(monkeypatch):
-    def refuse(*args, **kwargs):
-        raise AssertionError("nothing may be started here")
-    monkeypatch.setattr(embedded, "start", refuse)
-    monkeypatch.setattr(run_cli.subprocess, "Popen", refuse)
-    for var in ("CANVAS_RETRIES", "CANVAS_MAX_RETRY_WAIT", "CANVAS_BASE_URL", "CANVAS_TOKEN", "CANVAS_CLIENT_ID",
-                "CANVAS_CLIENT_SECRET", "CANVAS_TAGS", "CANVAS_LIST"):
-        monkeypatch.delenv(var, raising=False)
 
 
 def invoke(argv) -> tuple[int, str, str]:
@@ -41,7 +30,7 @@ def invoke(argv) -> tuple[int, str, str]:
     (["--max-retry-wait", "soon"], {}, "--max-retry-wait 'soon' is not a number of seconds"),
     ([], {"CANVAS_MAX_RETRY_WAIT": "9999"}, "CANVAS_MAX_RETRY_WAIT 9999 must be from 0 to 300 seconds"),
 ])
-def test_bad_retry_settings_stop_the_run_in_one_line(nothing_starts, monkeypatch, argv, env, says):
+def test_bad_retry_settings_stop_the_run_in_one_line(no_target, clean_canvas_env, monkeypatch, argv, env, says):
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     code, out, err = invoke(["run", *argv])

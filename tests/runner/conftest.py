@@ -417,20 +417,8 @@ def throwaway_runs(throwaway_suite, tmp_path_factory):
 
 
 @pytest.fixture(autouse=True)
-def clean_canvas_env(monkeypatch):
-    """No CANVAS_* variable of the outer shell leaks into the runner's tests."""
-    import os
-    for var in [v for v in os.environ if v.startswith("CANVAS_")]:
-        monkeypatch.delenv(var)
-
-
-@pytest.fixture
-def no_target(monkeypatch):
-    """Any attempt to start the embedded mock or the suite fails the test loudly."""
-    def refuse(*args, **kwargs):
-        raise AssertionError("nothing may be started here")
-    monkeypatch.setattr(embedded, "start", refuse)
-    monkeypatch.setattr(run_cli.subprocess, "Popen", refuse)
+def _no_outer_canvas_env(clean_canvas_env):
+    """No CANVAS_* variable of the outer shell leaks into the runner's tests (see tests/conftest.py)."""
 
 
 @pytest.fixture(scope="module")
