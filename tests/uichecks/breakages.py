@@ -1,4 +1,4 @@
-"""Pages that break one UI rule each: WSGI middleware around the real mock, in tests/suite/twists.py's style.
+"""Pages that break one UI rule each: tests/suite/twists.py's Twist (WSGI middleware around the real mock).
 
 Each breakage rewrites the HTML answer of the chart or the patient app (or the
 ``/_mock/sms`` and read-back answers) the way a real UI might get it wrong: a timeline
@@ -9,64 +9,18 @@ markup let through as markup. Everything else stays the real mock's.
 from __future__ import annotations
 
 import html
-import json
 import re
 from datetime import datetime
-from io import BytesIO
-from typing import Callable, NamedTuple
-
-from werkzeug.wrappers import Request, Response
+from typing import Callable
 
 from canvas_conformance.ui_checks import ordinal_date
+
+from ..suite.twists import Incoming, Twist, body_of, with_body
 
 CARD = re.compile(r'<li class="card [^"]*"[^>]*>.*?</li>', re.S)
 BUBBLE = re.compile(r'<li class="bubble [^"]*"[^>]*>.*?</li>', re.S)
 SEND_PATH = re.compile(r"^/chart/(?P<patient>[^/]+)/messages/(?P<id>[^/]+)/send$")
 MESSAGE_ID = re.compile(r'data-message-id="([^"]+)"')
-ONE_MESSAGE = re.compile(r"^/Communication/(?P<id>[^/]+)$")
-
-
-class Incoming(NamedTuple):
-    method: str
-    path: str
-    body: bytes
-
-    def read_id(self) -> str | None:
-        match = ONE_MESSAGE.match(self.path)
-        return match["id"] if match and self.method == "GET" else None
-
-
-class Twist(NamedTuple):
-    """One way the pages differ from the mock's: ``before`` may note a request, ``after`` changes an answer."""
-
-    name: str
-    before: Callable | None = None  # (app, Incoming, memory) -> None
-    after: Callable | None = None  # (app, Incoming, Response, memory) -> Response
-
-    def install(self, app) -> None:
-        inner, memory = app.wsgi_app, {}
-
-        def wsgi(environ, start_response):
-            raw = Request(environ).get_data()
-            environ = {**environ, "wsgi.input": BytesIO(raw), "CONTENT_LENGTH": str(len(raw))}
-            incoming = Incoming(environ["REQUEST_METHOD"], Request(environ).path, raw)
-            if self.before:
-                self.before(app, incoming, memory)
-            answer = Response.from_app(inner, environ)
-            if self.after:
-                answer = self.after(app, incoming, answer, memory)
-            return answer(environ, start_response)
-
-        app.wsgi_app = wsgi
-
-
-def body_of(response: Response):
-    return json.loads(response.get_data())
-
-
-def with_body(response: Response, body) -> Response:
-    response.set_data(json.dumps(body))
-    return response
 
 
 def _store(app):
@@ -192,7 +146,7 @@ def _markup_let_through(app, incoming, response, memory):
 def _payload_given(app, incoming: Incoming, memory):
     """Keep every payload element a create gave (the mock stores only the first, PAY-2)."""
     if incoming.method == "POST" and incoming.path == "/Communication":
-        memory["pending"] = json.loads(incoming.body).get("payload", [])
+        memory["pending"] = (incoming.message or {}).get("payload", [])
 
 
 def _every_payload_element(app, incoming: Incoming, response, memory):
