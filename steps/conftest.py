@@ -15,6 +15,7 @@ import pytest
 
 from canvas_conformance import browser, catalogue
 from canvas_conformance.client import Client, Evidence, ExchangeError, TokenError
+from canvas_conformance.preflight import is_loopback
 from canvas_conformance.results_plugin import EVIDENCE_KEY, TARGET_KEY
 from canvas_conformance.settings import ConfigError, Settings
 
@@ -23,7 +24,7 @@ from .message_steps import *  # noqa: F401,F403
 from .reading_steps import *  # noqa: F401,F403
 from .rejection_steps import *  # noqa: F401,F403
 from .search_steps import *  # noqa: F401,F403
-from .target import Target, is_loopback
+from .target import Target
 from .time_steps import *  # noqa: F401,F403
 from .ui_browser import mock_pages, pages, ui_sign_in  # noqa: F401
 from .ui_steps import *  # noqa: F401,F403

@@ -7,10 +7,8 @@ once and kept here, never in module globals. Steps reach the target only over HT
 """
 from __future__ import annotations
 
-import ipaddress
 from datetime import datetime, timezone
 from typing import Iterable, Mapping
-from urllib.parse import urlsplit
 
 import pytest
 
@@ -22,16 +20,6 @@ KINDS = ("Patient", "Practitioner")
 class SearchUnavailable(Exception):
     """The target's search cannot tell what is stored, so "nothing stored" cannot be checked (an error,
     not a verdict on the rule under test)."""
-
-
-def is_loopback(base_url: str) -> bool:
-    host = (urlsplit(base_url).hostname or "").strip("[]")
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class Target:
