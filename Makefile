@@ -9,7 +9,8 @@ STAMP  := $(VENV)/.installed
 
 # The conformance suite against the embedded mock: writes reports/<UTC timestamp>/ (reports/latest
 # points at it) and prints where. Exit 1 when a rule failed; see README "Running the conformance suite".
-run: $(STAMP)
+# The UI rules are read in Chromium, so the first command on a fresh machine installs it too.
+run: $(STAMP) browser
 	$(BIN)/canvas-conformance run
 
 serve: $(STAMP)
