@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any, Iterable, Mapping
 from urllib.parse import urlsplit
+
+from .http_dates import parse_http_date
 
 CLIENT_ERRORS = range(400, 500)
 FHIR_ID = r"[A-Za-z0-9\-\.]{1,64}"
@@ -178,25 +180,12 @@ def check_within(got: Any, low: datetime, high: datetime, *, rule: str, what: st
     return parsed
 
 
-def http_date(value: str | None) -> datetime | None:
-    """An HTTP ``Date`` header as an aware datetime (None if absent or unreadable)."""
-    from email.utils import parsedate_to_datetime
-
-    if not value:
-        return None
-    try:
-        parsed = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
-
-
 def creation_window(started: datetime, finished: datetime, date_header: str | None,
                     tolerance: timedelta) -> tuple[datetime, datetime, str]:
     """When a target without a settable clock created a message: from its ``Date`` header when
     present (whole seconds: the second it names plus one), else the request's own start and end,
     widened by ``tolerance`` either side. Returns (low, high, how it was worked out)."""
-    stamped = http_date(date_header)
+    stamped = parse_http_date(date_header)
     if stamped is not None:
         return (stamped - tolerance, stamped + timedelta(seconds=1) + tolerance,
                 f"the answer's Date header {date_header!r}, ± {tolerance.total_seconds():g} s")
