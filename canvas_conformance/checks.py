@@ -16,9 +16,9 @@ from typing import Any, Iterable, Mapping
 from urllib.parse import urlsplit
 
 from .http_dates import parse_http_date
+from .references import FHIR_ID, Reference, parse_reference
 
 CLIENT_ERRORS = range(400, 500)
-FHIR_ID = r"[A-Za-z0-9\-\.]{1,64}"
 _LOCATION_TAIL = re.compile(rf"^Communication/(?P<id>{FHIR_ID})(?:/_history/(?P<version>{FHIR_ID}))?$")
 _INSTANT = re.compile(r"^(?P<base>\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(?P<fraction>\d+))?"
                       r"(?P<offset>Z|[+-]\d{2}:\d{2})$")
@@ -200,20 +200,13 @@ def check_absent(resource: Mapping, element: str, *, rule: str) -> None:
         fail(rule, f"the stored message's {element}", "no such element", _shown(resource[element]))
 
 
-def reference_target(reference: Any) -> tuple[str, str] | None:
-    """(type, id) of a ``Type/id`` reference, relative or absolute; None when it is neither."""
-    if not isinstance(reference, str):
-        return None
-    match = re.search(rf"(?:^|/)(?P<type>[A-Z][A-Za-z]+)/(?P<id>{FHIR_ID})$", reference)
-    return (match["type"], match["id"]) if match else None
-
-
 def check_reference(value: Any, kind: str, ident: str, *, rule: str, what: str) -> None:
-    """A Reference to ``kind/ident`` (relative or absolute; a ``type``, when given, agrees)."""
+    """A Reference to ``kind/ident`` (relative or absolute, as references.py reads them; a ``type``,
+    when given, agrees)."""
     expected = f"a reference to {kind}/{ident}"
     if not isinstance(value, dict):
         fail(rule, what, expected, _shown(value))
-    if reference_target(value.get("reference")) != (kind, ident):
+    if parse_reference(value.get("reference")) != Reference(kind, ident):
         fail(rule, what, expected, _shown(value))
     if "type" in value and value["type"] != kind:
         fail(rule, f"{what}.type", kind, _shown(value["type"]))
