@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import datetime, timedelta
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, NoReturn
 from urllib.parse import urlsplit
 
 from .http_dates import parse_http_date
@@ -26,7 +26,7 @@ _UTC_SUFFIXES = ("Z", "+00:00")
 JSON_TYPES = ("application/fhir+json", "application/json")
 
 
-def fail(rule: str, what: str, expected: Any, got: Any) -> None:
+def fail(rule: str, what: str, expected: Any, got: Any) -> NoReturn:
     """Raise the one kind of failure checks give: the rule, what was checked, expected vs got."""
     raise AssertionError(f"[{rule}] {what}: expected {expected}, got {got}")
 
