@@ -1,9 +1,11 @@
-"""The one HTTP client the conformance steps use, recording every exchange as evidence.
+"""The harness's one HTTP client (the conformance steps and the pre-flight), recording every exchange.
 
-Why one client: the run's inputs (base URL, token source, timeout) are declared once
-and every request goes through the same code, so each verdict in a report can show
-exactly which requests it rests on. Exchanges are kept unredacted in memory; whatever
-writes them out (the results plugin, the report builders) redacts them first.
+Why one client: the run's inputs (base URL, token source, timeout, retry policy) are
+declared once and every request goes through the same code, so each verdict in a report
+can show exactly which requests it rests on, and a target misbehaving before the run is
+met with the same retries, deadline and words as during it. Exchanges are kept unredacted
+in memory; whatever writes them out (the results plugin, the report builders) redacts them
+first.
 
 Under faults (retry.py says why): a ``429`` or ``503`` is sent again after the wait its
 ``Retry-After`` asks (capped), each attempt recorded as its own exchange named
