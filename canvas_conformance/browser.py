@@ -3,9 +3,8 @@
 Why the system Chromium: Playwright's own browser download cannot be fetched on
 these machines, so we launch Debian's ``chromium`` package by its path (``make
 test`` installs it with apt-get when it is missing). Why one browser per run:
-starting Chromium costs about half a second and a hundred megabytes, a fresh page
-costs milliseconds, so a run starts the browser once and gives every check its own
-page in its own context (its own cookies, so one check's sign-in never leaks into
+starting Chromium is the costly part (time and memory), a fresh page is cheap, so a
+run starts the browser once and gives every check its own page in its own context (its own cookies, so one check's sign-in never leaks into
 the next). If no browser can start, ``start`` raises ``BrowserUnavailable`` with
 one line saying why: the UI checks fail loudly, they are never silently skipped.
 
@@ -89,12 +88,6 @@ class Browser:
         finally:
             if playwright is not None:
                 playwright.stop()
-
-    def __enter__(self) -> "Browser":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
 
 
 def start(*, executable: str | None = None, timeout_ms: int = 30_000) -> Browser:

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timedelta, timezone
-from typing import Any, Iterable, Mapping
+from datetime import datetime, timedelta
+from typing import Any, Iterable, Mapping, NoReturn
 from urllib.parse import urlsplit
 
+from .http_dates import parse_http_date
+from .references import FHIR_ID, Reference, parse_reference
+
 CLIENT_ERRORS = range(400, 500)
-FHIR_ID = r"[A-Za-z0-9\-\.]{1,64}"
 _LOCATION_TAIL = re.compile(rf"^Communication/(?P<id>{FHIR_ID})(?:/_history/(?P<version>{FHIR_ID}))?$")
 _INSTANT = re.compile(r"^(?P<base>\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(?P<fraction>\d+))?"
                       r"(?P<offset>Z|[+-]\d{2}:\d{2})$")
@@ -24,7 +26,7 @@ _UTC_SUFFIXES = ("Z", "+00:00")
 JSON_TYPES = ("application/fhir+json", "application/json")
 
 
-def fail(rule: str, what: str, expected: Any, got: Any) -> None:
+def fail(rule: str, what: str, expected: Any, got: Any) -> NoReturn:
     """Raise the one kind of failure checks give: the rule, what was checked, expected vs got."""
     raise AssertionError(f"[{rule}] {what}: expected {expected}, got {got}")
 
@@ -178,25 +180,12 @@ def check_within(got: Any, low: datetime, high: datetime, *, rule: str, what: st
     return parsed
 
 
-def http_date(value: str | None) -> datetime | None:
-    """An HTTP ``Date`` header as an aware datetime (None if absent or unreadable)."""
-    from email.utils import parsedate_to_datetime
-
-    if not value:
-        return None
-    try:
-        parsed = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
-
-
 def creation_window(started: datetime, finished: datetime, date_header: str | None,
                     tolerance: timedelta) -> tuple[datetime, datetime, str]:
     """When a target without a settable clock created a message: from its ``Date`` header when
     present (whole seconds: the second it names plus one), else the request's own start and end,
     widened by ``tolerance`` either side. Returns (low, high, how it was worked out)."""
-    stamped = http_date(date_header)
+    stamped = parse_http_date(date_header)
     if stamped is not None:
         return (stamped - tolerance, stamped + timedelta(seconds=1) + tolerance,
                 f"the answer's Date header {date_header!r}, ± {tolerance.total_seconds():g} s")
@@ -211,20 +200,13 @@ def check_absent(resource: Mapping, element: str, *, rule: str) -> None:
         fail(rule, f"the stored message's {element}", "no such element", _shown(resource[element]))
 
 
-def reference_target(reference: Any) -> tuple[str, str] | None:
-    """(type, id) of a ``Type/id`` reference, relative or absolute; None when it is neither."""
-    if not isinstance(reference, str):
-        return None
-    match = re.search(rf"(?:^|/)(?P<type>[A-Z][A-Za-z]+)/(?P<id>{FHIR_ID})$", reference)
-    return (match["type"], match["id"]) if match else None
-
-
 def check_reference(value: Any, kind: str, ident: str, *, rule: str, what: str) -> None:
-    """A Reference to ``kind/ident`` (relative or absolute; a ``type``, when given, agrees)."""
+    """A Reference to ``kind/ident`` (relative or absolute, as references.py reads them; a ``type``,
+    when given, agrees)."""
     expected = f"a reference to {kind}/{ident}"
     if not isinstance(value, dict):
         fail(rule, what, expected, _shown(value))
-    if reference_target(value.get("reference")) != (kind, ident):
+    if parse_reference(value.get("reference")) != Reference(kind, ident):
         fail(rule, what, expected, _shown(value))
     if "type" in value and value["type"] != kind:
         fail(rule, f"{what}.type", kind, _shown(value["type"]))

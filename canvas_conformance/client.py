@@ -1,9 +1,11 @@
-"""The one HTTP client the conformance steps use, recording every exchange as evidence.
+"""The harness's one HTTP client (the conformance steps and the pre-flight), recording every exchange.
 
-Why one client: the run's inputs (base URL, token source, timeout) are declared once
-and every request goes through the same code, so each verdict in a report can show
-exactly which requests it rests on. Exchanges are kept unredacted in memory; whatever
-writes them out (the results plugin, the report builders) redacts them first.
+Why one client: the run's inputs (base URL, token source, timeout, retry policy) are
+declared once and every request goes through the same code, so each verdict in a report
+can show exactly which requests it rests on, and a target misbehaving before the run is
+met with the same retries, deadline and words as during it. Exchanges are kept unredacted
+in memory; whatever writes them out (the results plugin, the report builders) redacts them
+first.
 
 Under faults (retry.py says why): a ``429`` or ``503`` is sent again after the wait its
 ``Retry-After`` asks (capped), each attempt recorded as its own exchange named
@@ -88,7 +90,15 @@ class Evidence:
 
 
 class ExchangeError(Exception):
-    """No answer came (connection refused, timeout...). Not an assertion: the verdict is "error"."""
+    """No answer came (connection refused, timeout...). Not an assertion: the verdict is "error".
+
+    The message names the request, its method and URL; ``why`` is only the few words saying why,
+    for a line that names the URL its own way (the pre-flight's "cannot reach <url>: <why>").
+    """
+
+    def __init__(self, message: str, *, why: str) -> None:
+        super().__init__(message)
+        self.why = why
 
 
 class TargetUnavailable(ExchangeError):
@@ -118,14 +128,14 @@ class Client:
     def __init__(self, base_url: str, *, token_url: str | None = None, client_id: str | None = None,
                  client_secret: str | None = None, token: str | None = None, timeout: float = 10.0,
                  session: requests.Session | None = None, retry: RetryPolicy | None = None,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] | None = None) -> None:
         self.base_url = base_url.rstrip("/")
         self.token_url = token_url or f"{self.base_url}/auth/token/"
         self.client_id = client_id
         self.client_secret = client_secret
         self.timeout = timeout
         self.retry = retry if retry is not None else RetryPolicy()  # the suite passes Settings.retry
-        self._sleep = sleep
+        self._sleep = sleep if sleep is not None else time.sleep  # looked up when made, so a patch of it holds
         self.session = session or requests.Session()
         self.history: list[Exchange] = []
         self.evidence: Evidence | None = None
@@ -210,14 +220,18 @@ class Client:
     def _send(self, name: str, method: str, url: str, *, headers: dict, params=None, data=None) -> Answer:
         """Send, and send again after a 429/503 as the retry policy allows; every attempt is recorded."""
         __tracebackhide__ = True  # pytest would print arguments that carry the token or secret
-        prepared = self.session.prepare_request(requests.Request(method, url, headers=headers,
-                                                                 params=params, data=data))
+        try:
+            prepared = self.session.prepare_request(requests.Request(method, url, headers=headers,
+                                                                     params=params, data=data))
+        except requests.RequestException as err:  # no URL that can be sent to: nothing was sent
+            why = why_no_answer(err, timeout=self.timeout)
+            raise ExchangeError(f"{name}: {method} {url}: {why.detail}", why=why.brief) from None
         if self._unanswered >= GIVE_UP_AFTER:
             # A target that stopped answering would cost a full timeout per remaining request
             # (minutes for the whole suite); the rest of the run errors at once instead.
             self._note(f"{name}: not sent: the target gave no answer to the last {self._unanswered} requests")
-            raise ExchangeError(f"{name}: {method} {prepared.url}: not sent, the target stopped answering "
-                                f"({self._unanswered} requests in a row got no answer)")
+            why = f"not sent, the target stopped answering ({self._unanswered} requests in a row got no answer)"
+            raise ExchangeError(f"{name}: {method} {prepared.url}: {why}", why=why)
         attempt = 1
         while True:
             started = datetime.now(timezone.utc)
@@ -227,9 +241,11 @@ class Client:
                 response = self._fetch(prepared.copy())
             except requests.RequestException as err:
                 self._unanswered += 1
-                error = _describe(err, self.timeout, method)
-                exchange = self._record(label, prepared, started, clock, error=error)
-                raise ExchangeError(f"{label}: {method} {prepared.url}: {exchange.error}") from None
+                why = why_no_answer(err, timeout=self.timeout)
+                error = why.detail if method.upper() in IDEMPOTENT \
+                    else f"{why.detail}; not sent again, as the target may have acted on it"
+                self._record(label, prepared, started, clock, error=error)
+                raise ExchangeError(f"{label}: {method} {prepared.url}: {error}", why=why.brief) from None
             self._unanswered = 0
             decision = self.retry.decide(response.status_code, response.headers, attempt)
             if attempt == 1 and decision.retry:
@@ -241,7 +257,7 @@ class Client:
                 attempt += 1
                 continue
             if response.status_code in RETRY_STATUSES:
-                raise TargetUnavailable(f"{label}: {method} {prepared.url}: {decision.why}")
+                raise TargetUnavailable(f"{label}: {method} {prepared.url}: {decision.why}", why=decision.why)
             return Answer(response.status_code, response.headers, response.text, exchange)
 
     def _fetch(self, prepared: requests.PreparedRequest) -> requests.Response:
@@ -312,23 +328,42 @@ def _clip(text: str | None) -> str | None:
     return text[:MAX_BODY_CHARS] + f"... [{len(text) - MAX_BODY_CHARS} more characters not kept]"
 
 
-def _describe(err: requests.RequestException, timeout: float, method: str) -> str:
-    """One line for the exchange's ``error``; for a create, why it was not sent again."""
+class NoAnswer(NamedTuple):
+    """Why a request got no answer, read once from what ``requests`` raised, said for two readers."""
+
+    brief: str  # ends a line that names the URL: "cannot reach <url>: no answer within 5 s"
+    detail: str  # an exchange's ``error``: also how it failed ("(timeout)", "connection failed: ...")
+
+
+_REFUSED = ("Connection refused", "ConnectionRefused")
+_DROPPED = ("RemoteDisconnected", "Connection aborted", "ConnectionReset", "Connection reset", "IncompleteRead",
+            "ProtocolError")
+_NO_HOST = ("Name or service not known", "nodename nor servname", "getaddrinfo failed", "Failed to resolve",
+            "NameResolutionError", "Temporary failure in name resolution")
+
+
+def why_no_answer(err: requests.RequestException, *, timeout: float) -> NoAnswer:
+    """Why ``err`` stood in for an answer, ``timeout`` being the seconds the answer was given."""
     if isinstance(err, _IncompleteAnswer):
-        why = f"no complete answer within {timeout:g} s (timeout: the body was still coming)"
-    elif isinstance(err, requests.Timeout):
-        why = f"no answer within {timeout:g} s (timeout)"
-    elif isinstance(err, requests.ConnectionError):
-        text = repr(err)
-        if "Connection refused" in text or "ConnectionRefused" in text:
-            why = "connection failed: refused (nothing listens there)"
-        elif any(s in text for s in ("RemoteDisconnected", "Connection aborted", "ConnectionReset",
-                                     "Connection reset", "IncompleteRead", "ProtocolError")):
-            why = "connection failed: closed by the target without a complete answer"
-        else:
-            why = "connection failed (refused, reset or unreachable)"
+        brief = f"no complete answer within {timeout:g} s"
+        return NoAnswer(brief, f"{brief} (timeout: the body was still coming)")
+    if isinstance(err, requests.Timeout):
+        brief = f"no answer within {timeout:g} s"
+        return NoAnswer(brief, f"{brief} (timeout)")
+    if isinstance(err, (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema)):
+        return NoAnswer("not a valid URL", "not a valid URL")
+    if not isinstance(err, requests.ConnectionError):
+        return NoAnswer(type(err).__name__, type(err).__name__)
+    text = repr(err)
+    if isinstance(err, requests.exceptions.SSLError):
+        brief = how = "TLS handshake failed (certificate or protocol)"
+    elif any(s in text for s in _REFUSED):
+        brief, how = "connection refused (nothing listens there)", "refused (nothing listens there)"
+    elif any(s in text for s in _DROPPED):
+        brief, how = "the connection was closed without an answer", "closed by the target without a complete answer"
+    elif any(s in text for s in _NO_HOST):
+        brief = how = "host name not found"
     else:
-        why = type(err).__name__
-    if method.upper() not in IDEMPOTENT:
-        why += "; not sent again, as the target may have acted on it"
-    return why
+        brief = "the connection failed (refused, reset or unreachable)"
+        return NoAnswer(brief, "connection failed (refused, reset or unreachable)")
+    return NoAnswer(brief, f"connection failed: {how}")

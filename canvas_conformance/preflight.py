@@ -8,27 +8,28 @@ so a target off this machine needs ``--allow-writes`` before anything is sent.
 
 Every message here is one line and carries no secret (the caller redacts it again).
 
-Under faults: the whole pre-flight ends within ``DEADLINE_S`` whatever the target does
-(hangs, trickles, drops); a token endpoint answering ``429``/``503`` is asked again as
-the run's retry policy allows (a refused grant changes nothing, so asking again is safe),
-and one still unavailable is said to be unavailable, not to have refused the credentials.
+Every request goes through the harness's one HTTP client (client.py's ``Client``), one made
+for the pre-flight with the run's timeout (capped at ``ANSWER_S``) and retry policy. So, as
+for every request of the run: a token endpoint answering ``429``/``503`` is asked again as
+the policy allows (a refused grant changes nothing, so asking again is safe) and one still
+unavailable is said to be unavailable, not to have refused the credentials; an answer that
+does not come whole within the timeout is cut off; and why no answer came is worded by the
+client. Its exchanges go nowhere: the pre-flight gives no verdict, so it has no evidence to
+show. On top, the whole pre-flight ends within ``DEADLINE_S`` whatever the target does.
 """
 from __future__ import annotations
 
 import ipaddress
 import re
 import threading
-import time
-from typing import NamedTuple
+from typing import Callable, NamedTuple
 from urllib.parse import urlsplit
 
-import requests
-
-from .retry import RETRY_STATUSES, RetryPolicy
+from .client import Answer, Client, ExchangeError, TargetUnavailable
+from .retry import RetryPolicy
 
 DEADLINE_S = 25.0  # the whole pre-flight, so "could not start" is said within 30 s
-CONNECT_S = 5.0
-READ_S = 10.0
+ANSWER_S = 10.0  # the longest any one pre-flight answer is given, whatever the run's timeout
 
 
 class Refusal(Exception):
@@ -103,56 +104,45 @@ def probe(creds: Credentials, *, deadline_s: float = DEADLINE_S) -> str | None:
 
 
 def _probe(creds: Credentials) -> str | None:
-    timeout = (min(creds.timeout, CONNECT_S), min(creds.timeout, READ_S))
-    metadata = f"{creds.base_url}/metadata"
+    client = Client(creds.base_url, token_url=creds.token_url, client_id=creds.client_id,
+                    client_secret=creds.client_secret, token=creds.token, timeout=min(creds.timeout, ANSWER_S),
+                    retry=creds.retry)
     try:
-        requests.get(metadata, timeout=timeout, headers={"Accept": "application/fhir+json"})
-    except requests.RequestException as err:
-        raise Refusal(f"cannot reach the target at {metadata}: {_why(err, timeout[1])}") from None
-    if creds.token:
-        return _check_token(creds, timeout)
-    answer = _grant(creds, timeout)
+        metadata = client.url("metadata")
+        _ask("the target at", metadata, lambda: client.request(
+            "reach the target", "GET", metadata, authorize=False))
+        if creds.token:
+            return _check_token(client, creds.token)
+        answer = _ask("the token endpoint", client.token_url, lambda: client.grant("the pre-flight's token grant"))
+    finally:
+        client.close()
     token = _access_token(answer)
-    if answer.status_code != 200 or not token:
+    if answer.status != 200 or not token:
         raise Refusal(f"the token endpoint {creds.token_url} refused the client credentials: "
-                      f"HTTP {answer.status_code}{_oauth_error(answer)}")
+                      f"HTTP {answer.status}{_oauth_error(answer)}")
     return token
 
 
-def _grant(creds: Credentials, timeout) -> requests.Response:
-    """The client-credentials grant, asked again after a 429/503 as the retry policy allows."""
-    attempt = 1
-    while True:
-        try:
-            answer = requests.post(creds.token_url, timeout=timeout, data={
-                "grant_type": "client_credentials", "client_id": creds.client_id,
-                "client_secret": creds.client_secret})
-        except requests.RequestException as err:
-            raise Refusal(f"cannot reach the token endpoint {creds.token_url}: {_why(err, timeout[1])}") from None
-        decision = creds.retry.decide(answer.status_code, answer.headers, attempt)
-        if decision.retry:
-            time.sleep(decision.wait_s)
-            attempt += 1
-            continue
-        if answer.status_code in RETRY_STATUSES:
-            raise Refusal(f"the token endpoint {creds.token_url} is unavailable: {decision.why}")
-        return answer
-
-
-def _check_token(creds: Credentials, timeout) -> str:
-    url = f"{creds.base_url}/Communication?_count=1"
+def _ask(where: str, url: str, send: Callable[[], Answer]) -> Answer:
+    """``send()``'s answer, or the Refusal that says why none came from ``where`` ``url``."""
     try:
-        answer = requests.get(url, timeout=timeout, headers={
-            "Authorization": f"Bearer {creds.token}", "Accept": "application/fhir+json"})
-    except requests.RequestException as err:
-        raise Refusal(f"cannot reach the target at {url}: {_why(err, timeout[1])}") from None
-    if answer.status_code in (401, 403):
-        raise Refusal(f"the target refused the bearer token given with --token: HTTP {answer.status_code} "
+        return send()
+    except TargetUnavailable as err:
+        raise Refusal(f"{where} {url} is unavailable: {err.why}") from None
+    except ExchangeError as err:
+        raise Refusal(f"cannot reach {where} {url}: {err.why}") from None
+
+
+def _check_token(client: Client, token: str) -> str:
+    url = client.url("Communication?_count=1")
+    answer = _ask("the target at", url, lambda: client.request("check the bearer token", "GET", url))
+    if answer.status in (401, 403):
+        raise Refusal(f"the target refused the bearer token given with --token: HTTP {answer.status} "
                       "on GET /Communication")
-    return creds.token
+    return token
 
 
-def _access_token(answer: requests.Response) -> str | None:
+def _access_token(answer: Answer) -> str | None:
     try:
         token = answer.json().get("access_token")
     except (ValueError, AttributeError):
@@ -160,7 +150,7 @@ def _access_token(answer: requests.Response) -> str | None:
     return token if isinstance(token, str) and token else None
 
 
-def _oauth_error(answer: requests.Response) -> str:
+def _oauth_error(answer: Answer) -> str:
     """The OAuth ``error`` code (e.g. invalid_client), only if it looks like one: never free text."""
     try:
         code = answer.json().get("error")
@@ -168,20 +158,3 @@ def _oauth_error(answer: requests.Response) -> str:
         return ""
     return f" {code}" if isinstance(code, str) and re.fullmatch(r"[a-z_]{1,40}", code) else ""
 
-
-def _why(err: Exception, read_s: float) -> str:
-    text = str(err)
-    if isinstance(err, requests.Timeout):
-        return f"no answer within {read_s:g} s"
-    if isinstance(err, requests.exceptions.SSLError):
-        return "TLS handshake failed (certificate or protocol)"
-    if "Connection refused" in text or "ConnectionRefused" in text:
-        return "connection refused (nothing listens there)"
-    if any(s in text for s in ("RemoteDisconnected", "Connection aborted", "Connection reset", "ConnectionReset")):
-        return "the connection was closed without an answer"
-    if any(s in text for s in ("Name or service not known", "nodename nor servname", "getaddrinfo failed",
-                               "Failed to resolve", "NameResolutionError", "Temporary failure in name resolution")):
-        return "host name not found"
-    if isinstance(err, requests.exceptions.InvalidURL) or isinstance(err, requests.exceptions.MissingSchema):
-        return "not a valid URL"
-    return type(err).__name__

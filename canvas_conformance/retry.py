@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import os
 from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
 from typing import Mapping, NamedTuple
+
+from .http_dates import parse_http_date
 
 RETRY_STATUSES = frozenset({429, 503})
 DEFAULT_RETRIES = 2  # three attempts in all
@@ -91,11 +92,10 @@ def retry_after_seconds(value: str | None, *, date: str | None = None, now: date
     text = value.strip()
     if text.isdigit():  # delay-seconds is 1*DIGIT: no sign, no fraction
         return float(int(text))
-    when = _http_date(text)
+    when = parse_http_date(text)
     if when is None:
         return None
-    base = _http_date(date) if date else None
-    base = base or now or datetime.now(timezone.utc)
+    base = parse_http_date(date) or now or datetime.now(timezone.utc)
     return max(0.0, (when - base).total_seconds())
 
 
@@ -129,12 +129,3 @@ def _header(headers: Mapping[str, str], name: str) -> str | None:
         value = next((v for k, v in headers.items() if k.lower() == lowered), None)
     return value
 
-
-def _http_date(text: str) -> datetime | None:
-    try:
-        parsed = parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if parsed is None:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)

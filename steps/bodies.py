@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from canvas_conformance.client import FHIR_JSON
+from canvas_conformance.references import Reference, parse_reference
 
 FIXTURE_FILE = Path(__file__).resolve().parent.parent / "fixtures" / "communications.json"
 
@@ -30,6 +31,14 @@ class Draft(NamedTuple):
         if not isinstance(self.body, dict):
             raise TypeError("this scenario's body is not a JSON object")
         return self.body
+
+    @property
+    def patient(self) -> Reference:
+        """The patient the message is meant to involve (the first in ``involved``)."""
+        for reference in map(parse_reference, self.involved):
+            if reference is not None and reference.type == "Patient":
+                return reference
+        raise LookupError(f"this scenario's message involves no patient: {self.involved}")
 
 
 def fixture_body(name: str) -> dict:

@@ -12,6 +12,7 @@ from pytest_bdd import then, when
 
 from canvas_conformance import checks
 from canvas_conformance.client import Answer
+from canvas_conformance.references import Reference, parse_reference
 
 from .bodies import Draft, first_text
 from .message_steps import Submission
@@ -32,9 +33,12 @@ def stored(read_back: Answer, rule: str) -> dict:
     return checks.check_resource(read_back.json(), "Communication", rule=rule, what="the read-back")
 
 
-def _party(draft_party: dict) -> tuple[str, str]:
-    kind, _, ident = draft_party["reference"].partition("/")
-    return kind, ident
+def _party(draft_party: dict) -> Reference:
+    """The party a valid draft names (its references are the target's own people, always ``Type/id``)."""
+    reference = parse_reference(draft_party["reference"])
+    if reference is None:
+        raise ValueError(f"the draft names {draft_party['reference']!r}, which is no Type/id reference")
+    return reference
 
 
 # -- created ----------------------------------------------------------------------------------

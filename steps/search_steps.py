@@ -10,6 +10,7 @@ from typing import NamedTuple
 from pytest_bdd import given, then, when
 
 from canvas_conformance import checks
+from canvas_conformance.references import Reference, parse_reference
 
 from .bodies import Draft, between
 from .target import Target
@@ -135,7 +136,7 @@ def _search_value(key: str, created: str, draft: Draft) -> str:
     body = draft.message
     return {"_id": created, "sender": body["sender"]["reference"],
             "recipient": body["recipient"][0]["reference"],
-            "patient": next(r for r in draft.involved if r.startswith("Patient/")).partition("/")[2]}[key]
+            "patient": draft.patient.id}[key]
 
 
 @when(phrase("messages are searched by the new message's {key:SearchKey}"), target_fixture="search")
@@ -158,11 +159,11 @@ def all_match(search: Search, created: str, draft: Draft, key: str, rule: str) -
     value = _search_value(key, created, draft)
     if key == "_id" and search.pages[0]["total"] != 1:
         checks.fail(rule, f"the total of a search by _id={value}", 1, search.pages[0]["total"])
-    wanted = ("Patient", value) if key == "patient" else checks.reference_target(value)
+    wanted = Reference("Patient", value) if key == "patient" else parse_reference(value)
     for page in search.pages:
         for resource in checks.check_searchset(page, rule=rule)[1]:
-            sender = checks.reference_target((resource.get("sender") or {}).get("reference"))
-            recipient = checks.reference_target(((resource.get("recipient") or [{}])[0] or {}).get("reference"))
+            sender = parse_reference((resource.get("sender") or {}).get("reference"))
+            recipient = parse_reference(((resource.get("recipient") or [{}])[0] or {}).get("reference"))
             matches = {"_id": resource.get("id") == value, "sender": sender == wanted,
                        "recipient": recipient == wanted, "patient": wanted in (sender, recipient)}[key]
             if not matches:

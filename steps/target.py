@@ -13,6 +13,7 @@ from typing import Iterable, Mapping
 import pytest
 
 from canvas_conformance.client import Answer, Client
+from canvas_conformance.references import parse_reference
 
 KINDS = ("Patient", "Practitioner")
 
@@ -113,8 +114,11 @@ class Target:
             self._count_all = False
         counts = {}
         for reference in sorted(set(involved)):
-            kind, _, ident = reference.partition("/")
-            queries = [("patient", ident)] if kind == "Patient" else [("sender", reference), ("recipient", reference)]
+            party = parse_reference(reference)
+            if party is None:
+                continue
+            queries = [("patient", party.id)] if party.type == "Patient" \
+                else [("sender", str(party)), ("recipient", str(party))]
             for param, value in queries:
                 answer = self.client.request(f"count stored messages with {param}={value} ({when})", "GET",
                                              "Communication", params={param: value, "_count": "1"})
@@ -148,14 +152,14 @@ def utc(text: str) -> datetime:
 
 
 def involved_parties(body: Mapping | None, fallback: Iterable[str]) -> tuple[str, ...]:
-    """The well-formed Patient/Practitioner references a body names (and ``fallback`` ones)."""
+    """The Patient/Practitioner references a body names (and ``fallback`` ones), each in its relative
+    form ``Type/id`` (references.py says which references a body can name)."""
     found = set(fallback)
     if isinstance(body, Mapping):
-        parties = [body.get("sender")] + list(body.get("recipient") or [] if isinstance(body.get("recipient"), list) else [])
+        recipients = body.get("recipient")
+        parties = [body.get("sender"), *(recipients if isinstance(recipients, list) else [])]
         for party in parties:
-            reference = party.get("reference") if isinstance(party, Mapping) else None
-            if isinstance(reference, str):
-                kind, _, ident = reference.partition("/")
-                if kind in KINDS and ident and "/" not in ident:
-                    found.add(reference)
+            reference = parse_reference(party.get("reference") if isinstance(party, Mapping) else None)
+            if reference is not None and reference.type in KINDS:
+                found.add(str(reference))
     return tuple(sorted(found))

@@ -30,7 +30,7 @@ from .target import Target
 SIGN_IN_MARKER = 'data-testid="sign-in-form"'  # the mock's sign-in form, as its template marks it
 # A full page is captured; a page taller than this (a chart holding the whole run's messages) is
 # captured from the top down to the last message the checks read, so a screenshot stays readable,
-# small in report.html and quick to take (a 10 000 px chart took 0.7 s and 1.4 MB as a PNG).
+# small in report.html and quick to take.
 MAX_SHOT_HEIGHT = 2400
 
 _READ_TIMELINE = """() => {
@@ -88,7 +88,7 @@ class PagesOffer(NamedTuple):
 class SignIn:
     """The run's sign-in to the pages: made through the form by the first scenario that reads a page,
     then handed to every later scenario's fresh context as its session cookie (kept in memory only),
-    which spares each scenario the sign-in round trips (about 0.7 s each on 2 cores)."""
+    which spares each scenario the sign-in round trips."""
 
     def __init__(self) -> None:
         self.cookies: list[dict] = []

@@ -51,14 +51,6 @@ def who(target: Target, reference: str) -> str:
     return f"{name} ({reference})" if name else reference
 
 
-def _patient(draft: Draft) -> str:
-    return next(r for r in draft.involved if r.startswith("Patient/"))
-
-
-def _patient_id(draft: Draft) -> str:
-    return _patient(draft).partition("/")[2]
-
-
 def _now(clock: HeldClock) -> datetime:
     if clock.instant is None:  # the pages are only read where the clock can be held (the mock)
         raise RuntimeError("the target's clock was not held, so the pages' relative times cannot be predicted")
@@ -103,14 +95,14 @@ def in_created_order(target: Target, draft: Draft, created: str, later_submissio
     listed = "; ".join(f"({letter}) {message_id} (text {first_text(body)!r}, sent {body['sent']})"
                        for letter, message_id, body in zip("abc", order, bodies))
     if pages is None:
-        by_hand(f"Sign in to Canvas and open the chart of the patient {who(target, _patient(draft))}.",
+        by_hand(f"Sign in to Canvas and open the chart of the patient {who(target, str(draft.patient))}.",
                 f"Find on the chart timeline these messages, created by this run in this order a moment apart: "
                 f"{listed}.",
                 "Check all three are there and placed by the time they were created (in this order, or its "
                 "reverse if the timeline lists newest first), not by their sent times, each among the chart's "
                 "other entries in created-date order.")
     pages.focus = order
-    cards = pages.timeline(_patient_id(draft))
+    cards = pages.timeline(draft.patient.id)
     direction = ui_checks.check_timeline_order(cards, order, rule=rule)
     evidence.note(f"UI-1: created in this order: {listed}; the timeline ({len(cards)} cards, {direction}) "
                   "places them by created date")
@@ -122,14 +114,14 @@ def a_draft(target: Target, draft: Draft, created: str, clock: HeldClock, pages:
             evidence: Evidence, rule: str) -> None:
     sent = draft.message.get("sent")
     if pages is None:
-        by_hand(f"Sign in to Canvas and open the chart of the patient {who(target, _patient(draft))}.",
+        by_hand(f"Sign in to Canvas and open the chart of the patient {who(target, str(draft.patient))}.",
                 f"Find the message {created} (text {first_text(draft.message)!r}) on the chart timeline.",
                 f"Check it is shown as a draft with a Send button, captioned 'Drafted <time since it was sent> on "
                 f"<sent date> by Canvas Bot', where the sent time is {sent} (e.g. 'Drafted 4 months ago on Feb "
                 "10th, 2022 by Canvas Bot').",
                 "Sign in to the patient app as that patient and check the message is NOT shown there.")
     pages.focus = [created]
-    card = ui_checks.card(pages.timeline(_patient_id(draft)), created, rule=rule)
+    card = ui_checks.card(pages.timeline(draft.patient.id), created, rule=rule)
     ui_checks.check_is_draft(card, rule=rule)
     caption = ui_checks.check_draft_caption(card, sent=utc(sent), now=_now(clock), rule=rule)
     ui_checks.check_send_button(card, rule=rule)
@@ -139,7 +131,7 @@ def a_draft(target: Target, draft: Draft, created: str, clock: HeldClock, pages:
 
 @then("the patient app does not show it")
 def not_in_the_app(draft: Draft, created: str, pages: Pages | None, rule: str) -> None:
-    ui_checks.check_not_in_app(pages.app(_patient_id(draft)), created, rule=rule)
+    ui_checks.check_not_in_app(pages.app(draft.patient.id), created, rule=rule)
 
 
 # -- UI-3 -----------------------------------------------------------------------------------------
@@ -155,14 +147,14 @@ def sent_from_the_chart(target: Target, draft: Draft, created: str, pages: Pages
                         rule: str) -> bool:
     sent = draft.message.get("sent")
     if pages is None:
-        by_hand(f"Sign in to Canvas and open the chart of the patient {who(target, _patient(draft))}.",
+        by_hand(f"Sign in to Canvas and open the chart of the patient {who(target, str(draft.patient))}.",
                 f"Find the draft message {created} (text {first_text(draft.message)!r}) and send it from the chart.",
                 "Check the patient received no text message (SMS) for it.",
                 f"Read Communication/{created} through the API and check its sent time is still {sent}.",
                 f"Sign in to the patient app as that patient and check the message is shown, dated {sent} (when "
                 "it was drafted), not the time it was sent from the chart.")
     pages.focus = [created]
-    card = ui_checks.card(pages.timeline(_patient_id(draft), title="the chart before pressing Send"), created,
+    card = ui_checks.card(pages.timeline(draft.patient.id, title="the chart before pressing Send"), created,
                           rule=rule)
     ui_checks.check_send_button(card, rule=rule)
     before = _sms_outbox(target, "before pressing Send")
@@ -178,7 +170,7 @@ def sent_from_the_chart(target: Target, draft: Draft, created: str, pages: Pages
 @then("from then on the patient app shows it, dated at its sent time")
 def in_the_app_after_send(draft: Draft, created: str, sent_from_chart: bool, pages: Pages | None,
                           rule: str) -> None:
-    shown = ui_checks.app_message(pages.app(_patient_id(draft)), created, rule=rule,
+    shown = ui_checks.app_message(pages.app(draft.patient.id), created, rule=rule,
                                   what="the patient app after Send")
     ui_checks.check_content(shown, first_text(draft.message), rule=rule)
     ui_checks.check_dated_at(shown, utc(draft.message["sent"]), rule=rule)
@@ -191,7 +183,7 @@ def a_patient_message(target: Target, draft: Draft, created: str, pages: Pages |
     recipient = draft.message["recipient"][0]["reference"]
     sent = draft.message.get("sent")
     if pages is None:
-        by_hand(f"Sign in to Canvas and open the chart of the patient {who(target, _patient(draft))}.",
+        by_hand(f"Sign in to Canvas and open the chart of the patient {who(target, str(draft.patient))}.",
                 f"Find the message {created} (text {first_text(draft.message)!r}) on the chart timeline.",
                 f"Check it is not a draft, and shows its sent date {sent} and its recipient "
                 f"{who(target, recipient)}.",
@@ -200,7 +192,7 @@ def a_patient_message(target: Target, draft: Draft, created: str, pages: Pages |
     if not name:
         raise RuntimeError(f"the target gives no name for {recipient}, so the card cannot be checked for it")
     pages.focus = [created]
-    card = ui_checks.card(pages.timeline(_patient_id(draft)), created, rule=rule)
+    card = ui_checks.card(pages.timeline(draft.patient.id), created, rule=rule)
     ui_checks.check_not_a_draft(card, rule=rule)
     ui_checks.check_sent_and_recipient(card, sent=utc(sent), recipient=name, rule=rule)
     evidence.note(f"UI-4: the card reads {ui_checks.squeeze(card.caption)!r} (sent {sent}, recipient {name})")
@@ -208,7 +200,7 @@ def a_patient_message(target: Target, draft: Draft, created: str, pages: Pages |
 
 @then("the patient app already shows it")
 def already_in_the_app(draft: Draft, created: str, pages: Pages | None, rule: str) -> None:
-    shown = ui_checks.app_message(pages.app(_patient_id(draft)), created, rule=rule,
+    shown = ui_checks.app_message(pages.app(draft.patient.id), created, rule=rule,
                                   what="the patient app, with no Send pressed")
     ui_checks.check_content(shown, first_text(draft.message), rule=rule)
 
@@ -218,10 +210,10 @@ def already_in_the_app(draft: Draft, created: str, pages: Pages | None, rule: st
 def first_text_shown(target: Target, draft: Draft, created: str, pages: Pages | None, rule: str) -> None:
     texts = [p.get("contentString", p.get("content")) for p in draft.message["payload"]]
     if pages is None:
-        by_hand(f"Sign in to Canvas and open the chart of the patient {who(target, _patient(draft))}.",
+        by_hand(f"Sign in to Canvas and open the chart of the patient {who(target, str(draft.patient))}.",
                 f"Find the message {created} on the chart timeline.",
                 f"Check its content reads exactly {texts[0]!r}, with the markup shown as plain text (no bold or "
                 f"italics), and that {texts[1]!r} (the second payload element) appears nowhere.")
     pages.focus = [created]
-    card = ui_checks.card(pages.timeline(_patient_id(draft)), created, rule=rule)
+    card = ui_checks.card(pages.timeline(draft.patient.id), created, rule=rule)
     ui_checks.check_content(card, texts[0], not_shown=texts[1:], rule=rule)

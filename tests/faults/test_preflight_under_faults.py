@@ -6,12 +6,14 @@ within 30 s, never a secret, and no report folder.
 from __future__ import annotations
 
 import subprocess
+import time
 
 import pytest
 import requests
 import responses
 
 from canvas_conformance import preflight
+from canvas_conformance.client import why_no_answer
 from canvas_conformance.retry import RetryPolicy
 
 from .conftest import hang_on
@@ -68,7 +70,7 @@ def creds(**policy) -> preflight.Credentials:
 @responses.activate
 def test_the_grant_is_asked_again_after_a_503(monkeypatch):
     waits = []
-    monkeypatch.setattr(preflight.time, "sleep", waits.append)
+    monkeypatch.setattr(time, "sleep", waits.append)
     responses.get("http://127.0.0.1:5996/metadata", json={"resourceType": "CapabilityStatement"})
     responses.post("http://127.0.0.1:5996/auth/token/", status=503, headers={"Retry-After": "2"})
     responses.post("http://127.0.0.1:5996/auth/token/", json={"access_token": "probe-token-31337"})
@@ -78,7 +80,7 @@ def test_the_grant_is_asked_again_after_a_503(monkeypatch):
 
 @responses.activate
 def test_a_grant_asking_for_a_long_wait_is_not_waited_for(monkeypatch):
-    monkeypatch.setattr(preflight.time, "sleep", lambda s: pytest.fail("no wait above the cap"))
+    monkeypatch.setattr(time, "sleep", lambda s: pytest.fail("no wait above the cap"))
     responses.get("http://127.0.0.1:5996/metadata", json={"resourceType": "CapabilityStatement"})
     responses.post("http://127.0.0.1:5996/auth/token/", status=429, headers={"Retry-After": "3600"})
     with pytest.raises(preflight.Refusal, match="is unavailable: 429 with Retry-After 3600 s, longer than the 5 s"):
@@ -94,6 +96,58 @@ def test_metadata_that_trickles_is_cut_off_by_the_whole_preflight_deadline(trick
         preflight.probe(slow, deadline_s=1)
 
 
-def test_a_drop_is_described_as_one(monkeypatch):
+def test_a_drop_is_described_as_one():
     err = requests.ConnectionError("('Connection aborted.', RemoteDisconnected('Remote end closed connection'))")
-    assert preflight._why(err, 10) == "the connection was closed without an answer"
+    assert why_no_answer(err, timeout=10).brief == "the connection was closed without an answer"
+
+
+def test_metadata_that_trickles_is_cut_off_at_the_runs_timeout(trickle_server):
+    """The pre-flight's requests are the client's: its deadline on the whole answer holds there too."""
+    target = trickle_server(body_bytes=200, interval_s=0.1)  # 20 s of body
+    slow = preflight.Credentials(target.base_url, f"{target.base_url}/auth/token/", "me", "s3cret-value", None, 0.5)
+    with pytest.raises(preflight.Refusal) as refused:
+        preflight.probe(slow)
+    assert str(refused.value) == (f"cannot reach the target at {target.base_url}/metadata: "
+                                  "no complete answer within 0.5 s")
+
+
+@responses.activate
+def test_metadata_still_unavailable_is_said_to_be(monkeypatch):
+    monkeypatch.setattr(time, "sleep", lambda s: None)
+    answered = responses.get("http://127.0.0.1:5996/metadata", status=503, headers={"Retry-After": "1"})
+    with pytest.raises(preflight.Refusal) as refused:
+        preflight.probe(creds(retries=1))
+    assert str(refused.value) == ("the target at http://127.0.0.1:5996/metadata is unavailable: still 503 after "
+                                  "2 attempts; the target is unavailable (see --retries)")
+    assert answered.call_count == 2
+
+
+@responses.activate
+def test_a_dropped_grant_is_worded_by_the_client_without_the_exchange_detail():
+    responses.get("http://127.0.0.1:5996/metadata", json={"resourceType": "CapabilityStatement"})
+    responses.post("http://127.0.0.1:5996/auth/token/", body=requests.ConnectionError(
+        "('Connection aborted.', RemoteDisconnected('Remote end closed connection without response'))"))
+    with pytest.raises(preflight.Refusal) as refused:
+        preflight.probe(creds())
+    assert str(refused.value) == ("cannot reach the token endpoint http://127.0.0.1:5996/auth/token/: "
+                                  "the connection was closed without an answer")
+
+
+@responses.activate
+def test_a_token_url_that_is_no_url_is_said_to_be_none():
+    responses.get("http://127.0.0.1:5996/metadata", json={"resourceType": "CapabilityStatement"})
+    odd = creds()._replace(token_url="token-endpoint")
+    with pytest.raises(preflight.Refusal, match="^cannot reach the token endpoint token-endpoint: not a valid URL$"):
+        preflight.probe(odd)
+
+
+@responses.activate
+def test_a_ready_token_is_checked_with_a_search_and_no_grant():
+    search = responses.get("http://127.0.0.1:5996/Communication", status=401)
+    responses.get("http://127.0.0.1:5996/metadata", json={"resourceType": "CapabilityStatement"})
+    ready = creds()._replace(client_id=None, client_secret=None, token="ready-token-77")
+    with pytest.raises(preflight.Refusal, match="refused the bearer token given with --token: HTTP 401"):
+        preflight.probe(ready)
+    (call,) = search.calls
+    assert call.request.url == "http://127.0.0.1:5996/Communication?_count=1"
+    assert call.request.headers["Authorization"] == "Bearer ready-token-77"

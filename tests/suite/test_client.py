@@ -5,7 +5,8 @@ import pytest
 import requests
 import responses
 
-from canvas_conformance.client import MAX_BODY_CHARS, Client, Evidence, ExchangeError, TokenError
+from canvas_conformance import client as client_module
+from canvas_conformance.client import MAX_BODY_CHARS, Client, Evidence, ExchangeError, NoAnswer, TokenError, why_no_answer
 
 BASE = "https://target.test/fhir"
 
@@ -77,3 +78,50 @@ def test_large_bodies_are_clipped_in_evidence():
     answer = client.request("big", "GET", "Communication")
     assert len(answer.text) == MAX_BODY_CHARS + 10
     assert client.history[0].response_body.endswith("[10 more characters not kept]")
+
+
+WHY_NO_ANSWER = [
+    (requests.ReadTimeout("read timed out"), "no answer within 2.5 s", "no answer within 2.5 s (timeout)"),
+    (requests.ConnectTimeout("connect timed out"), "no answer within 2.5 s", "no answer within 2.5 s (timeout)"),
+    (client_module._IncompleteAnswer("cut"), "no complete answer within 2.5 s",
+     "no complete answer within 2.5 s (timeout: the body was still coming)"),
+    (requests.ConnectionError("[Errno 111] Connection refused"), "connection refused (nothing listens there)",
+     "connection failed: refused (nothing listens there)"),
+    (requests.ConnectionError("('Connection aborted.', RemoteDisconnected('closed'))"),
+     "the connection was closed without an answer", "connection failed: closed by the target without a complete answer"),
+    (requests.ConnectionError("IncompleteRead(10 bytes read, 90 more expected)"),
+     "the connection was closed without an answer", "connection failed: closed by the target without a complete answer"),
+    (requests.exceptions.SSLError("certificate verify failed"), "TLS handshake failed (certificate or protocol)",
+     "connection failed: TLS handshake failed (certificate or protocol)"),
+    (requests.ConnectionError("NameResolutionError: Failed to resolve 'canvas.invalid'"), "host name not found",
+     "connection failed: host name not found"),
+    (requests.ConnectionError("Network is unreachable"), "the connection failed (refused, reset or unreachable)",
+     "connection failed (refused, reset or unreachable)"),
+    (requests.exceptions.MissingSchema("No scheme supplied"), "not a valid URL", "not a valid URL"),
+    (requests.exceptions.InvalidURL("Failed to parse"), "not a valid URL", "not a valid URL"),
+    (requests.TooManyRedirects("30 redirects"), "TooManyRedirects", "TooManyRedirects"),
+]
+
+
+@pytest.mark.parametrize("err, brief, detail", WHY_NO_ANSWER, ids=[type(e).__name__ + ": " + str(e)
+                                                                  for e, _, _ in WHY_NO_ANSWER])
+def test_why_no_answer_is_read_once_and_said_two_ways(err, brief, detail):
+    assert why_no_answer(err, timeout=2.5) == NoAnswer(brief, detail)
+
+
+@responses.activate
+def test_an_exchange_error_carries_the_brief_why_apart_from_the_request():
+    responses.post(f"{BASE}/Communication", body=requests.ReadTimeout("read timed out"))
+    client = Client(BASE, token="ready-token", timeout=2.5)
+    with pytest.raises(ExchangeError) as raised:
+        client.request("create one", "POST", "Communication", json_body={})
+    assert raised.value.why == "no answer within 2.5 s"
+    assert str(raised.value) == (f"create one: POST {BASE}/Communication: no answer within 2.5 s (timeout); "
+                                 "not sent again, as the target may have acted on it")
+
+
+def test_a_path_that_is_no_url_is_an_exchange_error_and_nothing_is_sent():
+    client = Client("not-a-url", token="ready-token")
+    with pytest.raises(ExchangeError, match="^read: GET not-a-url/Communication/x: not a valid URL$"):
+        client.request("read", "GET", "Communication/x")
+    assert client.history == []
