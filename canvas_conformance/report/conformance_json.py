@@ -7,12 +7,15 @@ its status, and every HTTP exchange behind that status.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from .. import catalogue
 from ..results import as_json
 from .rows import Run, failing, summary
 
 FORMAT = "canvas-conformance/conformance.json@1"
+# The document's JSON Schema, shipped with the package; its $defs/scenario is also a results.json row.
+SCHEMA_FILE = Path(__file__).resolve().parent.parent / "schemas" / "conformance.schema.json"
 
 
 def build(run: Run, *, strict: bool = False) -> dict:

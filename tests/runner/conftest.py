@@ -15,14 +15,49 @@ import json
 import socket
 from pathlib import Path
 
+import jsonschema
 import pytest
 
 from canvas_conformance import cli, embedded, run_cli
 from canvas_conformance.client import Exchange
+from canvas_conformance.report import conformance_json, writer
 
 CLIENT_SECRET = "planted-client-secret-7f3a9c"
 BEARER = "planted-bearer-token-0b1e55d2c4"
 BASE_URL = "http://127.0.0.1:5999"
+
+
+# -- every report these tests write keeps the schema ------------------------------------------
+
+def schema_validators() -> tuple[jsonschema.Draft202012Validator, jsonschema.Draft202012Validator]:
+    """Validators of conformance.json, and of one scenario row of results.json (its $defs/scenario)."""
+    schema = json.loads(conformance_json.SCHEMA_FILE.read_text(encoding="utf-8"))
+    row = {"$schema": schema["$schema"], "$defs": schema["$defs"], "$ref": "#/$defs/scenario"}
+    return jsonschema.Draft202012Validator(schema), jsonschema.Draft202012Validator(row)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _reports_keep_the_schema():
+    """Every conformance.json built in these tests, and every results.json row it was built from,
+    is checked against canvas_conformance/schemas/conformance.schema.json as it is written."""
+    document, row = schema_validators()
+    build, write_all = conformance_json.build, writer.write_all
+
+    def checked_build(run, *, strict=False):
+        doc = build(run, strict=strict)
+        document.validate(doc)
+        return doc
+
+    def checked_write_all(results, out_dir, **options):
+        for scenario in results.get("scenarios") or ():
+            row.validate(scenario)
+        return write_all(results, out_dir, **options)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(conformance_json, "build", checked_build)
+        mp.setattr(writer, "write_all", checked_write_all)
+        mp.setattr(run_cli, "write_all", checked_write_all)
+        yield
 
 
 # -- constructed results ------------------------------------------------------------------
