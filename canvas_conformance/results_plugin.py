@@ -2,9 +2,8 @@
 
 Load it with ``-p canvas_conformance.results_plugin``; it writes to ``CANVAS_RESULTS_FILE``
 (nothing when that is unset). One row per scenario, with its steps, its verdict, and the
-evidence the suite gathered: every HTTP exchange, notes, attachments. Verdicts follow
-the results contract: a failed check (AssertionError) is ``failed``; any other exception
-is ``error``; a skip is ``skipped``, or ``manual`` when its reason starts with "MANUAL:".
+evidence the suite gathered: every HTTP exchange, notes, attachments. The rows' shape,
+the verdicts and the names of outline rows are the results contract's (``results``).
 Everything written is redacted of the run's secrets first.
 
 Under faults the rule is the same: a timeout, a dropped connection, a ``429``/``503`` that
@@ -22,9 +21,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _pytest.outcomes import Failed, Skipped
 
-from . import __version__, catalogue
+from . import __version__, catalogue, results
 from .client import Evidence
 from .redact import RedactingStream, redact
 from .settings import ConfigError, Settings
@@ -34,7 +32,6 @@ TARGET_KEY = pytest.StashKey[Any]()  # config -> the target: .describe() -> dict
 _RECORD_KEY = pytest.StashKey[dict]()  # item -> its row in results.json
 _STEP_STARTED_KEY = pytest.StashKey[float]()
 _RUN_KEY = pytest.StashKey[dict]()  # config -> {"started": ..., "rows": [...]}
-MANUAL_PREFIX = "MANUAL:"
 TAG_ORDER = ("documented", "inferred", "api", "ui")
 
 
@@ -89,27 +86,17 @@ def _record(item: pytest.Item) -> dict | None:
         return None
     example = getattr(item, "callspec", None)
     example = example.params.get("_pytest_bdd_example", {}) if example is not None else {}
-    scenario = template.render(example)
-    name = scenario.name
-    if example and name == template.name:
-        name += " (" + ", ".join(f"{k}: {v}" for k, v in example.items()) + ")"
     rule_tags = set() if template.rule is None else template.rule.tags
     tags = _ordered(template.tags | template.feature.tags | rule_tags)
-    row = {
-        "nodeid": item.nodeid,
-        "feature_file": Path(os.path.relpath(template.feature.filename, item.config.rootpath)).as_posix(),
-        "feature": template.feature.name,
-        "name": name,
-        "rules": [t for t in tags if t in _rule_ids()],
-        "tags": tags,
-        "status": None,
-        "message": None,
-        "duration_s": 0.0,
-        "steps": [_step_row(step) for step in scenario.steps],
-        "exchanges": [],
-        "notes": [],
-        "attachments": [],
-    }
+    row = results.as_json(results.Scenario(
+        nodeid=item.nodeid,
+        feature_file=Path(os.path.relpath(template.feature.filename, item.config.rootpath)).as_posix(),
+        feature=template.feature.name,
+        name=results.scenario_name(template, example),
+        rules=tuple(t for t in tags if t in _rule_ids()),
+        tags=tuple(tags),
+        steps=tuple(_step(step) for step in template.render(example).steps),
+    ))
     item.stash[_RECORD_KEY] = row
     item.config.stash[_RUN_KEY]["rows"].append(row)
     return row
@@ -125,15 +112,15 @@ def _ordered(tags: set[str]) -> list[str]:
     return rules + known + sorted(tags - set(rules) - set(known))
 
 
-def _step_row(step) -> dict:
-    return {"keyword": step.keyword, "text": step.name, "status": "not run", "duration_s": 0.0}
+def _step(step) -> results.Step:
+    return results.Step(keyword=step.keyword, text=step.name)
 
 
 # -- pytest-bdd hooks: step by step -------------------------------------------------------
 def pytest_bdd_before_scenario(request, feature, scenario) -> None:
     row = _record(request.node)
     if row is not None:  # the scenario as it runs (outline rows rendered)
-        row["steps"] = [_step_row(step) for step in scenario.steps]
+        row["steps"] = [_step(step)._asdict() for step in scenario.steps]
 
 
 def pytest_bdd_before_step(request, feature, scenario, step, step_func) -> None:
@@ -158,16 +145,12 @@ def pytest_bdd_after_step(request, feature, scenario, step, step_func, step_func
 
 
 def pytest_bdd_step_error(request, feature, scenario, step, step_func, step_func_args, exception) -> None:
-    _step_done(request, scenario, step, "failed" if _is_check_failure(exception) else "error")
+    _step_done(request, scenario, step, results.failure_status(exception))
 
 
 def pytest_bdd_step_func_lookup_error(request, feature, scenario, step, exception) -> None:
     request.node.stash[_STEP_STARTED_KEY] = time.perf_counter()
     _step_done(request, scenario, step, "error")
-
-
-def _is_check_failure(exception: BaseException) -> bool:
-    return isinstance(exception, (AssertionError, Failed))
 
 
 # -- verdicts -------------------------------------------------------------------------------
@@ -184,15 +167,14 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     if report.when == "call" and report.passed:
         row["status"] = "passed"
     elif report.skipped and row["status"] is None:
-        reason = exception.msg if isinstance(exception, Skipped) else _longrepr(report)
-        row["status"] = "manual" if reason.startswith(MANUAL_PREFIX) else "skipped"
+        reason = results.skip_reason(report, exception)
+        row["status"] = results.skip_status(reason)
         row["message"] = reason
         if report.when == "call":
             _mark_running_step(row, "skipped")
     elif report.failed and row["status"] in (None, "passed"):
-        failed = report.when == "call" and _is_check_failure(exception)
-        row["status"] = "failed" if failed else "error"
-        row["message"] = _message(exception, report, failed)
+        row["status"] = results.failure_status(exception, during_call=report.when == "call")
+        row["message"] = _message(exception, report, failed=row["status"] == "failed")
         if report.when == "call":
             _mark_running_step(row, row["status"])
     if report.when == "teardown":
@@ -230,25 +212,18 @@ def _scrub_in_flight(item: pytest.Item, exception: BaseException) -> None:
 def _mark_running_step(row: dict, status: str) -> None:
     """The step that was running when the scenario stopped (started, never finished) takes ``status``,
     unless a step hook has already given the stopping step its verdict."""
-    if any(step["status"] in ("failed", "error") for step in row["steps"]):
+    if any(step["status"] in results.FAILING for step in row["steps"]):
         return
     for step in row["steps"]:
-        if step["status"] == "not run":
+        if step["status"] == results.NOT_RUN:
             step["status"] = status
             return
 
 
-def _longrepr(report) -> str:
-    if isinstance(report.longrepr, tuple) and len(report.longrepr) == 3:
-        text = report.longrepr[2]
-        return text[len("Skipped: "):] if text.startswith("Skipped: ") else text
-    return str(report.longrepr)
-
-
-def _message(exception: BaseException | None, report, failed: bool) -> str:
+def _message(exception: BaseException | None, report, *, failed: bool) -> str:
     if exception is None:
         return str(report.longrepr)[-2000:]
-    if isinstance(exception, Failed):
+    if isinstance(exception, pytest.fail.Exception):
         text = exception.msg or "failed"
     else:
         text = str(exception) or type(exception).__name__

@@ -31,13 +31,13 @@ from urllib.parse import urlsplit
 from . import __version__, catalogue, preflight, retry
 from .errors import UsageError
 from .redact import harvest, redact
-from .report import listing, progress
+from . import progress, selection as listing
 from .report.rows import summary
 from .report.writer import REPORT_FILES, scrub_file, write_all, write_text
 
 ROOT = Path(__file__).resolve().parent.parent  # where features/ and steps/ live in a checkout
 RESULTS_PLUGIN = "canvas_conformance.results_plugin"
-PROGRESS_PLUGIN = "canvas_conformance.report.progress"
+PROGRESS_PLUGIN = "canvas_conformance.progress"
 TRUE, FALSE = ("1", "true", "yes", "on"), ("", "0", "false", "no", "off")
 
 EPILOG = """\

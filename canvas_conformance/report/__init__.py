@@ -1,6 +1,7 @@
 """The report folder of a run, built from results.json and the rule catalogue alone.
 
-One module per output file (``conformance_json``, ``html``, ``junit``, ``cucumber``,
+One module per output file (``conformance_json``, ``html_page``, ``junit``, ``cucumber``,
 ``testreport``), all fed the same ``rows.Run``; ``writer.write_all`` redacts and writes
-them together. ``progress`` is the live line a person watches while the suite runs.
+them together. What a status means and the shape of a row are the results contract's
+(``canvas_conformance.results``).
 """

@@ -7,15 +7,19 @@ its status, and every HTTP exchange behind that status.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from .. import catalogue
+from ..results import as_json
 from .rows import Run, failing, summary
 
 FORMAT = "canvas-conformance/conformance.json@1"
+# The document's JSON Schema, shipped with the package; its $defs/scenario is also a results.json row.
+SCHEMA_FILE = Path(__file__).resolve().parent.parent / "schemas" / "conformance.schema.json"
 
 
 def build(run: Run, *, strict: bool = False) -> dict:
-    """The document as a dict (see the README's "Report files" for the fields)."""
+    """The document as a dict (its shape: schemas/conformance.schema.json; the README's "Report files")."""
     failures = failing(run, strict=strict)
     return {
         "format": FORMAT,
@@ -38,11 +42,11 @@ def build(run: Run, *, strict: bool = False) -> dict:
                 "title": row.title,
                 "status": row.status,
                 "reason": row.reason,
-                "scenarios": list(row.scenarios),
+                "scenarios": [as_json(s) for s in row.scenarios],
             }
             for row in run.rules
         ],
-        "unmatched_scenarios": list(run.unmatched),
+        "unmatched_scenarios": [as_json(s) for s in run.unmatched],
     }
 
 

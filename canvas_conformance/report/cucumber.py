@@ -18,10 +18,11 @@ import re
 from collections import OrderedDict
 from pathlib import Path
 
+from ..results import FAILING, NOT_RUN, Scenario, exchange_line
 from .rows import Run
 
 _STEP = {"passed": "passed", "failed": "failed", "error": "failed", "skipped": "skipped",
-         "not run": "skipped", "manual": "pending"}
+         NOT_RUN: "skipped", "manual": "pending"}
 _SCENARIO = {"passed": "passed", "failed": "failed", "error": "failed", "skipped": "skipped", "manual": "pending"}
 
 
@@ -32,53 +33,47 @@ def _slug(text: str) -> str:
 def build(run: Run, *, base_dir: Path | None = None) -> list[dict]:
     features: OrderedDict[str, dict] = OrderedDict()
     for s in run.scenarios:
-        uri = s["feature_file"] or s["feature"] or "scenarios"
+        uri = s.feature_file or s.feature or "scenarios"
         feature = features.get(uri)
         if feature is None:
             feature = features[uri] = {
-                "keyword": "Feature", "uri": uri, "name": s["feature"] or uri, "id": _slug(s["feature"] or uri),
+                "keyword": "Feature", "uri": uri, "name": s.feature or uri, "id": _slug(s.feature or uri),
                 "line": 1, "description": "", "tags": [], "elements": [],
             }
         feature["elements"].append(_element(s, feature["id"], base_dir))
     return list(features.values())
 
 
-def _element(s: dict, feature_id: str, base_dir: Path | None) -> dict:
+def _element(s: Scenario, feature_id: str, base_dir: Path | None) -> dict:
     nanos = lambda seconds: int(round(seconds * 1e9))  # noqa: E731 - cucumber durations are nanoseconds
     steps = []
-    for st in s["steps"]:
-        result = {"status": _STEP.get(st["status"], "failed"), "duration": nanos(st["duration_s"])}
-        if st["status"] in ("failed", "error"):
-            result["error_message"] = s["message"] or st["status"]
-        steps.append({"keyword": f"{st['keyword']} ", "name": st["text"], "line": 0,
+    for st in s.steps:
+        result = {"status": _STEP.get(st.status, "failed"), "duration": nanos(st.duration_s)}
+        if st.status in FAILING:
+            result["error_message"] = s.message or st.status
+        steps.append({"keyword": f"{st.keyword} ", "name": st.text, "line": 0,
                       "match": {"location": ""}, "result": result})
-    expected = _SCENARIO[s["status"]]
+    expected = _SCENARIO[s.status]
     element = {
-        "keyword": "Scenario", "type": "scenario", "id": f"{feature_id};{_slug(s['name'])}",
-        "name": s["name"], "line": 0, "description": "",
-        "tags": [{"name": f"@{t}", "line": 0} for t in s["tags"]],
+        "keyword": "Scenario", "type": "scenario", "id": f"{feature_id};{_slug(s.name)}",
+        "name": s.name, "line": 0, "description": "",
+        "tags": [{"name": f"@{t}", "line": 0} for t in s.tags],
         "steps": steps,
     }
     if expected != "passed" and not any(st["result"]["status"] == expected for st in steps):
         hook = {"status": expected, "duration": 0}
-        if s["message"]:
-            hook["error_message"] = s["message"]
+        if s.message:
+            hook["error_message"] = s.message
         element["before"] = [{"match": {"location": "canvas-conformance"}, "result": hook}]
     if steps:
         last = steps[-1]
-        output = list(s["notes"]) + [_exchange_line(x) for x in s["exchanges"]]
+        output = list(s.notes) + [exchange_line(x) for x in s.exchanges]
         if output:
             last["output"] = output
-        embeddings = [e for e in (_embedding(a, base_dir) for a in s["attachments"]) if e]
+        embeddings = [e for e in (_embedding(a, base_dir) for a in s.attachments) if e]
         if embeddings:
             last["embeddings"] = embeddings
     return element
-
-
-def _exchange_line(x: dict) -> str:
-    answer = x["status"] if x["status"] is not None else f"no answer ({x['error']})"
-    corr = f" correlation-id={x['correlation_id']}" if x["correlation_id"] else ""
-    return f"{x['name']}: {x['method']} {x['url']} -> {answer} ({float(x['duration_ms'] or 0):.0f} ms){corr}"
 
 
 def _embedding(a: dict, base_dir: Path | None) -> dict | None:

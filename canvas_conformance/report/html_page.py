@@ -18,7 +18,9 @@ from html import escape
 from pathlib import Path
 
 from .. import catalogue
-from .rows import STATUSES, RuleRow, Run, failing, summary
+from ..client import Exchange
+from ..results import FAILING, STATUSES, Scenario, exchange_line
+from .rows import RuleRow, Run, failing, summary
 
 MAX_BODY = 20_000  # characters of a body shown before it is cut (the full body is in conformance.json)
 MAX_INLINE_IMAGE = 5 * 1024 * 1024
@@ -154,7 +156,7 @@ def _rules_table(rows: list[RuleRow]) -> str:
 
 
 def _rule_details(row: RuleRow, base_dir: Path | None) -> str:
-    opened = " open" if row.status in ("failed", "error") else ""
+    opened = " open" if row.status in FAILING else ""
     reason = f'<p class="reason"><b>Why:</b> {_e(row.reason)}</p>' if row.reason else ""
     scenarios = "".join(_scenario(s, base_dir) for s in row.scenarios)
     return (f'<details class="rule" id="rule-{_e(row.id)}"{opened}><summary>{_badge(row.status)} '
@@ -163,24 +165,24 @@ def _rule_details(row: RuleRow, base_dir: Path | None) -> str:
             f"{reason}{scenarios}</details>")
 
 
-def _scenario(s: dict, base_dir: Path | None) -> str:
-    opened = " open" if s["status"] in ("failed", "error") else ""
+def _scenario(s: Scenario, base_dir: Path | None) -> str:
+    opened = " open" if s.status in FAILING else ""
     steps = "".join(
-        f'<li>{_badge(st["status"])} <span class="kw">{_e(st["keyword"])}</span> {_e(st["text"])}'
-        f' <span class="muted">{st["duration_s"] * 1000:.0f} ms</span></li>' for st in s["steps"])
-    parts = [f'<details class="scenario"{opened}><summary>{_badge(s["status"])} {_e(s["name"])} '
-             f'<span class="muted">· {_e(s["feature"])} · {s["duration_s"]:.2f} s</span></summary>',
-             f'<p class="muted">{_e(s["feature_file"])} · tags: {_e(" ".join("@" + t for t in s["tags"]))}</p>']
+        f'<li>{_badge(st.status)} <span class="kw">{_e(st.keyword)}</span> {_e(st.text)}'
+        f' <span class="muted">{st.duration_s * 1000:.0f} ms</span></li>' for st in s.steps)
+    parts = [f'<details class="scenario"{opened}><summary>{_badge(s.status)} {_e(s.name)} '
+             f'<span class="muted">· {_e(s.feature)} · {s.duration_s:.2f} s</span></summary>',
+             f'<p class="muted">{_e(s.feature_file)} · tags: {_e(" ".join("@" + t for t in s.tags))}</p>']
     if steps:
         parts.append(f'<ol class="steps">{steps}</ol>')
-    if s["message"]:
-        parts.append(f'<pre class="message">{_e(s["message"])}</pre>')
-    if s["notes"]:
-        parts.append("<p><b>Evidence notes</b></p><ul>" + "".join(f"<li>{_e(n)}</li>" for n in s["notes"]) + "</ul>")
-    parts.extend(_attachment(a, base_dir) for a in s["attachments"])
-    if s["exchanges"]:
-        parts.append(f"<p><b>HTTP exchanges ({len(s['exchanges'])})</b></p>")
-        parts.extend(_exchange(x) for x in s["exchanges"])
+    if s.message:
+        parts.append(f'<pre class="message">{_e(s.message)}</pre>')
+    if s.notes:
+        parts.append("<p><b>Evidence notes</b></p><ul>" + "".join(f"<li>{_e(n)}</li>" for n in s.notes) + "</ul>")
+    parts.extend(_attachment(a, base_dir) for a in s.attachments)
+    if s.exchanges:
+        parts.append(f"<p><b>HTTP exchanges ({len(s.exchanges)})</b></p>")
+        parts.extend(_exchange(x) for x in s.exchanges)
     parts.append("</details>")
     return "".join(parts)
 
@@ -208,15 +210,13 @@ def _inline_image(path: str, mime: str, base_dir: Path | None) -> str | None:
     return f"data:{mime};base64,{base64.b64encode(candidate.read_bytes()).decode('ascii')}"
 
 
-def _exchange(x: dict) -> str:
-    status = x["status"] if x["status"] is not None else (x["error"] or "no answer")
-    corr = f" · correlation id {_e(x['correlation_id'])}" if x["correlation_id"] else ""
-    request = _message(f"{x['method']} {x['url']}", x["request_headers"], x["request_body"])
-    answer_line = f"HTTP {x['status']}" if x["status"] is not None else f"no answer: {x['error'] or 'unknown'}"
-    answer = _message(answer_line, x["response_headers"], x["response_body"])
-    return (f'<details class="exchange"><summary><b>{_e(x["name"] or "request")}</b>: {_e(x["method"])} '
-            f'{_e(x["url"])} → {_e(status)} <span class="muted">· {float(x["duration_ms"] or 0):.0f} ms{corr}'
-            f' · {_e(x["started"] or "")}</span></summary>'
+def _exchange(x: Exchange) -> str:
+    """The exchange's one line (``results.exchange_line``) opening to the request and the answer in full."""
+    request = _message(f"{x.method} {x.url}", x.request_headers, x.request_body)
+    answer_line = f"HTTP {x.status}" if x.status is not None else f"no answer: {x.error or 'unknown'}"
+    answer = _message(answer_line, x.response_headers, x.response_body)
+    return (f'<details class="exchange"><summary>{_e(exchange_line(x))} '
+            f'<span class="muted">· {_e(x.started)}</span></summary>'
             f'<div class="cols"><div><b>Request</b><pre>{_e(request)}</pre></div>'
             f"<div><b>Answer</b><pre>{_e(answer)}</pre></div></div></details>")
 

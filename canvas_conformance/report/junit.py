@@ -12,6 +12,7 @@ import re
 import xml.etree.ElementTree as ET
 from collections import OrderedDict
 
+from ..results import Scenario, exchange_line
 from .rows import Run
 
 # Characters XML 1.0 cannot carry at all; an answer body may hold them.
@@ -22,15 +23,15 @@ def _x(value) -> str:
     return _INVALID_XML.sub("\ufffd", "" if value is None else str(value))
 
 
-def case_name(scenario: dict) -> str:
-    ids = " ".join(scenario["rules"]) or "NO-RULE"
-    return f"{ids} {scenario['name']}"
+def case_name(scenario: Scenario) -> str:
+    ids = " ".join(scenario.rules) or "NO-RULE"
+    return f"{ids} {scenario.name}"
 
 
 def render(run: Run) -> str:
-    suites: OrderedDict[str, list[dict]] = OrderedDict()
+    suites: OrderedDict[str, list[Scenario]] = OrderedDict()
     for s in run.scenarios:
-        suites.setdefault(s["feature"] or s["feature_file"] or "scenarios", []).append(s)
+        suites.setdefault(s.feature or s.feature_file or "scenarios", []).append(s)
     root = ET.Element("testsuites", name="canvas-conformance")
     totals = dict(tests=0, failures=0, errors=0, skipped=0, time=0.0)
     for feature, scenarios in suites.items():
@@ -40,20 +41,20 @@ def render(run: Run) -> str:
         ET.SubElement(props, "property", name="target", value=_x(run.target.get("base_url")))
         ET.SubElement(props, "property", name="tool_version", value=_x(run.tool_version))
         for s in scenarios:
-            stats["time"] += s["duration_s"]
+            stats["time"] += s.duration_s
             case = ET.SubElement(suite, "testcase", name=_x(case_name(s)),
-                                 classname=_x(s["feature_file"] or feature), time=f"{s['duration_s']:.3f}")
-            message = _x(s["message"] or "")
+                                 classname=_x(s.feature_file or feature), time=f"{s.duration_s:.3f}")
+            message = _x(s.message or "")
             first = message.splitlines()[0] if message else ""
-            if s["status"] == "failed":
+            if s.status == "failed":
                 stats["failures"] += 1
                 ET.SubElement(case, "failure", message=first, type="RuleViolation").text = message
-            elif s["status"] == "error":
+            elif s.status == "error":
                 stats["errors"] += 1
                 ET.SubElement(case, "error", message=first, type="CheckError").text = message
-            elif s["status"] in ("skipped", "manual"):
+            elif s.status in ("skipped", "manual"):
                 stats["skipped"] += 1
-                prefix = "manual: " if s["status"] == "manual" else ""
+                prefix = "manual: " if s.status == "manual" else ""
                 ET.SubElement(case, "skipped", message=prefix + first).text = message or None
             out = _evidence(s)
             if out:
@@ -67,12 +68,8 @@ def render(run: Run) -> str:
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
 
-def _evidence(s: dict) -> str:
-    lines = [f"{st['keyword']} {st['text']} [{st['status']}]" for st in s["steps"]]
-    lines += [f"note: {n}" for n in s["notes"]]
-    for x in s["exchanges"]:
-        answer = x["status"] if x["status"] is not None else f"no answer ({x['error']})"
-        corr = f" correlation-id={x['correlation_id']}" if x["correlation_id"] else ""
-        lines.append(f"{x['name']}: {x['method']} {x['url']} -> {answer} "
-                     f"({float(x['duration_ms'] or 0):.0f} ms){corr}")
+def _evidence(s: Scenario) -> str:
+    lines = [f"{st.keyword} {st.text} [{st.status}]" for st in s.steps]
+    lines += [f"note: {n}" for n in s.notes]
+    lines += [exchange_line(x) for x in s.exchanges]
     return _x("\n".join(lines))

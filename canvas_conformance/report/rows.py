@@ -3,29 +3,17 @@
 Why rows come from the catalogue and not from the results: a report that only
 listed what ran would hide a rule nobody checked. Every rule gets a row, in
 catalogue order; a rule with no scenario in the run is ``skipped`` ("not selected").
-
-Why this order of precedence (failed > error > passed > manual > skipped): a
-single broken case makes the rule broken; an error means the verdict is unknown,
-which outweighs a pass elsewhere only when nothing failed; a pass by machine
-outweighs a check left to a person; skipped is the absence of any verdict.
+Its status is the worst of its scenarios' by the contract's precedence (``results``).
 """
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any, Iterable, NamedTuple
+from typing import Iterable, NamedTuple
 
 from .. import __version__, catalogue
+from ..results import NOT_RUN, STATUSES, Scenario, Step, exchange_row, fails_run, number, worst
 
-STATUSES = ("passed", "failed", "error", "manual", "skipped")
-PRECEDENCE = ("failed", "error", "passed", "manual", "skipped")
-FAILING = frozenset({"failed", "error"})
 NOT_SELECTED = "not selected"
-
-_EXCHANGE_DEFAULTS: dict[str, Any] = {
-    "name": "", "method": "", "url": "", "request_headers": {}, "request_body": None, "status": None,
-    "response_headers": {}, "response_body": None, "correlation_id": None, "started": None,
-    "duration_ms": 0.0, "error": None,
-}
 
 
 class RuleRow(NamedTuple):
@@ -38,7 +26,7 @@ class RuleRow(NamedTuple):
     title: str
     status: str  # one of STATUSES
     reason: str | None  # why it is not passed: the deciding scenario's message, or NOT_SELECTED
-    scenarios: tuple[dict, ...]
+    scenarios: tuple[Scenario, ...]
 
 
 class Run(NamedTuple):
@@ -49,17 +37,8 @@ class Run(NamedTuple):
     started: str | None
     finished: str | None
     rules: tuple[RuleRow, ...]
-    unmatched: tuple[dict, ...]  # scenarios tagged with no catalogue rule (a suite slip, still reported)
-    scenarios: tuple[dict, ...]  # every scenario, in run order
-
-
-def aggregate(statuses: Iterable[str]) -> str:
-    """The rule's status from its scenarios' statuses (``skipped`` when there are none)."""
-    seen = set(statuses)
-    for status in PRECEDENCE:
-        if status in seen:
-            return status
-    return "skipped"
+    unmatched: tuple[Scenario, ...]  # scenarios tagged with no catalogue rule (a suite slip, still reported)
+    scenarios: tuple[Scenario, ...]  # every scenario, in run order
 
 
 def counts(statuses: Iterable[str]) -> dict[str, int]:
@@ -75,16 +54,16 @@ def build_run(results: dict, rules: Iterable[catalogue.Rule] | None = None) -> R
     scenarios = tuple(normalise_scenario(s, known) for s in results.get("scenarios") or ())
     rows = []
     for rule in rules:
-        mine = tuple(s for s in scenarios if rule.id in s["rules"])
-        status = aggregate(s["status"] for s in mine)
+        mine = tuple(s for s in scenarios if rule.id in s.rules)
+        status = worst(s.status for s in mine)
         if not mine:
             reason = NOT_SELECTED
         elif status == "passed":
             reason = None
         else:
-            reason = next((s["message"] for s in mine if s["status"] == status and s["message"]), None)
+            reason = next((s.message for s in mine if s.status == status and s.message), None)
         rows.append(RuleRow(rule.id, rule.kind, rule.surface, rule.section, rule.title, status, reason, mine))
-    unmatched = tuple(s for s in scenarios if not known.intersection(s["rules"]))
+    unmatched = tuple(s for s in scenarios if not known.intersection(s.rules))
     target = dict(results.get("target") or {})
     target.setdefault("base_url", None)
     return Run(
@@ -98,8 +77,8 @@ def build_run(results: dict, rules: Iterable[catalogue.Rule] | None = None) -> R
     )
 
 
-def normalise_scenario(raw: dict, known_rules: set[str] | frozenset[str] = frozenset()) -> dict:
-    """A scenario dict with every contract field present, so builders never guess.
+def normalise_scenario(raw: dict, known_rules: set[str] | frozenset[str] = frozenset()) -> Scenario:
+    """A scenario of results.json as a ``Scenario`` with every field present, so builders never guess.
 
     An unknown status becomes ``error`` (with the oddity in the message): a report
     must never show as passed something it does not understand.
@@ -109,32 +88,25 @@ def normalise_scenario(raw: dict, known_rules: set[str] | frozenset[str] = froze
     if status not in STATUSES:
         message = f"the suite reported an unknown status {status!r}" + (f": {message}" if message else "")
         status = "error"
-    tags = [str(t) for t in raw.get("tags") or ()]
-    rule_ids = [str(r) for r in raw.get("rules") or ()] or [t for t in tags if t in known_rules]
-    return {
-        "nodeid": raw.get("nodeid") or "",
-        "feature_file": raw.get("feature_file") or "",
-        "feature": raw.get("feature") or raw.get("feature_file") or "",
-        "name": raw.get("name") or raw.get("nodeid") or "(unnamed scenario)",
-        "rules": rule_ids,
-        "tags": tags,
-        "status": status,
-        "message": message,
-        "duration_s": _number(raw.get("duration_s")),
-        "steps": [{"keyword": st.get("keyword") or "", "text": st.get("text") or "",
-                   "status": st.get("status") or "not run", "duration_s": _number(st.get("duration_s"))}
-                  for st in raw.get("steps") or ()],
-        "exchanges": [{**_EXCHANGE_DEFAULTS, **ex} for ex in raw.get("exchanges") or ()],
-        "notes": [str(n) for n in raw.get("notes") or ()],
-        "attachments": [dict(a) for a in raw.get("attachments") or ()],
-    }
-
-
-def _number(value: Any) -> float:
-    try:
-        return float(value or 0.0)
-    except (TypeError, ValueError):
-        return 0.0
+    tags = tuple(str(t) for t in raw.get("tags") or ())
+    rule_ids = tuple(str(r) for r in raw.get("rules") or ()) or tuple(t for t in tags if t in known_rules)
+    return Scenario(
+        nodeid=raw.get("nodeid") or "",
+        feature_file=raw.get("feature_file") or "",
+        feature=raw.get("feature") or raw.get("feature_file") or "",
+        name=raw.get("name") or raw.get("nodeid") or "(unnamed scenario)",
+        rules=rule_ids,
+        tags=tags,
+        status=status,
+        message=message,
+        duration_s=number(raw.get("duration_s")),
+        steps=tuple(Step(keyword=st.get("keyword") or "", text=st.get("text") or "",
+                         status=st.get("status") or NOT_RUN, duration_s=number(st.get("duration_s")))
+                    for st in raw.get("steps") or ()),
+        exchanges=tuple(exchange_row(ex) for ex in raw.get("exchanges") or ()),
+        notes=tuple(str(n) for n in raw.get("notes") or ()),
+        attachments=tuple(dict(a) for a in raw.get("attachments") or ()),
+    )
 
 
 def summary(run: Run) -> dict:
@@ -143,17 +115,15 @@ def summary(run: Run) -> dict:
         "rules": counts(r.status for r in run.rules),
         "documented": counts(r.status for r in run.rules if r.kind == "documented"),
         "inferred": counts(r.status for r in run.rules if r.kind == "inferred"),
-        "scenarios": counts(s["status"] for s in run.scenarios),
+        "scenarios": counts(s.status for s in run.scenarios),
     }
 
 
 def failing(run: Run, *, strict: bool = False) -> list[str]:
     """What makes the run fail: rule IDs (and names of scenarios outside the catalogue).
 
-    A rule fails the run when it failed or errored; with ``strict`` also when it was
-    left to a person (manual) or not checked (skipped).
+    Which statuses fail the run is the contract's (``results.fails_run``).
     """
-    bad = FAILING | {"manual", "skipped"} if strict else FAILING
-    out = [r.id for r in run.rules if r.status in bad]
-    out += [s["name"] for s in run.unmatched if s["status"] in bad]
+    out = [r.id for r in run.rules if fails_run(r.status, strict=strict)]
+    out += [s.name for s in run.unmatched if fails_run(s.status, strict=strict)]
     return out

@@ -17,6 +17,7 @@ import json
 from html import escape
 
 from .. import catalogue
+from ..results import exchange_line
 from .rows import NOT_SELECTED, Run, failing, summary
 
 _ASSERT = {"passed": "pass", "failed": "fail", "error": "error", "skipped": "skip", "manual": "skip"}
@@ -59,26 +60,20 @@ def _test(row) -> dict:
     if not row.scenarios:
         actions.append({"assert": {"result": "skip", "message": f"skipped: {row.reason or NOT_SELECTED}"}})
     for s in row.scenarios:
-        for x in s["exchanges"]:
-            operation = {"result": "pass" if x["status"] is not None else "error", "message": _exchange_line(x)}
-            if _is_uri(x["url"]):
-                operation["detail"] = x["url"]
+        for x in s.exchanges:
+            operation = {"result": "pass" if x.status is not None else "error", "message": exchange_line(x)}
+            if _is_uri(x.url):
+                operation["detail"] = x.url
             actions.append({"operation": operation})
-        message = f"{s['status']}: {s['name']}"
-        if s["message"]:
-            message += f"\n\n{s['message']}"
-        assertion = {"result": _ASSERT[s["status"]], "message": message}
-        if s["feature_file"]:
-            assertion["detail"] = s["feature_file"]
+        message = f"{s.status}: {s.name}"
+        if s.message:
+            message += f"\n\n{s.message}"
+        assertion = {"result": _ASSERT[s.status], "message": message}
+        if s.feature_file:
+            assertion["detail"] = s.feature_file
         actions.append({"assert": assertion})
     return {"name": row.id, "description": f"[{row.kind}, {row.section}] {row.title} -> {row.status}",
             "action": actions}
-
-
-def _exchange_line(x: dict) -> str:
-    answer = f"HTTP {x['status']}" if x["status"] is not None else f"no answer ({x['error']})"
-    corr = f", correlation id {x['correlation_id']}" if x["correlation_id"] else ""
-    return f"{x['name']}: {x['method']} {x['url']} -> {answer} in {float(x['duration_ms'] or 0):.0f} ms{corr}"
 
 
 def _is_uri(value) -> bool:

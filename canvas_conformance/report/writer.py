@@ -26,10 +26,6 @@ class Written(NamedTuple):
     failing: tuple[str, ...]  # rule IDs (or scenario names) that fail the run
 
 
-def load_results(path: Path) -> dict:
-    return json.loads(Path(path).read_text(encoding="utf-8"))
-
-
 def write_all(results: dict, out_dir: Path, *, secrets: Iterable[str] = (), strict: bool = False) -> Written:
     """Build and write the five report files into ``out_dir``; answer what was written."""
     out_dir = Path(out_dir)

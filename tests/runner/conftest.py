@@ -15,13 +15,49 @@ import json
 import socket
 from pathlib import Path
 
+import jsonschema
 import pytest
 
 from canvas_conformance import cli, embedded, run_cli
+from canvas_conformance.client import Exchange
+from canvas_conformance.report import conformance_json, writer
 
 CLIENT_SECRET = "planted-client-secret-7f3a9c"
 BEARER = "planted-bearer-token-0b1e55d2c4"
 BASE_URL = "http://127.0.0.1:5999"
+
+
+# -- every report these tests write keeps the schema ------------------------------------------
+
+def schema_validators() -> tuple[jsonschema.Draft202012Validator, jsonschema.Draft202012Validator]:
+    """Validators of conformance.json, and of one scenario row of results.json (its $defs/scenario)."""
+    schema = json.loads(conformance_json.SCHEMA_FILE.read_text(encoding="utf-8"))
+    row = {"$schema": schema["$schema"], "$defs": schema["$defs"], "$ref": "#/$defs/scenario"}
+    return jsonschema.Draft202012Validator(schema), jsonschema.Draft202012Validator(row)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _reports_keep_the_schema():
+    """Every conformance.json built in these tests, and every results.json row it was built from,
+    is checked against canvas_conformance/schemas/conformance.schema.json as it is written."""
+    document, row = schema_validators()
+    build, write_all = conformance_json.build, writer.write_all
+
+    def checked_build(run, *, strict=False):
+        doc = build(run, strict=strict)
+        document.validate(doc)
+        return doc
+
+    def checked_write_all(results, out_dir, **options):
+        for scenario in results.get("scenarios") or ():
+            row.validate(scenario)
+        return write_all(results, out_dir, **options)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(conformance_json, "build", checked_build)
+        mp.setattr(writer, "write_all", checked_write_all)
+        mp.setattr(run_cli, "write_all", checked_write_all)
+        yield
 
 
 # -- constructed results ------------------------------------------------------------------
@@ -34,16 +70,16 @@ def exchange(message):
              duration_ms=12.5, correlation_id="corr-0001"):
         if request_body is None and method == "POST":
             request_body = json.dumps(message("practitioner_to_patient"))
-        return {
-            "name": name, "method": method, "url": url,
-            "request_headers": request_headers if request_headers is not None else {
+        return Exchange(
+            name=name, method=method, url=url,
+            request_headers=request_headers if request_headers is not None else {
                 "Authorization": f"Bearer {BEARER}", "Content-Type": "application/fhir+json"},
-            "request_body": request_body, "status": None if error else status,
-            "response_headers": response_headers if response_headers is not None else {
+            request_body=request_body, status=None if error else status,
+            response_headers=response_headers if response_headers is not None else {
                 "fumage-correlation-id": correlation_id, "Location": f"{BASE_URL}/Communication/abc"},
-            "response_body": response_body, "correlation_id": correlation_id,
-            "started": "2026-11-25T12:00:00.100000+00:00", "duration_ms": duration_ms, "error": error,
-        }
+            response_body=response_body, correlation_id=correlation_id,
+            started="2026-11-25T12:00:00.100000+00:00", duration_ms=duration_ms, error=error,
+        )._asdict()
     return make
 
 
@@ -179,19 +215,22 @@ import pytest
 import requests
 from pytest_bdd import given, scenarios, then
 
+from canvas_conformance import results
+from canvas_conformance.client import Exchange
+
 scenarios("../features")
 
 
 @pytest.fixture
 def record(request):
     def add(name, answer, **extra):
-        request.node.user_properties.append(("exchange", {
-            "name": name, "method": answer.request.method, "url": answer.request.url,
-            "request_headers": dict(answer.request.headers), "request_body": answer.request.body,
-            "status": answer.status_code, "response_headers": dict(answer.headers),
-            "response_body": answer.text, "correlation_id": answer.headers.get("fumage-correlation-id"),
-            "started": "2026-11-25T12:00:00+00:00", "duration_ms": answer.elapsed.total_seconds() * 1000,
-            "error": None, **extra}))
+        request.node.user_properties.append(("exchange", Exchange(
+            name=name, method=answer.request.method, url=answer.request.url,
+            request_headers=dict(answer.request.headers), request_body=answer.request.body,
+            status=answer.status_code, response_headers=dict(answer.headers),
+            response_body=answer.text, correlation_id=answer.headers.get("fumage-correlation-id"),
+            started="2026-11-25T12:00:00+00:00", duration_ms=answer.elapsed.total_seconds() * 1000,
+            error=None)._replace(**extra)._asdict()))
     return add
 
 
@@ -223,8 +262,8 @@ def needs_two():
 
 
 @given("a person must look at the chart")
-def manual():
-    pytest.skip("MANUAL: 1. open the patient's chart 2. find the message on the timeline")
+def by_hand():
+    results.manual("open the patient's chart", "find the message on the timeline")
 
 
 @then("a token is fetched and the answers are recorded")
@@ -246,7 +285,8 @@ def echo(base_url, record):
 STANDIN_PLUGIN = '''\
 """A stand-in results plugin for the runner's tests: results.json per the contract, unredacted.
 
-Unredacted on purpose: the runner must scrub what it gets.
+Unredacted on purpose: the runner must scrub what it gets. Statuses, rows and their
+classification are the contract's (canvas_conformance.results), as the real plugin's are.
 """
 import json
 import os
@@ -254,10 +294,9 @@ from datetime import datetime, timezone
 
 import pytest
 
-from canvas_conformance import catalogue
+from canvas_conformance import catalogue, results
 
 IDS = {r.id for r in catalogue.rules()}
-ORDER = ("failed", "error", "passed", "manual", "skipped")
 
 
 class Recorder:
@@ -266,12 +305,16 @@ class Recorder:
         self.scenarios = {}
 
     def entry(self, item):
-        return self.scenarios.setdefault(item.nodeid, {
-            "nodeid": item.nodeid, "feature_file": "", "feature": "", "name": item.name,
-            "rules": [m.name for m in item.iter_markers() if m.name in IDS],
-            "tags": sorted({m.name for m in item.iter_markers()} - {"parametrize", "usefixtures"}),
-            "status": "passed", "message": None, "duration_s": 0.0, "steps": [], "exchanges": [],
-            "notes": [], "attachments": []})
+        if item.nodeid not in self.scenarios:
+            self.scenarios[item.nodeid] = results.as_json(results.Scenario(
+                nodeid=item.nodeid, name=item.name, status="passed",
+                rules=tuple(m.name for m in item.iter_markers() if m.name in IDS),
+                tags=tuple(sorted({m.name for m in item.iter_markers()} - {"parametrize", "usefixtures"}))))
+        return self.scenarios[item.nodeid]
+
+    def step(self, request, step, status):
+        self.entry(request.node)["steps"].append(
+            results.Step(keyword=step.keyword, text=step.name, status=status, duration_s=0.001)._asdict())
 
     def pytest_bdd_before_scenario(self, request, feature, scenario):
         e = self.entry(request.node)
@@ -279,13 +322,10 @@ class Recorder:
                  name=scenario.name)
 
     def pytest_bdd_after_step(self, request, feature, scenario, step, step_func, step_func_args):
-        self.entry(request.node)["steps"].append(
-            {"keyword": step.keyword, "text": step.name, "status": "passed", "duration_s": 0.001})
+        self.step(request, step, "passed")
 
     def pytest_bdd_step_error(self, request, feature, scenario, step, step_func, step_func_args, exception):
-        status = "failed" if isinstance(exception, AssertionError) else "error"
-        self.entry(request.node)["steps"].append(
-            {"keyword": step.keyword, "text": step.name, "status": status, "duration_s": 0.001})
+        self.step(request, step, results.failure_status(exception))
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item, call):
@@ -293,15 +333,14 @@ class Recorder:
         e = self.entry(item)
         e["duration_s"] += report.duration
         e["exchanges"] = [v for k, v in item.user_properties if k == "exchange"]
+        exception = call.excinfo.value if call.excinfo is not None else None
         if report.failed:
-            asserted = call.when == "call" and call.excinfo.errisinstance(AssertionError)
-            status = "failed" if asserted else "error"
-            if ORDER.index(status) < ORDER.index(e["status"]):
-                e["status"], e["message"] = status, str(call.excinfo.value)
+            status = results.failure_status(exception, during_call=call.when == "call")
+            if results.outranks(status, e["status"]):
+                e["status"], e["message"] = status, str(exception)
         elif report.skipped:
-            reason = report.longrepr[2].removeprefix("Skipped: ")
-            e["status"] = "manual" if reason.startswith("MANUAL:") else "skipped"
-            e["message"] = reason
+            e["message"] = results.skip_reason(report, exception)
+            e["status"] = results.skip_status(e["message"])
         return report
 
     def pytest_sessionfinish(self, session):
@@ -319,6 +358,7 @@ class Recorder:
 def pytest_configure(config):
     config.pluginmanager.register(Recorder(), "standin-results")
 '''
+
 
 PYTEST_INI = """\
 [pytest]

@@ -1,10 +1,10 @@
-"""The live progress display, and the listing of what a run would check."""
+"""The live progress display, and the selection and listing of what a run would check."""
 import io
 
 import pytest
 
-from canvas_conformance.report import listing
-from canvas_conformance.report.progress import Display
+from canvas_conformance import selection
+from canvas_conformance.progress import Display
 
 EVENTS = [
     {"event": "collected", "count": 3},
@@ -85,7 +85,7 @@ Feature: Sent and received
 def planned(tmp_path):
     (tmp_path / "features").mkdir()
     (tmp_path / "features" / "sent.feature").write_text(OUTLINE)
-    return listing.planned_scenarios(tmp_path / "features")
+    return selection.planned_scenarios(tmp_path / "features")
 
 
 def test_outlines_expand_to_one_scenario_per_examples_row_with_their_tags(planned):
@@ -103,12 +103,12 @@ def test_outlines_expand_to_one_scenario_per_examples_row_with_their_tags(planne
     ("not documented", 0),
 ])
 def test_selection_is_pytests_marker_expression(planned, expression, count):
-    compiled = listing.compile_tags(expression, listing.known_tags(planned))
-    assert len(listing.select(planned, compiled)) == count
+    compiled = selection.compile_tags(expression, selection.known_tags(planned))
+    assert len(selection.select(planned, compiled)) == count
 
 
 def test_the_listing_names_every_rule_and_what_checks_it(planned):
-    text = listing.render(planned, total=3)
+    text = selection.render(planned, total=3)
     assert "SENT-1   documented api" in text and "features/sent.feature:5  an offset is stored as UTC (given" in text
     assert text.count("[not selected]") == 28
     assert text.rstrip().endswith("30 rules, 2 with a selected scenario; 3 of 3 scenarios. Nothing was sent.")

@@ -2,11 +2,14 @@
 import json
 import xml.etree.ElementTree as ET
 
+import jsonschema
 import pytest
 from fhir.resources.R4B import testreport as fhir_testreport
 
 from canvas_conformance import catalogue
 from canvas_conformance.report.writer import REPORT_FILES, write_all
+
+from .conftest import schema_validators
 
 MARKUP = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
@@ -49,6 +52,21 @@ def test_conformance_json_has_a_row_per_rule_with_evidence(written):
     assert exchange["method"] == "POST" and exchange["status"] == 201 and exchange["correlation_id"] == "corr-0001"
     assert exchange["duration_ms"] == 12.5 and json.loads(exchange["request_body"])["resourceType"] == "Communication"
     assert [s["name"] for s in doc["unmatched_scenarios"]] == ["a scenario tagged with no rule"]
+
+
+def test_conformance_json_and_its_results_rows_keep_the_schema(written, results, every_status):
+    out, _ = written
+    document, row = schema_validators()
+    doc = _load(out, "conformance.json")
+    document.validate(doc)
+    for scenario in results(every_status)["scenarios"]:
+        row.validate(scenario)
+    broken = json.loads(json.dumps(doc))
+    broken["rules"][0]["status"] = "xpassed"
+    del broken["rules"][1]["scenarios"]
+    assert len(list(document.iter_errors(broken))) == 2
+    with pytest.raises(jsonschema.ValidationError):
+        row.validate({**results(every_status)["scenarios"][0], "status": None})
 
 
 def test_html_is_one_self_contained_page_that_escapes_everything(tmp_path, results, scenario, exchange):

@@ -2,7 +2,8 @@
 import pytest
 
 from canvas_conformance import catalogue
-from canvas_conformance.report.rows import NOT_SELECTED, aggregate, build_run, failing, summary
+from canvas_conformance.report.rows import NOT_SELECTED, build_run, failing, summary
+from canvas_conformance.results import worst
 
 
 @pytest.mark.parametrize("statuses, expected", [
@@ -15,7 +16,7 @@ from canvas_conformance.report.rows import NOT_SELECTED, aggregate, build_run, f
     (["error", "failed"], "failed"),
 ])
 def test_aggregate_follows_failed_error_passed_manual_skipped(statuses, expected):
-    assert aggregate(statuses) == expected
+    assert worst(statuses) == expected
 
 
 def test_every_catalogue_rule_has_a_row_in_catalogue_order(results, every_status):
@@ -63,7 +64,7 @@ def test_an_unknown_status_is_an_error_never_a_pass(results, scenario):
 
 def test_scenarios_outside_the_catalogue_are_kept_and_fail_the_run(results, every_status):
     run = build_run(results(every_status))
-    assert [s["name"] for s in run.unmatched] == ["a scenario tagged with no rule"]
+    assert [s.name for s in run.unmatched] == ["a scenario tagged with no rule"]
     assert failing(run) == ["SENT-2", "RCPT-1", "a scenario tagged with no rule"]
 
 

@@ -7,7 +7,10 @@ import io
 import json
 import os
 
+import jsonschema
+
 from canvas_conformance import cli
+from canvas_conformance.report import conformance_json
 
 
 def test_a_run_reports_a_ui_rule_passed_with_its_screenshots_inline(tmp_path, monkeypatch):
@@ -19,7 +22,13 @@ def test_a_run_reports_a_ui_rule_passed_with_its_screenshots_inline(tmp_path, mo
         code = cli.main(["run", "--tags", "UI-3", "--report-dir", str(report), "--quiet"])
     assert code == 0, out.getvalue() + err.getvalue() + (report / "pytest.log").read_text()
 
-    row = next(r for r in json.loads((report / "conformance.json").read_text())["rules"] if r["id"] == "UI-3")
+    doc = json.loads((report / "conformance.json").read_text())
+    schema = json.loads(conformance_json.SCHEMA_FILE.read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator(schema).validate(doc)
+    scenario_row = jsonschema.Draft202012Validator({"$defs": schema["$defs"], "$ref": "#/$defs/scenario"})
+    for scenario in json.loads((report / "results.json").read_text())["scenarios"]:
+        scenario_row.validate(scenario)
+    row = next(r for r in doc["rules"] if r["id"] == "UI-3")
     assert row["status"] == "passed", row["reason"]
     shots = [a for s in row["scenarios"] for a in s["attachments"]]
     assert [a["title"] for a in shots][-2:] == ["the chart after pressing Send", "the patient app"]

@@ -15,7 +15,8 @@ from typing import Iterable, NamedTuple
 from _pytest.mark.expression import Expression  # pytest's -m grammar itself (pytest is pinned)
 from pytest_bdd.parser import FeatureParser
 
-from .. import catalogue
+from . import catalogue
+from .results import scenario_name
 
 
 class SelectionError(ValueError):
@@ -46,10 +47,8 @@ def planned_scenarios(features_dir: Path) -> list[Planned]:
             if not rows:
                 out.append(Planned(rel, feature.name, template.name, template.line_number, base))
             for examples, context in rows:
-                name = template.render(context).name
-                if name == template.name:  # rows told apart as results.json names them
-                    name += " (" + ", ".join(f"{k}: {v}" for k, v in context.items()) + ")"
-                out.append(Planned(rel, feature.name, name, template.line_number, base | examples.tags))
+                out.append(Planned(rel, feature.name, scenario_name(template, context), template.line_number,
+                                   base | examples.tags))
     return out
 
 

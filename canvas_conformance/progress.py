@@ -2,7 +2,7 @@
 
 Two halves in one module because they speak one tiny protocol (a JSON object per line):
 - ``Emitter``, a pytest plugin loaded into the suite's process (``-p
-  canvas_conformance.report.progress``). It writes to the pipe whose file descriptor
+  canvas_conformance.progress``). It writes to the pipe whose file descriptor
   the runner passed in ``CANVAS_PROGRESS_FD``, and does nothing when that is unset,
   so a plain ``pytest steps`` run is untouched.
 - ``Display``, in the runner: on a terminal one line rewritten in place (failures
@@ -21,8 +21,9 @@ from typing import IO
 
 import pytest
 
+from . import catalogue, results
+
 FD_ENV = "CANVAS_PROGRESS_FD"
-_ORDER = ("failed", "error", "passed", "manual", "skipped")
 
 
 class Emitter:
@@ -33,7 +34,6 @@ class Emitter:
         self.seen: dict[str, dict] = {}
         self.rule_ids: frozenset[str] = frozenset()
         try:
-            from .. import catalogue
             self.rule_ids = frozenset(r.id for r in catalogue.rules())
         except Exception:  # the catalogue is optional here: progress must never break a run
             pass
@@ -57,21 +57,16 @@ class Emitter:
             "rules": [m.name for m in item.iter_markers() if m.name in self.rule_ids],
             "status": "passed", "message": None,
         })
-        status, message = None, None
+        exception = call.excinfo.value if call.excinfo is not None else None
         if report.failed:
-            asserted = call.when == "call" and call.excinfo is not None and call.excinfo.errisinstance(
-                (AssertionError, pytest.fail.Exception))  # a check that said no, as the results plugin counts it
-            status = "failed" if asserted else "error"
-            message = str(call.excinfo.value).splitlines()[0][:200] if call.excinfo and str(call.excinfo.value) else None
-        elif report.skipped:
-            reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr or "")
-            reason = reason.removeprefix("Skipped: ")
-            status = "manual" if reason.startswith("MANUAL:") else "skipped"
-            message = reason.splitlines()[0][:200] if reason else None
-        if status in ("manual", "skipped"):  # a skip happens once, before anything could fail
-            entry["status"], entry["message"] = status, message
-        elif status and _ORDER.index(status) < _ORDER.index(entry["status"]):  # teardown never hides a failure
-            entry["status"], entry["message"] = status, message
+            status = results.failure_status(exception, during_call=call.when == "call")
+            message = str(exception).splitlines()[0][:200] if exception is not None and str(exception) else None
+            if results.outranks(status, entry["status"]):  # teardown never hides a failure
+                entry["status"], entry["message"] = status, message
+        elif report.skipped:  # a skip happens once, before anything could fail
+            reason = results.skip_reason(report, exception)
+            entry["status"] = results.skip_status(reason)
+            entry["message"] = reason.splitlines()[0][:200] if reason else None
         return report
 
     def pytest_runtest_logfinish(self, nodeid, location) -> None:
@@ -87,18 +82,14 @@ class Emitter:
 
 
 def _scenario_name(item) -> str:
-    """The scenario's name (an outline's with its Examples row), falling back to the test's."""
+    """The scenario's name as results.json gives it, falling back to the test's."""
     try:
         from pytest_bdd.scenario import scenario_wrapper_template_registry
         template = scenario_wrapper_template_registry.get(getattr(item, "obj", None))
         if template is None:
             return item.name
         example = getattr(getattr(item, "callspec", None), "params", {}).get("_pytest_bdd_example")
-        if not example:
-            return template.name
-        name = template.render(example).name
-        # an outline whose name has no <placeholders>: tell its rows apart as results.json does
-        return name if name != template.name else f"{name} ({', '.join(f'{k}: {v}' for k, v in example.items())})"
+        return results.scenario_name(template, example)
     except Exception:
         return item.name
 
@@ -124,7 +115,7 @@ class Display:
         self.live = _isatty(self.stream) if live is None else live
         self.total: int | None = None
         self.done = 0
-        self.tally: dict[str, int] = {s: 0 for s in _ORDER}
+        self.tally: dict[str, int] = {s: 0 for s in results.PRECEDENCE}
         self._dirty = False
 
     def feed(self, event: dict) -> None:
@@ -142,11 +133,11 @@ class Display:
         counter = f"[{self.done:>{width}}/{self.total}]" if self.total else f"[{self.done}]"
         rules = " ".join(event.get("rules") or []) or "-"
         line = f"{counter} {self.SYMBOL[status]:<6} {rules}  {event.get('name') or event.get('nodeid')}"
-        if status in ("failed", "error") and event.get("message"):
+        if status in results.FAILING and event.get("message"):
             line += f"  ({event['message']})"
         if not self.live:
             self.stream.write(line + "\n")
-        elif status in ("failed", "error"):
+        elif status in results.FAILING:
             self._clear()
             self.stream.write(line + "\n")
             self._status_line(event)
