@@ -9,8 +9,9 @@ from flask import Blueprint, current_app, request
 from .auth import require_token
 from .clock import get_clock
 from .db import SearchFilters, get_db
+from .fhir_types import PARTY_TYPES, REFERENCE
 from .outcome import FhirError, Issue, fhir_response
-from .validation import PARTY_TYPES, REFERENCE, ingest, parse_body
+from .validation import ingest, parse_body
 
 bp = Blueprint("communication", __name__)
 

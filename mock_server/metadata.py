@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint
 
 from .clock import get_clock
+from .fhir_types import MEDIA_TYPES
 from .outcome import fhir_response
 
 bp = Blueprint("metadata", __name__)
@@ -27,7 +28,7 @@ def capability_statement():
         "software": {"name": "canvas-conformance mock server"},
         "implementation": {"description": "Reference mock of Canvas's FHIR Communication API"},
         "fhirVersion": "4.0.1",
-        "format": ["application/fhir+json", "application/json"],
+        "format": list(MEDIA_TYPES),
         "rest": [{
             "mode": "server",
             "security": {

@@ -9,7 +9,6 @@ client developer fixes a request in one round trip.
 from __future__ import annotations
 
 import json
-import re
 from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
@@ -18,11 +17,9 @@ from typing import Any, NamedTuple
 import fastjsonschema
 from jsonschema import Draft7Validator
 
+from .fhir_types import MEDIA_TYPES, MEDIA_TYPES_TEXT, PARTY_TYPES, REFERENCE
 from .outcome import FhirError, Issue
 
-ACCEPTED_TYPES = ("application/json", "application/fhir+json")  # FHIR-8
-PARTY_TYPES = ("Patient", "Practitioner")
-REFERENCE = re.compile(r"^(?P<type>[A-Za-z]+)/(?P<id>[A-Za-z0-9\-\.]{1,64})$")
 _SCHEMA_FILE = Path(__file__).with_name("schemas") / "communication.schema.json"
 # Which rule a missing or empty top-level element breaks.
 _REQUIRED_RULE = {"recipient": "RCPT-1", "sender": "SNDR-1", "payload": "PAY-1", "resourceType": "FHIR-1"}
@@ -97,10 +94,10 @@ def _inline_refs(node: Any, definitions: dict) -> Any:
 def parse_body(content_type: str | None, raw: bytes, *, max_depth: int) -> Any:
     """Bytes to JSON, refusing what is not a JSON document of sane shape (FHIR-1, FHIR-8)."""
     mimetype = (content_type or "").split(";", 1)[0].strip().lower()
-    if mimetype not in ACCEPTED_TYPES:
+    if mimetype not in MEDIA_TYPES:  # FHIR-8
         shown = mimetype or "none"
         raise FhirError(415, Issue("not-supported", "FHIR-8",
-                                   f"Content-Type {shown!r} is not accepted; send application/fhir+json or application/json"))
+                                   f"Content-Type {shown!r} is not accepted; send {MEDIA_TYPES_TEXT}"))
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as err:
