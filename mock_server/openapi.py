@@ -19,6 +19,7 @@ from flask import Blueprint, jsonify
 from .fhir_types import (FHIR_JSON, ID_PATTERN, INSTANT_PATTERN, MEDIA_TYPES, MEDIA_TYPES_TEXT, PARTY_REFERENCE_PATTERN,
                          PARTY_TYPES)
 from .outcome import CORRELATION_HEADER
+from .search import PARAMS as SEARCH_PARAMS
 from .validation import schema as create_schema
 
 bp = Blueprint("openapi", __name__)
@@ -200,20 +201,6 @@ def _people(kind: str) -> dict:
     }
 
 
-def _search_parameters() -> list[dict]:
-    text = {"type": "string"}
-    return [
-        {"name": "_id", "in": "query", "schema": text, "description": "A Communication id"},
-        {"name": "patient", "in": "query", "schema": text, "description": "Patient/<id> or an id"},
-        {"name": "sender", "in": "query", "schema": text, "description": "Patient/<id>, Practitioner/<id> or an id"},
-        {"name": "recipient", "in": "query", "schema": text, "description": "Patient/<id>, Practitioner/<id> or an id"},
-        {"name": "_count", "in": "query", "schema": {"type": "integer", "minimum": 0},
-         "description": "Page size: default 10; above 100 is served as 100 (FHIR-7)"},
-        {"name": "_offset", "in": "query", "schema": {"type": "integer", "minimum": 0},
-         "description": "Entries to skip (FHIR-7)"},
-    ]
-
-
 @lru_cache(maxsize=1)
 def document() -> dict:
     """The OpenAPI document (built once: it depends on nothing but the package's own files)."""
@@ -254,7 +241,7 @@ def document() -> dict:
             },
             "get": {
                 "summary": "Search messages (FHIR-7)", "tags": ["Communication"],
-                "parameters": _search_parameters(),
+                "parameters": [param.openapi() for param in SEARCH_PARAMS],
                 "responses": {"200": _answer("A searchset Bundle", _ref("CommunicationBundle")),
                               "400": _outcome("An unknown parameter or a malformed value (FHIR-7)"),
                               "401": _UNAUTHORISED},
