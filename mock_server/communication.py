@@ -9,6 +9,7 @@ from flask import Blueprint, current_app, request
 from .auth import require_token
 from .clock import get_clock
 from .db import get_db
+from .messages import new_message
 from .outcome import FhirError, Issue, fhir_response
 from .search import parse_query
 from .validation import ingest, parse_body
@@ -45,30 +46,10 @@ def create():
     document = parse_body(request.content_type, request.get_data(cache=False),
                           max_depth=current_app.config["MAX_JSON_DEPTH"])  # FHIR-1, FHIR-8
     message = ingest(document, person_exists=get_db().person_exists)
-    now = get_clock().now()
-    # ID-2: the id is always the server's own; an id in the body is ignored.
-    message_id = uuid.uuid4().hex
-    # SENT-1/RECV-1: instants stored in UTC. SENT-2: no sent, no received -> now.
-    # SENT-3: received only -> sent = received. SENT-4: both given -> each as given.
-    sent = message.sent or message.received or now
-    resource = {
-        "resourceType": "Communication",
-        "id": message_id,
-        "meta": {"versionId": "1", "lastUpdated": now.isoformat()},
-        "status": message.status,
-        "sent": sent.isoformat(),
-    }
-    if message.received is not None:  # RECV-2: no received given, none stored
-        resource["received"] = message.received.isoformat()
-    # RCPT-3: only the first recipient is kept. PAY-2/PAY-4: only the first payload's text, as contentString.
-    resource["recipient"] = [{"reference": message.recipient.reference, "type": message.recipient.type}]
-    resource["sender"] = {"reference": message.sender.reference, "type": message.sender.type}
-    resource["payload"] = [{"contentString": message.text}]
-    # created keeps microseconds always, so the text sorts like the instant (UI-1 orders by it).
-    get_db().insert_communication(resource, created=now.isoformat(timespec="microseconds"),
-                                  patient_id=message.patient_id)
+    stored = new_message(message, now=get_clock().now(), message_id=uuid.uuid4().hex)  # ID-2
+    get_db().insert_communication(stored.resource, created=stored.created, patient_id=stored.patient_id)
     # ID-1: 201 with Location naming the new resource, answered after the commit.
-    return fhir_response(None, 201, {"Location": f"{base_url()}/Communication/{message_id}"})
+    return fhir_response(None, 201, {"Location": f"{base_url()}/Communication/{stored.resource['id']}"})
 
 
 @bp.get("/Communication/<message_id>")
