@@ -24,9 +24,9 @@ def base_url() -> str:
     configured = current_app.config.get("BASE_URL")
     if configured:
         return configured.rstrip("/")
-    # Werkzeug's url_root (host validation, IRI-to-URI quoting) cost ~7 µs a request; it depends
-    # only on these environ values (and TRUSTED_HOSTS, an app setting), so each app remembers it
-    # per combination, a bounded number of them (a client may send any Host header).
+    # Werkzeug's url_root (host validation, IRI-to-URI quoting) depends only on these environ
+    # values (and TRUSTED_HOSTS, an app setting), so each app works it out once per combination
+    # and remembers a bounded number of them (a client may send any Host header).
     environ = request.environ
     key = (environ.get("wsgi.url_scheme"), environ.get("HTTP_HOST"), environ.get("SERVER_NAME"),
            environ.get("SERVER_PORT"), environ.get("SCRIPT_NAME"))
