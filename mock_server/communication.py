@@ -8,15 +8,14 @@ from flask import Blueprint, current_app, request
 
 from .auth import require_token
 from .clock import get_clock
-from .db import SearchFilters, get_db
+from .db import get_db
+from .messages import new_message
 from .outcome import FhirError, Issue, fhir_response
-from .validation import PARTY_TYPES, REFERENCE, ingest, parse_body
+from .search import parse_query
+from .validation import ingest, parse_body
 
 bp = Blueprint("communication", __name__)
 
-DEFAULT_COUNT, MAX_COUNT = 10, 100  # FHIR-7
-MAX_OFFSET = 10**12  # past any real data: a larger offset gives the same empty page
-SEARCH_PARAMS = ("_id", "patient", "sender", "recipient", "_count", "_offset")
 _URL_ROOTS_KEPT = 64
 
 
@@ -25,9 +24,9 @@ def base_url() -> str:
     configured = current_app.config.get("BASE_URL")
     if configured:
         return configured.rstrip("/")
-    # Werkzeug's url_root (host validation, IRI-to-URI quoting) cost ~7 µs a request; it depends
-    # only on these environ values (and TRUSTED_HOSTS, an app setting), so each app remembers it
-    # per combination, a bounded number of them (a client may send any Host header).
+    # Werkzeug's url_root (host validation, IRI-to-URI quoting) depends only on these environ
+    # values (and TRUSTED_HOSTS, an app setting), so each app works it out once per combination
+    # and remembers a bounded number of them (a client may send any Host header).
     environ = request.environ
     key = (environ.get("wsgi.url_scheme"), environ.get("HTTP_HOST"), environ.get("SERVER_NAME"),
            environ.get("SERVER_PORT"), environ.get("SCRIPT_NAME"))
@@ -47,30 +46,10 @@ def create():
     document = parse_body(request.content_type, request.get_data(cache=False),
                           max_depth=current_app.config["MAX_JSON_DEPTH"])  # FHIR-1, FHIR-8
     message = ingest(document, person_exists=get_db().person_exists)
-    now = get_clock().now()
-    # ID-2: the id is always the server's own; an id in the body is ignored.
-    message_id = uuid.uuid4().hex
-    # SENT-1/RECV-1: instants stored in UTC. SENT-2: no sent, no received -> now.
-    # SENT-3: received only -> sent = received. SENT-4: both given -> each as given.
-    sent = message.sent or message.received or now
-    resource = {
-        "resourceType": "Communication",
-        "id": message_id,
-        "meta": {"versionId": "1", "lastUpdated": now.isoformat()},
-        "status": message.status,
-        "sent": sent.isoformat(),
-    }
-    if message.received is not None:  # RECV-2: no received given, none stored
-        resource["received"] = message.received.isoformat()
-    # RCPT-3: only the first recipient is kept. PAY-2/PAY-4: only the first payload's text, as contentString.
-    resource["recipient"] = [{"reference": message.recipient.reference, "type": message.recipient.type}]
-    resource["sender"] = {"reference": message.sender.reference, "type": message.sender.type}
-    resource["payload"] = [{"contentString": message.text}]
-    # created keeps microseconds always, so the text sorts like the instant (UI-1 orders by it).
-    get_db().insert_communication(resource, created=now.isoformat(timespec="microseconds"),
-                                  patient_id=message.patient_id)
+    stored = new_message(message, now=get_clock().now(), message_id=uuid.uuid4().hex)  # ID-2
+    get_db().insert_communication(stored.resource, created=stored.created, patient_id=stored.patient_id)
     # ID-1: 201 with Location naming the new resource, answered after the commit.
-    return fhir_response(None, 201, {"Location": f"{base_url()}/Communication/{message_id}"})
+    return fhir_response(None, 201, {"Location": f"{base_url()}/Communication/{stored.resource['id']}"})
 
 
 @bp.get("/Communication/<message_id>")
@@ -97,25 +76,13 @@ def refuse_change(message_id: str | None = None):
 @require_token
 def search():
     """FHIR-7: searchset Bundle with total, _count/_offset paging and self/first/next/last links."""
-    args = request.args
-    unknown = sorted(set(args) - set(SEARCH_PARAMS))
-    if unknown:
-        raise FhirError(400, Issue("not-supported", "FHIR-7",
-                                   f"unknown search parameter(s) {', '.join(unknown)}; supported: {', '.join(SEARCH_PARAMS)}"))
-    count = _int_param("_count", DEFAULT_COUNT, cap=MAX_COUNT)
-    offset = _int_param("_offset", 0, cap=MAX_OFFSET)
-    filters = SearchFilters(
-        id=args.get("_id") or None,
-        patient=_patient_param(args.get("patient")),
-        sender=_party_param("sender", args.get("sender")),
-        recipient=_party_param("recipient", args.get("recipient")),
-    )
-    total, messages = get_db().search_communications(filters, count=count, offset=offset)
+    query = parse_query(request.args)
+    count, offset = query.count, query.offset
+    total, messages = get_db().search_communications(query.filters, count=count, offset=offset)
     base = base_url()
-    kept = [(k, args[k]) for k in ("_id", "patient", "sender", "recipient") if args.get(k)]
 
     def page(at: int) -> str:
-        return f"{base}/Communication?" + urlencode([*kept, ("_count", count), ("_offset", at)])
+        return f"{base}/Communication?" + urlencode([*query.kept, ("_count", count), ("_offset", at)])
 
     links = [("self", page(offset)), ("first", page(0))]
     if count and offset > 0:
@@ -133,41 +100,3 @@ def search():
                   for m in messages],
     }
     return fhir_response(bundle)
-
-
-def _int_param(name: str, default: int, *, cap: int) -> int:
-    """A whole number of 0 or more; values above ``cap`` are served as ``cap``.
-
-    ASCII digits only: ``str.isdigit`` also takes "²" (which ``int`` refuses) and other scripts'
-    digits. Long strings are capped before ``int`` sees them: Python refuses to convert more
-    than 4300 digits, and SQLite cannot bind an integer above 2**63 - 1.
-    """
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return default
-    if not (raw.isascii() and raw.isdigit()):
-        raise FhirError(400, Issue("value", "FHIR-7", f"{name} must be a whole number of 0 or more, got {raw[:40]!r}"))
-    stripped = raw.lstrip("0")
-    return cap if len(stripped) > len(str(cap)) else min(int(stripped or "0"), cap)
-
-
-def _patient_param(raw: str | None) -> str | None:
-    """``patient=Patient/<id>`` or a bare id."""
-    if not raw:
-        return None
-    kind, _, ident = raw.rpartition("/")
-    if kind not in ("", "Patient") or not ident:
-        raise FhirError(400, Issue("value", "FHIR-7", f"patient must be Patient/<id> or an id, got {raw[:80]!r}"))
-    return ident
-
-
-def _party_param(name: str, raw: str | None) -> tuple[str | None, str] | None:
-    """``Patient/<id>``, ``Practitioner/<id>`` or a bare id (either kind)."""
-    if not raw:
-        return None
-    match = REFERENCE.match(raw)
-    if match and match["type"] in PARTY_TYPES:
-        return match["type"], match["id"]
-    if "/" not in raw and raw.strip():
-        return None, raw
-    raise FhirError(400, Issue("value", "FHIR-7", f"{name} must be Patient/<id>, Practitioner/<id> or an id, got {raw[:80]!r}"))

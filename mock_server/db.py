@@ -36,8 +36,8 @@ CREATE INDEX IF NOT EXISTS ix_communication_patient   ON communication (patient_
 CREATE INDEX IF NOT EXISTS ix_communication_sender    ON communication (sender_id, seq);
 CREATE INDEX IF NOT EXISTS ix_communication_recipient ON communication (recipient_id, seq);
 -- Search totals without counting rows: one counter per value a search can filter on alone, kept
--- by a trigger in the create's own transaction. Without it a search matching a third of a
--- million messages spent ~30 ms in count(*) (FHIR-7's total). Rows leave only through reset(),
+-- by a trigger in the create's own transaction, so FHIR-7's total is one row read however many
+-- messages match, where count(*) would visit each of them. Rows leave only through reset(),
 -- which clears the counters with them, so there is no delete trigger.
 CREATE TABLE IF NOT EXISTS communication_count (
     key TEXT PRIMARY KEY,  -- '*', 'patient:<id>', 'sender:<type>/<id>', 'sender:<id>', 'recipient:...'
@@ -200,9 +200,9 @@ class Store:
 
         Group commit: each caller queues its row, then takes the write lock. The holder writes
         every queued row in one transaction; a caller whose row a holder already committed leaves
-        at once. Why: under load the threads queued on the lock one SQLite call after another, and
-        each call gives up the GIL while the lock is held, so the queue grew; now one commit (one
-        WAL append of the shared index and counter pages) serves all who waited. Alone, a row is a
+        at once. Why: under load, threads taking the lock one SQLite call after another would
+        queue behind each other (each call gives up the GIL while the lock is held); one commit
+        (one WAL append of the shared index and counter pages) serves all who waited. Alone, a row is a
         single autocommit INSERT. A row is never answered before the commit that holds it.
         """
         sender_type, sender_id = resource["sender"]["reference"].split("/", 1)
@@ -246,7 +246,7 @@ class Store:
         except Exception:  # noqa: BLE001
             if self._conn.in_transaction:  # a failed COMMIT leaves it open
                 self._conn.execute("ROLLBACK")
-            for pending in batch:  # each row on its own now, so only a bad one fails
+            for pending in batch:  # each row on its own, so only a bad one fails
                 self._write([pending])
             return
         for pending in batch:
@@ -350,10 +350,10 @@ class _Checkpointer:
     """Copies the WAL back into the database file from its own thread and connection.
 
     Why: SQLite's automatic checkpoint runs inside whichever commit crosses 1,000 WAL pages, and
-    with ``synchronous = NORMAL`` it ends with an fsync: one create in ~100 took 3 to 5 ms, while
-    holding the Store's lock, so every create behind it waited too. Here the thread is woken
-    every ``_COMMITS_PER_CHECKPOINT`` commits and runs a PASSIVE checkpoint, which never blocks
-    the writers. Durability is unchanged: a commit is in the WAL before its 201, as before.
+    with ``synchronous = NORMAL`` it ends with an fsync, taken while holding the Store's lock, so
+    every create behind that commit would wait too. Here the thread is woken every
+    ``_COMMITS_PER_CHECKPOINT`` commits and runs a PASSIVE checkpoint, which never blocks the
+    writers. Durability does not depend on it: a commit is in the WAL before its 201.
     The thread sleeps until woken (no polling) and ends when the Store is closed or collected.
     """
 

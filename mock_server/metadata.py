@@ -4,21 +4,15 @@ from __future__ import annotations
 from flask import Blueprint
 
 from .clock import get_clock
+from .fhir_types import MEDIA_TYPES
 from .outcome import fhir_response
+from .search import PARAMS as SEARCH_PARAMS
 
 bp = Blueprint("metadata", __name__)
 
 
 @bp.get("/metadata")
 def capability_statement():
-    search_params = [
-        {"name": "_id", "type": "token"},
-        {"name": "patient", "type": "reference"},
-        {"name": "sender", "type": "reference"},
-        {"name": "recipient", "type": "reference"},
-        {"name": "_count", "type": "number"},
-        {"name": "_offset", "type": "number"},
-    ]
     return fhir_response({
         "resourceType": "CapabilityStatement",
         "status": "active",
@@ -27,7 +21,7 @@ def capability_statement():
         "software": {"name": "canvas-conformance mock server"},
         "implementation": {"description": "Reference mock of Canvas's FHIR Communication API"},
         "fhirVersion": "4.0.1",
-        "format": ["application/fhir+json", "application/json"],
+        "format": list(MEDIA_TYPES),
         "rest": [{
             "mode": "server",
             "security": {
@@ -38,7 +32,7 @@ def capability_statement():
             "resource": [
                 {"type": "Communication",
                  "interaction": [{"code": "create"}, {"code": "read"}, {"code": "search-type"}],
-                 "searchParam": search_params},
+                 "searchParam": [{"name": p.name, "type": p.fhir_type} for p in SEARCH_PARAMS]},
                 {"type": "Patient", "interaction": [{"code": "read"}, {"code": "search-type"}]},
                 {"type": "Practitioner", "interaction": [{"code": "read"}, {"code": "search-type"}]},
             ],

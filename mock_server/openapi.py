@@ -16,17 +16,15 @@ from functools import lru_cache
 
 from flask import Blueprint, jsonify
 
-from .outcome import CORRELATION_HEADER, FHIR_JSON
+from .fhir_types import (FHIR_JSON, ID_PATTERN, INSTANT_PATTERN, MEDIA_TYPES, MEDIA_TYPES_TEXT, PARTY_REFERENCE_PATTERN,
+                         PARTY_TYPES)
+from .outcome import CORRELATION_HEADER
+from .search import PARAMS as SEARCH_PARAMS
 from .validation import schema as create_schema
 
 bp = Blueprint("openapi", __name__)
 
-FHIR_TYPES = (FHIR_JSON, "application/json")  # FHIR-8
 _REF_PREFIX = "FHIR_"
-# FHIR R4's instant (fhir.schema.json), with dates limited to what a calendar has: the mock
-# refuses 2021-02-30 as "not a real date-time", so the description must not promise it.
-INSTANT_PATTERN = (r"^([0-9]([0-9]([0-9][1-9]|[1-9]0)|[1-9]00)|[1-9]000)-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])"
-                   r"T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]+)?(Z|(\+|-)((0[0-9]|1[0-3]):[0-5][0-9]|14:00))$")
 
 
 def _ref(name: str) -> dict:
@@ -88,8 +86,8 @@ def _converted_create_schema() -> dict[str, dict]:
 def _components() -> dict:
     reference_read = {
         "type": "object", "required": ["reference", "type"],
-        "properties": {"reference": {"type": "string", "pattern": "^(Patient|Practitioner)/[A-Za-z0-9\\-\\.]{1,64}$"},
-                       "type": {"type": "string", "enum": ["Patient", "Practitioner"]}},
+        "properties": {"reference": {"type": "string", "pattern": PARTY_REFERENCE_PATTERN},
+                       "type": {"type": "string", "enum": list(PARTY_TYPES)}},
     }
     link = {"type": "object", "required": ["relation", "url"],
             "properties": {"relation": {"type": "string"}, "url": {"type": "string"}}}
@@ -144,7 +142,7 @@ def _components() -> dict:
                 "required": ["resourceType", "id", "meta", "status", "sent", "recipient", "sender", "payload"],
                 "properties": {
                     "resourceType": {"type": "string", "enum": ["Communication"]},
-                    "id": {"type": "string", "pattern": "^[A-Za-z0-9\\-\\.]{1,64}$"},
+                    "id": {"type": "string", "pattern": ID_PATTERN},
                     "meta": {"type": "object", "required": ["versionId", "lastUpdated"],
                              "properties": {"versionId": {"type": "string"}, "lastUpdated": {"type": "string"}}},
                     "status": {"type": "string"},
@@ -203,24 +201,10 @@ def _people(kind: str) -> dict:
     }
 
 
-def _search_parameters() -> list[dict]:
-    text = {"type": "string"}
-    return [
-        {"name": "_id", "in": "query", "schema": text, "description": "A Communication id"},
-        {"name": "patient", "in": "query", "schema": text, "description": "Patient/<id> or an id"},
-        {"name": "sender", "in": "query", "schema": text, "description": "Patient/<id>, Practitioner/<id> or an id"},
-        {"name": "recipient", "in": "query", "schema": text, "description": "Patient/<id>, Practitioner/<id> or an id"},
-        {"name": "_count", "in": "query", "schema": {"type": "integer", "minimum": 0},
-         "description": "Page size: default 10; above 100 is served as 100 (FHIR-7)"},
-        {"name": "_offset", "in": "query", "schema": {"type": "integer", "minimum": 0},
-         "description": "Entries to skip (FHIR-7)"},
-    ]
-
-
 @lru_cache(maxsize=1)
 def document() -> dict:
     """The OpenAPI document (built once: it depends on nothing but the package's own files)."""
-    create_body = {"required": True, "content": _json(_ref("CommunicationCreate"), types=FHIR_TYPES)}
+    create_body = {"required": True, "content": _json(_ref("CommunicationCreate"), types=MEDIA_TYPES)}  # FHIR-8
     paths = {
         "/auth/token/": {"post": {
             "summary": "OAuth 2.0 client-credentials grant (FHIR-3)", "tags": ["Auth"], "security": [],
@@ -251,13 +235,13 @@ def document() -> dict:
                                     "or a malformed date-time (FHIR-1, RCPT-1, SNDR-1, PAY-1)"),
                     "401": _UNAUTHORISED,
                     "413": _outcome("The body is larger than the server accepts"),
-                    "415": _outcome("Content-Type is not application/fhir+json or application/json (FHIR-8)"),
+                    "415": _outcome(f"Content-Type is not {MEDIA_TYPES_TEXT} (FHIR-8)"),
                     "422": _outcome("A business rule refused it (RCPT-2, SNDR-2, PAY-3, PAY-4, FHIR-4, FHIR-5)"),
                 },
             },
             "get": {
                 "summary": "Search messages (FHIR-7)", "tags": ["Communication"],
-                "parameters": _search_parameters(),
+                "parameters": [param.openapi() for param in SEARCH_PARAMS],
                 "responses": {"200": _answer("A searchset Bundle", _ref("CommunicationBundle")),
                               "400": _outcome("An unknown parameter or a malformed value (FHIR-7)"),
                               "401": _UNAUTHORISED},

@@ -17,7 +17,8 @@ from typing import NamedTuple
 from flask import Flask, Response, g
 from werkzeug.exceptions import HTTPException
 
-FHIR_JSON = "application/fhir+json"
+from .fhir_types import FHIR_JSON
+
 CORRELATION_HEADER = "fumage-correlation-id"
 log = logging.getLogger("mock_server")
 

@@ -36,8 +36,8 @@ class RunningServer(NamedTuple):
             try:
                 self.server.trigger.pull_trigger(lambda: wasyncore.close_all(self.server._map))
             except OSError:
-                # The trigger is closed already: the loop is ending (or died on that descriptor),
-                # seen once in ~700 stops in a full make test. Waiting for the thread is all that is left.
+                # The trigger is closed already: the loop is ending (or died on that descriptor).
+                # Waiting for the thread is all that is left.
                 pass
             self.thread.join(timeout=10)
         if self.thread.is_alive():  # the loop did not stop in time: close from here after all

@@ -3,8 +3,8 @@
 Why: only the chart pages (ui.py) use a session, but Flask opens one for every request, and
 the stock interface builds an itsdangerous serializer before it even looks for the cookie, then
 reads seven cookie settings on the way out. API clients send no cookie: for them both steps are
-skipped (about 20 µs of a create). A request with a cookie, or a session a view touched, takes
-the stock path unchanged, so the UI's sign-in, CSRF token and ``Vary: Cookie`` are as before.
+skipped. A request with a cookie, or a session a view touched, takes the stock path unchanged,
+so the UI's sign-in, CSRF token and ``Vary: Cookie`` are Flask's own.
 """
 from __future__ import annotations
 

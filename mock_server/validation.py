@@ -9,7 +9,6 @@ client developer fixes a request in one round trip.
 from __future__ import annotations
 
 import json
-import re
 from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
@@ -18,11 +17,9 @@ from typing import Any, NamedTuple
 import fastjsonschema
 from jsonschema import Draft7Validator
 
+from .fhir_types import MEDIA_TYPES, MEDIA_TYPES_TEXT, PARTY_TYPES, REFERENCE
 from .outcome import FhirError, Issue
 
-ACCEPTED_TYPES = ("application/json", "application/fhir+json")  # FHIR-8
-PARTY_TYPES = ("Patient", "Practitioner")
-REFERENCE = re.compile(r"^(?P<type>[A-Za-z]+)/(?P<id>[A-Za-z0-9\-\.]{1,64})$")
 _SCHEMA_FILE = Path(__file__).with_name("schemas") / "communication.schema.json"
 # Which rule a missing or empty top-level element breaks.
 _REQUIRED_RULE = {"recipient": "RCPT-1", "sender": "SNDR-1", "payload": "PAY-1", "resourceType": "FHIR-1"}
@@ -61,19 +58,20 @@ def schema() -> dict:
 
 @lru_cache(maxsize=1)
 def _validator() -> Draft7Validator:
-    # The schema's local $refs are inlined once: resolving them through jsonschema's
-    # ``referencing`` on every request was half the cost of validating a message.
+    # The schema's local $refs are inlined once, so no request resolves them through
+    # jsonschema's ``referencing``.
     return Draft7Validator(_inline_refs(schema(), schema().get("definitions", {})))
 
 
 @lru_cache(maxsize=1)
 def _fast_check():
-    """The same inlined schema compiled to plain Python by fastjsonschema: a yes/no in ~3 µs.
+    """The same inlined schema compiled to plain Python by fastjsonschema: a yes or a no.
 
-    Why two validators: jsonschema's ``iter_errors`` (~45 µs a message) is what names every
-    problem for the OperationOutcome, but almost every create is valid and needs no names. The
-    compiled check only lets valid bodies skip it; when it says no (or fails in any way), the
-    jsonschema path decides and words the answer, so every issue is exactly as before. It is
+    Why two validators: jsonschema's ``iter_errors`` is what names every problem for the
+    OperationOutcome, but almost every create is valid and needs no names, and the compiled
+    check is far cheaper (bench/RESULTS.md). It only lets valid bodies skip ``iter_errors``; when
+    it says no (or fails in any way), the jsonschema path decides and words the answer, so every
+    issue is jsonschema's whichever path ran. It is
     never more lenient: it matches patterns with Python's ``re`` as jsonschema does, only with
     ``$`` as ``\\Z`` (no trailing newline), which can refuse more, never accept more
     (tests/mock/test_fast_validation.py compares the two on valid and broken bodies).
@@ -97,10 +95,10 @@ def _inline_refs(node: Any, definitions: dict) -> Any:
 def parse_body(content_type: str | None, raw: bytes, *, max_depth: int) -> Any:
     """Bytes to JSON, refusing what is not a JSON document of sane shape (FHIR-1, FHIR-8)."""
     mimetype = (content_type or "").split(";", 1)[0].strip().lower()
-    if mimetype not in ACCEPTED_TYPES:
+    if mimetype not in MEDIA_TYPES:  # FHIR-8
         shown = mimetype or "none"
         raise FhirError(415, Issue("not-supported", "FHIR-8",
-                                   f"Content-Type {shown!r} is not accepted; send application/fhir+json or application/json"))
+                                   f"Content-Type {shown!r} is not accepted; send {MEDIA_TYPES_TEXT}"))
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as err:
@@ -113,8 +111,8 @@ def parse_body(content_type: str | None, raw: bytes, *, max_depth: int) -> Any:
         raise FhirError(400, Issue("structure", "FHIR-1", f"the JSON is nested deeper than {max_depth} levels")) from None
     except ValueError as err:
         raise FhirError(400, Issue("structure", "FHIR-1", f"the body is not valid JSON: {_short(str(err))}")) from None
-    # Nesting cannot be deeper than the number of brackets that open objects and arrays (a count in C,
-    # where walking the document costs ~4 µs), so only a body with more of them is walked.
+    # Nesting cannot be deeper than the number of brackets that open objects and arrays (a count done
+    # in C, cheaper than walking the document), so only a body with more of them is walked.
     if text.count("{") + text.count("[") > max_depth and _depth(document) > max_depth:
         raise FhirError(400, Issue("structure", "FHIR-1", f"the JSON is nested deeper than {max_depth} levels"))
     return document

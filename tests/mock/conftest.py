@@ -1,4 +1,4 @@
-"""Helpers for the mock's own tests: create a message, read it back, count what is stored."""
+"""Helpers for the mock's own tests: create a message, read it back, count what is stored; served mocks."""
 from __future__ import annotations
 
 import json
@@ -6,6 +6,8 @@ import json
 import pytest
 
 from mock_server.outcome import CORRELATION_HEADER
+
+from ..mock_helpers import serve_process, threaded_mock  # noqa: F401  (fixtures for the tests of this folder)
 
 
 class Api:
@@ -71,3 +73,4 @@ def people(fixture_data):
     data = fixture_data["people"]
     return {"Patient": [p["id"] for p in data["patients"]],
             "Practitioner": [p["id"] for p in data["practitioners"]]}
+

@@ -3,14 +3,15 @@ from __future__ import annotations
 
 import pytest
 
+from ..mock_helpers import grant_form
+
 
 def grant(client, **form):
     return client.post("/auth/token/", data=form)
 
 
 def test_token_answer_has_the_oauth_fields(client, app):
-    answer = grant(client, grant_type="client_credentials", client_id=app.config["CLIENT_ID"],
-                   client_secret=app.config["CLIENT_SECRET"])
+    answer = grant(client, **grant_form(app.config))
     assert answer.status_code == 200
     body = answer.json
     assert body["token_type"] == "Bearer" and body["expires_in"] == 36000
@@ -36,8 +37,7 @@ def test_token_refusals(client, form, status, error):
 def test_token_lifetime_is_settable():
     from mock_server import create_app
     app = create_app({"TOKEN_LIFETIME": 60})
-    answer = grant(app.test_client(), grant_type="client_credentials", client_id=app.config["CLIENT_ID"],
-                   client_secret=app.config["CLIENT_SECRET"])
+    answer = grant(app.test_client(), **grant_form(app.config))
     assert answer.json["expires_in"] == 60
 
 
@@ -61,8 +61,7 @@ def test_expired_token_is_refused_and_nothing_stored(api, app, client, auth, mes
     before = api.total()
     client.put("/_mock/clock", json={"shift_seconds": 36001}, headers=auth)
     outcome(api.create(message("minimal")), 401, "FHIR-3")
-    fresh = grant(client, grant_type="client_credentials", client_id=app.config["CLIENT_ID"],
-                  client_secret=app.config["CLIENT_SECRET"]).json["access_token"]
+    fresh = grant(client, **grant_form(app.config)).json["access_token"]
     client.delete("/_mock/clock", headers={"Authorization": f"Bearer {fresh}"})
     assert api.total() == before  # back in real time, the first token is valid again
 

@@ -14,6 +14,8 @@ from werkzeug.wrappers import Request
 from mock_server import create_app
 from mock_server.communication import _URL_ROOTS_KEPT
 
+from ..mock_helpers import bearer, token_from
+
 HOSTS = ["localhost", "127.0.0.1:8123", "a.example:80", "a.example:443", "b.example", "bücher.example",
          "[::1]:9000", "x.example:8080"]
 
@@ -22,9 +24,7 @@ HOSTS = ["localhost", "127.0.0.1:8123", "a.example:80", "a.example:443", "b.exam
 def unconfigured(fixture_data):
     app = create_app({"DATABASE": ":memory:"})
     client = app.test_client()
-    token = client.post("/auth/token/", data={"grant_type": "client_credentials", "client_id": app.config["CLIENT_ID"],
-                                              "client_secret": app.config["CLIENT_SECRET"]}).json["access_token"]
-    return app, client, {"Authorization": f"Bearer {token}"}, fixture_data["communications"]["minimal"]
+    return app, client, bearer(token_from(client, app.config)), fixture_data["communications"]["minimal"]
 
 
 @pytest.mark.parametrize("scheme", ["http", "https"])

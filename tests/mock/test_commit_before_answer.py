@@ -13,6 +13,8 @@ import pytest
 from mock_server import create_app
 from mock_server.db import Store
 
+from ..mock_helpers import token_from
+
 
 @pytest.fixture
 def file_app(tmp_path):
@@ -23,9 +25,7 @@ def file_app(tmp_path):
 
 def test_a_created_message_is_committed_when_the_201_is_answered(file_app, message, tmp_path):
     client = file_app.test_client()
-    token = client.post("/auth/token/", data={"grant_type": "client_credentials",
-                                              "client_id": file_app.config["CLIENT_ID"],
-                                              "client_secret": file_app.config["CLIENT_SECRET"]}).json["access_token"]
+    token = token_from(client, file_app.config)
     reader = sqlite3.connect(tmp_path / "mock.sqlite3")
     try:
         for n in range(1, 4):

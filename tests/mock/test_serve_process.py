@@ -10,9 +10,9 @@ import sys
 import pytest
 import requests
 
+from ..mock_helpers import bearer, fetch_token, grant_form
+
 pytestmark = pytest.mark.slow
-CREDENTIALS = {"grant_type": "client_credentials", "client_id": "conformance-client",
-               "client_secret": "conformance-secret"}
 
 
 def start(db, *extra):
@@ -28,8 +28,7 @@ def start(db, *extra):
 
 
 def token(base):
-    return {"Authorization": "Bearer " + requests.post(f"{base}/auth/token/", data=CREDENTIALS,
-                                                       timeout=5).json()["access_token"]}
+    return bearer(fetch_token(base))
 
 
 def test_restart_on_the_same_database_keeps_messages(tmp_path, message):
@@ -70,7 +69,7 @@ def test_given_secret_is_never_printed(tmp_path):
     proc, base = start(tmp_path / "s.sqlite3", "--client-secret", "hush-hush-1234")
     try:
         assert requests.post(f"{base}/auth/token/", timeout=5,
-                             data={**CREDENTIALS, "client_secret": "hush-hush-1234"}).status_code == 200
+                             data={**grant_form(), "client_secret": "hush-hush-1234"}).status_code == 200
     finally:
         proc.terminate()
         out, err = proc.communicate(timeout=10)

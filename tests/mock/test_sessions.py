@@ -13,6 +13,8 @@ from flask.sessions import SecureCookieSessionInterface
 from mock_server import create_app
 from mock_server.sessions import CookieOnlyWhenSent
 
+from ..mock_helpers import grant_form
+
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
@@ -28,9 +30,7 @@ def _walk(app, fixture_data) -> list[tuple]:
         seen.append((answer.status_code, location, cookies, answer.headers.get("Vary")))
         return answer
 
-    token = note(client.post("/auth/token/", data={"grant_type": "client_credentials",
-                                                   "client_id": app.config["CLIENT_ID"],
-                                                   "client_secret": app.config["CLIENT_SECRET"]})).json["access_token"]
+    token = note(client.post("/auth/token/", data=grant_form(app.config))).json["access_token"]
     api = app.test_client(use_cookies=False)
     body = fixture_data["communications"]["minimal"]
     note(api.post("/Communication", json=body, headers={"Authorization": f"Bearer {token}"}))

@@ -13,7 +13,7 @@ from itertools import cycle
 import pytest
 import requests
 
-from .conftest import fetch_token
+from ..mock_helpers import fetch_token
 
 CREATES, THREADS = 200, 16
 
@@ -44,8 +44,8 @@ def assert_all_created(answers: list[requests.Response], base_urls: list[str], t
 
 
 @pytest.mark.slow
-def test_one_server_sixteen_threads(serve, message):
-    server = serve()
+def test_one_server_sixteen_threads(serve_process, message):
+    server = serve_process()
     token = fetch_token(server.base_url)
     answers = burst([server.base_url], token, message())
     assert_all_created(answers, [server.base_url], token)
@@ -53,9 +53,9 @@ def test_one_server_sixteen_threads(serve, message):
 
 
 @pytest.mark.slow
-def test_three_servers_sharing_one_database_file(serve, message, tmp_path):
+def test_three_servers_sharing_one_database_file(serve_process, message, tmp_path):
     db = str(tmp_path / "shared.sqlite3")
-    servers = [serve(db=db) for _ in range(3)]
+    servers = [serve_process(db=db) for _ in range(3)]
     urls = [s.base_url for s in servers]
     token = fetch_token(urls[0])  # tokens live in the shared database: one works everywhere
     answers = burst(urls, token, message())

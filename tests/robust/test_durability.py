@@ -12,15 +12,15 @@ import time
 import pytest
 import requests
 
-from .conftest import fetch_token
+from ..mock_helpers import fetch_token
 
 THREADS, ACKNOWLEDGED_BEFORE_KILL, MAX_PER_THREAD, TIME_LIMIT = 4, 120, 1000, 30
 
 
 @pytest.mark.slow
-def test_every_acknowledged_create_survives_sigkill(serve, message, tmp_path):
+def test_every_acknowledged_create_survives_sigkill(serve_process, message, tmp_path):
     db = str(tmp_path / "durable.sqlite3")
-    server = serve(db=db)
+    server = serve_process(db=db)
     token = fetch_token(server.base_url)
     headers = {"Authorization": f"Bearer {token}"}
     template = message()
@@ -57,7 +57,7 @@ def test_every_acknowledged_create_survives_sigkill(serve, message, tmp_path):
     assert len(acknowledged) >= ACKNOWLEDGED_BEFORE_KILL
     assert broken, "the kill did not land in the middle of the burst"
 
-    restarted = serve(db=db)
+    restarted = serve_process(db=db)
     with requests.Session() as session:
         for message_id, sent_body in acknowledged:
             answer = session.get(f"{restarted.base_url}/Communication/{message_id}", headers=headers, timeout=10)

@@ -10,6 +10,8 @@ from itertools import combinations
 
 from mock_server import create_app
 
+from ..mock_helpers import bearer, token_from
+
 
 def make_messages(client, auth, message, fixture_data):
     """A mix of senders and recipients: each practitioner with each patient, both directions."""
@@ -64,9 +66,7 @@ def test_a_database_written_before_the_counters_gets_them_on_opening(tmp_path, m
     db = str(tmp_path / "old.sqlite3")
     old = create_app({"DATABASE": db})
     client = old.test_client()
-    form = {"grant_type": "client_credentials", "client_id": old.config["CLIENT_ID"],
-            "client_secret": old.config["CLIENT_SECRET"]}
-    auth = {"Authorization": f"Bearer {client.post('/auth/token/', data=form).json['access_token']}"}
+    auth = bearer(token_from(client, old.config))
     make_messages(client, auth, message, fixture_data)
     expected = client.get("/Communication?patient=" + fixture_data["people"]["patients"][0]["id"] + "&_count=0",
                           headers=auth).json["total"]

@@ -11,6 +11,8 @@ from typing import NamedTuple
 
 import pytest
 
+from ..mock_helpers import bearer, token_from
+
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 
 
@@ -149,7 +151,7 @@ def _sign_in(client, app, *, secret: str | None = None, next_path: str = "/"):
 
 
 @pytest.fixture
-def api(client, auth):
+def mock_api(client, auth):
     return Api(client, auth)
 
 
@@ -193,15 +195,9 @@ def other_patient_id(fixture_data):
 
 
 @pytest.fixture
-def api_for():
-    """``api_for(app)``: the API of another mock app (one served on a port), with a fresh token."""
+def mock_api_for():
+    """``mock_api_for(app)``: the API of another mock app (one served on a port), with a fresh token."""
     def make(app) -> Api:
         client = app.test_client()
-        answer = client.post("/auth/token/", data={
-            "grant_type": "client_credentials",
-            "client_id": app.config["CLIENT_ID"],
-            "client_secret": app.config["CLIENT_SECRET"],
-        })
-        assert answer.status_code == 200
-        return Api(client, {"Authorization": f"Bearer {answer.json['access_token']}"})
+        return Api(client, bearer(token_from(client, app.config)))
     return make

@@ -33,17 +33,17 @@ def served():
 
 
 @pytest.fixture
-def mock(served, api_for):
+def mock(served, mock_api_for):
     """The served mock's API, emptied before each test and back on the real clock after it.
 
     The clock goes back at teardown, with the token issued on the real clock: a token
     issued on a frozen 2022 clock would already be expired once real time is back.
     """
     app, _ = served
-    api = api_for(app)
-    assert api.client.post("/_mock/reset", headers=api.headers).status_code == 200
-    yield api
-    assert api.client.delete("/_mock/clock", headers=api.headers).status_code == 200
+    mock_api = mock_api_for(app)
+    assert mock_api.client.post("/_mock/reset", headers=mock_api.headers).status_code == 200
+    yield mock_api
+    assert mock_api.client.delete("/_mock/clock", headers=mock_api.headers).status_code == 200
 
 
 @pytest.fixture

@@ -8,18 +8,18 @@ def cards(page):
     return page.all("timeline-message")
 
 
-def test_timeline_orders_messages_by_created_date_not_by_sent_or_insertion(ui, api, message, patient_id, other_patient_id):
+def test_timeline_orders_messages_by_created_date_not_by_sent_or_insertion(ui, mock_api, message, patient_id, other_patient_id):
     """UI-1: created on the mock's clock in the order B, A, C; inserted A, B, C; sent in yet another order."""
     late_draft = message("practitioner_to_patient")  # sent 2021-04-29
-    api.freeze("2022-06-15T12:00:00Z")
-    a = api.create(late_draft)
-    api.freeze("2022-06-14T09:00:00Z")  # earlier than a's creation
-    b = api.create(message("patient_to_practitioner"))  # sent 2022-02-10
-    api.freeze("2022-06-16T08:00:00Z")
-    c = api.create(message("minimal"))  # sent = now
+    mock_api.freeze("2022-06-15T12:00:00Z")
+    a = mock_api.create(late_draft)
+    mock_api.freeze("2022-06-14T09:00:00Z")  # earlier than a's creation
+    b = mock_api.create(message("patient_to_practitioner"))  # sent 2022-02-10
+    mock_api.freeze("2022-06-16T08:00:00Z")
+    c = mock_api.create(message("minimal"))  # sent = now
     someone_else = message("minimal")
     someone_else["recipient"][0]["reference"] = f"Patient/{other_patient_id}"
-    api.create(someone_else)
+    mock_api.create(someone_else)
 
     page = ui.page(f"/chart/{patient_id}")
     assert [card.attrs["data-message-id"] for card in cards(page)] == [b, a, c]
@@ -34,18 +34,18 @@ def test_a_chart_without_messages_says_so(ui, patient_id):
     assert page.one("timeline-empty").text == "No messages in this chart yet."
 
 
-def test_patient_banner_names_the_patient_and_birth_date(ui, api, patient_id):
-    api.freeze("2022-06-15T12:00:00Z")
+def test_patient_banner_names_the_patient_and_birth_date(ui, mock_api, patient_id):
+    mock_api.freeze("2022-06-15T12:00:00Z")
     banner = ui.page(f"/chart/{patient_id}").one("patient-banner")
     assert banner.one("patient-name").text == "Amara Lindqvist"
     assert banner.one("patient-birth-date").text == "Born Mar 12th, 1984"
     assert "(38 years)" in banner.text
 
 
-def test_practitioner_message_is_a_draft_with_the_documented_caption(ui, api, draft, patient_id):
+def test_practitioner_message_is_a_draft_with_the_documented_caption(ui, mock_api, draft, patient_id):
     """UI-2: the document's own example, on a clock frozen four months later."""
-    api.freeze("2022-06-15T12:00:00Z")
-    message_id = api.create(draft)
+    mock_api.freeze("2022-06-15T12:00:00Z")
+    message_id = mock_api.create(draft)
     card = ui.page(f"/chart/{patient_id}").one("timeline-message")
     assert card.attrs["data-message-id"] == message_id
     assert card.attrs["data-state"] == "draft"
@@ -64,36 +64,36 @@ def test_practitioner_message_is_a_draft_with_the_documented_caption(ui, api, dr
     ("2021-07-03T08:00:00Z", "2021-07-03T08:00:30Z", "Drafted 30 seconds ago on Jul 3rd, 2021 by Canvas Bot"),
     ("2021-12-21T08:00:00Z", "2022-01-21T08:00:00Z", "Drafted a month ago on Dec 21st, 2021 by Canvas Bot"),
 ])
-def test_draft_caption_follows_the_mock_clock_and_the_utc_date(ui, api, draft, patient_id, sent, now, caption):
+def test_draft_caption_follows_the_mock_clock_and_the_utc_date(ui, mock_api, draft, patient_id, sent, now, caption):
     draft["sent"] = sent
-    api.freeze(now)
-    api.create(draft)
+    mock_api.freeze(now)
+    mock_api.create(draft)
     assert ui.page(f"/chart/{patient_id}").one("message-caption").text == caption
 
 
-def test_moving_the_clock_on_changes_the_caption(ui, api, draft, patient_id):
-    api.freeze("2022-06-15T12:00:00Z")
-    api.create(draft)
-    api.shift(365 * 24 * 3600)
+def test_moving_the_clock_on_changes_the_caption(ui, mock_api, draft, patient_id):
+    mock_api.freeze("2022-06-15T12:00:00Z")
+    mock_api.create(draft)
+    mock_api.shift(365 * 24 * 3600)
     assert ui.page(f"/chart/{patient_id}").one("message-caption").text == \
         "Drafted 1 year, 4 months ago on Feb 10th, 2022 by Canvas Bot"
 
 
-def test_caption_names_canvas_bot_whichever_practitioner_sent_it(ui, api, draft, patient_id, fixture_data):
+def test_caption_names_canvas_bot_whichever_practitioner_sent_it(ui, mock_api, draft, patient_id, fixture_data):
     """UI-2: API drafts are Canvas Bot's in the caption; the card still shows the sender by name."""
     doctor = fixture_data["people"]["practitioners"][1]
     draft["sender"]["reference"] = f"Practitioner/{doctor['id']}"
-    api.freeze("2022-06-15T12:00:00Z")
-    api.create(draft)
+    mock_api.freeze("2022-06-15T12:00:00Z")
+    mock_api.create(draft)
     card = ui.page(f"/chart/{patient_id}").one("timeline-message")
     assert card.one("message-caption").text.endswith("by Canvas Bot")
     assert card.one("message-parties").text == "Dr. Helen Okafor → Amara Lindqvist"
 
 
-def test_patient_message_shows_its_sent_date_and_recipient_not_as_a_draft(ui, api, message, patient_id):
+def test_patient_message_shows_its_sent_date_and_recipient_not_as_a_draft(ui, mock_api, message, patient_id):
     """UI-4."""
-    api.freeze("2022-06-15T12:00:00Z")
-    api.create(message("patient_to_practitioner"))
+    mock_api.freeze("2022-06-15T12:00:00Z")
+    mock_api.create(message("patient_to_practitioner"))
     card = ui.page(f"/chart/{patient_id}").one("timeline-message")
     assert card.attrs["data-state"] == "patient"
     assert card.one("message-state").text == "From patient"
@@ -103,28 +103,28 @@ def test_patient_message_shows_its_sent_date_and_recipient_not_as_a_draft(ui, ap
     assert "Drafted" not in card.text
 
 
-def test_card_shows_the_first_payload_element_only(ui, api, draft, patient_id):
+def test_card_shows_the_first_payload_element_only(ui, mock_api, draft, patient_id):
     """UI-5 (with PAY-2: only the first element is stored)."""
     first = draft["payload"][0]["contentString"]
     draft["payload"].append({"contentString": "A second element nobody should see."})
-    api.create(draft)
+    mock_api.create(draft)
     page = ui.page(f"/chart/{patient_id}")
     assert page.one("message-content").text == first
     assert "A second element" not in page.text
 
 
-def test_content_written_as_content_shows_too(ui, api, message, patient_id):
+def test_content_written_as_content_shows_too(ui, mock_api, message, patient_id):
     """UI-5 with PAY-4: the document's example writes the text under ``content``."""
     body = message("document_example")
-    api.create(body)
+    mock_api.create(body)
     assert ui.page(f"/chart/{patient_id}").one("message-content").text == body["payload"][0]["content"]
 
 
-def test_markup_in_a_message_is_shown_as_text_never_as_markup(ui, api, draft, patient_id):
+def test_markup_in_a_message_is_shown_as_text_never_as_markup(ui, mock_api, draft, patient_id):
     """UI-5: the text is what the patient wrote, shown literally; nothing in it runs."""
     markup = "<script>document.title='ran'</script><b onmouseover=\"alert(1)\">bold</b> & <i>more</i>"
     draft["payload"][0]["contentString"] = markup
-    api.create(draft)
+    mock_api.create(draft)
     answer = ui.client.get(f"/chart/{patient_id}")
     html = answer.get_data(as_text=True)
     assert "<script>document.title" not in html and "<b onmouseover" not in html
@@ -145,8 +145,8 @@ def test_unknown_patient_is_a_404_page(ui, read_page, page, unknown):
     assert found.one("error-detail").text == "No patient with that id exists on this server."
 
 
-def test_index_lists_every_patient_with_links_to_chart_and_app(ui, api, draft, fixture_data):
-    api.create(draft)
+def test_index_lists_every_patient_with_links_to_chart_and_app(ui, mock_api, draft, fixture_data):
+    mock_api.create(draft)
     rows = ui.page("/").all("patient-row")
     patients = fixture_data["people"]["patients"]
     assert [row.attrs["data-patient-id"] for row in rows] == [p["id"] for p in patients]
@@ -156,10 +156,10 @@ def test_index_lists_every_patient_with_links_to_chart_and_app(ui, api, draft, f
     assert "Amara Lindqvist" in first.text
 
 
-def test_no_page_answers_5xx(ui, api, draft, message, patient_id):
+def test_no_page_answers_5xx(ui, mock_api, draft, message, patient_id):
     """Every page, every odd id: a page or a 4xx, never a server error."""
-    drafted = api.create(draft)
-    own = api.create(message("patient_to_practitioner"))
+    drafted = mock_api.create(draft)
+    own = mock_api.create(message("patient_to_practitioner"))
     token = ui.csrf()
     for path in ["/", "/sign-in", f"/chart/{patient_id}", f"/patient-app/{patient_id}", "/chart/%00",
                  "/patient-app/%FF", "/chart/" + "é" * 50]:

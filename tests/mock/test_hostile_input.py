@@ -1,4 +1,4 @@
-"""Hostile input: every malformed create is a 4xx OperationOutcome and stores nothing (FHIR-1, FHIR-2).
+"""Hostile input: every malformed create is a 4xx OperationOutcome and stores nothing (FHIR-1, FHIR-2, FHIR-8).
 
 The bodies are derived from the fixture message (one element broken at a time), so each case
 names exactly what is wrong with it. The table helper is itself shown to fail against an
@@ -12,7 +12,9 @@ from typing import Any, NamedTuple
 import pytest
 from flask import Flask
 
-FHIR_JSON = "application/fhir+json"
+from mock_server.fhir_types import FHIR_JSON
+from mock_server.outcome import CORRELATION_HEADER
+
 # Every element of the fixture message a client could get wrong, as a path into the body.
 ELEMENTS = [("resourceType",), ("status",), ("sent",), ("recipient",), ("recipient", 0),
             ("recipient", 0, "reference"), ("sender",), ("sender", "reference"), ("payload",),
@@ -28,6 +30,11 @@ class Hostile(NamedTuple):
     body: bytes
     content_type: str | None = FHIR_JSON
     status: int | None = None  # when one status is the only right answer
+
+
+# The rule an answer of that status names: the body is no JSON Communication (FHIR-1), too large
+# for the server (FHIR-2: an OperationOutcome however it is refused), not a JSON media type (FHIR-8).
+RULE_OF_STATUS = {400: "FHIR-1", 413: "FHIR-2", 415: "FHIR-8"}
 
 
 def replaced(document: dict, path: tuple, value: Any) -> dict:
@@ -48,20 +55,26 @@ def is_wrong_type(value: Any, current: Any) -> bool:
 def hostile_bodies(message: dict) -> list[Hostile]:
     cases = [
         Hostile("not JSON", b"{resourceType: Communication", status=400),
+        Hostile("form-like text", b"sent=yesterday", status=400),
+        Hostile("truncated JSON", b'{"resourceType": "Communication", ', status=400),
         Hostile("empty body", b"", status=400),
         Hostile("JSON null", b"null", status=400),
         Hostile("a JSON array", b"[]", status=400),
         Hostile("a JSON string", b'"Communication"', status=400),
         Hostile("not UTF-8", b"\xff\xfe" + json.dumps(message).encode("utf-16-le"), status=400),
+        Hostile("not UTF-8 inside a string", b'{"resourceType": "Communicati\xff\xfe"}', status=400),
         Hostile("Latin-1 text", json.dumps({**message, "payload": [{"contentString": "caf\u00e9"}]},
                                            ensure_ascii=False).encode("latin-1"), status=400),
         Hostile("nested 5000 deep", b"[" * 5000 + b"]" * 5000, status=400),
         Hostile("nested 5000 deep inside the message",
                 json.dumps(message)[:-1].encode() + b', "note": ' + b"[" * 5000 + b"]" * 5000 + b"}", status=400),
+        Hostile("objects nested 40 deep", b'{"a":' * 40 + b"1" + b"}" * 40, status=400),
         Hostile("nested 40 deep in an ignored element",
                 json.dumps({**message, "meta": json.loads("[" * 40 + "]" * 40)}).encode(), status=400),
         Hostile("over the size limit", json.dumps(
             {**message, "payload": [{"contentString": "x" * 70_000}]}).encode(), status=413),
+        Hostile("over the size limit and no message", b'{"pad": "' + b"x" * 70_000 + b'"}', status=413),
+        Hostile("NaN for sent in a bare resource", b'{"resourceType": "Communication", "sent": NaN}', status=400),
         Hostile("NaN", json.dumps(message).replace('"unknown"', "NaN").encode(), status=400),
         Hostile("Infinity", json.dumps(message).replace('"unknown"', "-Infinity").encode(), status=400),
         Hostile("a 5000-digit number", json.dumps(message).replace('"unknown"', "9" * 5000).encode(), status=400),
@@ -91,7 +104,10 @@ def hostile_bodies(message: dict) -> list[Hostile]:
 
 
 def assert_refused(client, auth, case: Hostile) -> None:
-    """The request is answered 4xx with an OperationOutcome that says what was wrong; nothing is stored."""
+    """The request is answered 4xx with an OperationOutcome that says what was wrong; nothing is stored.
+
+    When the case expects one status, an issue names the rule of that status (RULE_OF_STATUS).
+    """
     headers = dict(auth)
     if case.content_type:
         headers["Content-Type"] = case.content_type
@@ -102,8 +118,14 @@ def assert_refused(client, auth, case: Hostile) -> None:
     outcome = answer.get_json(force=True, silent=True)
     assert isinstance(outcome, dict) and outcome.get("resourceType") == "OperationOutcome", \
         f"{case.name}: the error is not an OperationOutcome"
-    assert all(issue.get("severity") and issue.get("code") and issue.get("diagnostics") for issue in outcome["issue"]), \
-        f"{case.name}: an issue lacks severity, code or diagnostics"
+    assert all(issue.get("severity") in ("error", "fatal") and issue.get("code") and issue.get("diagnostics") for issue in outcome["issue"]), \
+        f"{case.name}: an issue lacks an error severity, a code or diagnostics"
+    assert answer.headers.get("Content-Type", "").startswith(FHIR_JSON), f"{case.name}: not {FHIR_JSON}"
+    assert answer.headers.get(CORRELATION_HEADER), f"{case.name}: no correlation id"
+    if case.status:
+        rule = RULE_OF_STATUS[case.status]
+        assert any(issue["diagnostics"].startswith(f"[{rule}]") for issue in outcome["issue"]), \
+            f"{case.name}: no issue names {rule}"
     stored = client.get("/_mock/communications", headers=auth)
     assert stored.status_code == 200 and stored.get_json()["total"] == 0, f"{case.name}: something was stored"
 
@@ -138,6 +160,17 @@ def test_extreme_but_well_formed_search_parameters_are_served(client, auth, quer
     answer = client.get(f"/Communication?{query}", headers=auth)
     assert answer.status_code == 200
     assert answer.json["resourceType"] == "Bundle" and answer.json["total"] == 0
+
+
+def test_wrong_types_everywhere_are_400_naming_each_element(api, message, outcome):
+    body = message("practitioner_to_patient")
+    body.update(sent=1, recipient=[{"reference": 5}], sender={"reference": ["x"]},
+                payload=[{"contentString": {"text": "hi"}}], status=None)
+    answer = api.create(body)
+    issues = outcome(answer, 400, "FHIR-1")["issue"]
+    where = {e for i in issues for e in i.get("expression", [])}
+    assert {"Communication.sent", "Communication.recipient[0].reference", "Communication.sender.reference",
+            "Communication.payload[0].contentString", "Communication.status"} <= where
 
 
 def test_hostile_reads_are_404_outcomes(client, auth):

@@ -12,7 +12,7 @@ import requests
 
 from mock_server.faults import FaultError, FaultRule, rule_from_spec
 
-from .conftest import fetch_token
+from ..mock_helpers import COMMAND, fetch_token, grant_form
 
 
 def set_faults(client, auth, *rules: dict):
@@ -140,8 +140,7 @@ def test_rules_apply_in_order_and_filter_on_method_and_path(client, auth, messag
 def test_token_and_control_are_spared_by_wildcards(client, auth, app):
     set_faults(client, auth, {"kind": "503"})
     assert client.get("/metadata").status_code == 503
-    form = {"grant_type": "client_credentials", "client_id": app.config["CLIENT_ID"],
-            "client_secret": app.config["CLIENT_SECRET"]}
+    form = grant_form(app.config)
     assert client.post("/auth/token/", data=form).status_code == 200
     assert client.get("/_mock/clock", headers=auth).status_code == 200
     set_faults(client, auth, {"kind": "503", "path": "/auth/token/"})
@@ -217,8 +216,8 @@ def test_bad_spec_strings_are_refused(spec):
 
 
 @pytest.mark.slow
-def test_serve_fault_flags_take_effect_at_start_up(serve):
-    server = serve("--fault", "503:every=2,retry_after=3,path=/metadata", "--fault", "drop:path=/Patient", db=":memory:")
+def test_serve_fault_flags_take_effect_at_start_up(serve_process):
+    server = serve_process("--fault", "503:every=2,retry_after=3,path=/metadata", "--fault", "drop:path=/Patient", db=":memory:")
     base = server.base_url
     got = [requests.get(f"{base}/metadata", timeout=10) for _ in range(2)]
     assert [a.status_code for a in got] == [200, 503]
@@ -234,7 +233,6 @@ def test_serve_fault_flags_take_effect_at_start_up(serve):
 def test_serve_refuses_a_bad_fault_flag_in_one_line(tmp_path):
     import subprocess
 
-    from .conftest import COMMAND
 
     done = subprocess.run([COMMAND, "serve", "--port", "0",
                            "--db", ":memory:", "--fault", "503:share=2"],
