@@ -1,13 +1,19 @@
-"""The ``canvas-conformance`` command: one sub-command per module, registered here in one line each."""
+"""The ``canvas-conformance`` command: one sub-command per module, registered here in one line each.
+
+A sub-command module is imported when the parser is built, not when this one is, and holds
+only its grammar at import time: what a command needs to run (the mock's Flask and waitress
+for ``serve``, requests and the report writers for ``run``) its handler imports.
+"""
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 
-from . import __version__, run_cli, serve_cli
+from . import __version__
 from .errors import UsageError
 
-COMMANDS = (serve_cli, run_cli)
+COMMANDS = ("serve_cli", "run_cli")  # modules of this package, each with add_parser(sub)
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -27,8 +33,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for command in COMMANDS:
-        command.add_parser(sub)
+    for name in COMMANDS:
+        importlib.import_module(f".{name}", __package__).add_parser(sub)
     return parser
 
 

@@ -1,7 +1,8 @@
 """A pytest plugin that writes the run's raw results (results.json) for the report builders.
 
-Load it with ``-p canvas_conformance.results_plugin``; it writes to ``CANVAS_RESULTS_FILE``
-(nothing when that is unset). One row per scenario, with its steps, its verdict, and the
+Load it with ``-p canvas_conformance.results_plugin``; it writes to the run configuration's
+results file (``config.for_suite``: the runner's record, or ``CANVAS_RESULTS_FILE`` without the
+runner), nothing when that is unset. One row per scenario, with its steps, its verdict, and the
 evidence the suite gathered: every HTTP exchange, notes, attachments. The rows' shape,
 the verdicts and the names of outline rows are the results contract's (``results``).
 Everything written is redacted of the run's secrets first.
@@ -25,7 +26,7 @@ import pytest
 from . import __version__, catalogue, results
 from .client import Evidence
 from .redact import RedactingStream, redact
-from .settings import ConfigError, Settings
+from .config import ConfigError, for_suite
 
 EVIDENCE_KEY = pytest.StashKey[Evidence]()  # item -> what the scenario gathered (set by the suite)
 TARGET_KEY = pytest.StashKey[Any]()  # config -> the target: .describe() -> dict, .secrets() -> tuple
@@ -49,7 +50,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     """
     config = session.config
     try:
-        given = Settings.from_env().secrets()
+        given = for_suite().secrets()
     except ConfigError:
         given = ()
 
@@ -237,19 +238,18 @@ def _message(exception: BaseException | None, report, *, failed: bool) -> str:
 # -- the file -------------------------------------------------------------------------------
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     config = session.config
-    path = os.environ.get("CANVAS_RESULTS_FILE")
-    run = config.stash.get(_RUN_KEY, None)
-    if not path or run is None:
-        return
     try:
-        settings = Settings.from_env()
-    except ConfigError:
-        settings = None
+        settings = for_suite()
+    except ConfigError:  # the suite said why and stopped; there is no results file to trust
+        return
+    path = settings.results_file
+    run = config.stash.get(_RUN_KEY, None)
+    if path is None or run is None:
+        return
     target = config.stash.get(TARGET_KEY, None)
-    secrets = (*(settings.secrets() if settings else ()), *(target.secrets() if target is not None else ()))
+    secrets = (*settings.secrets(), *(target.secrets() if target is not None else ()))
     described = target.describe() if target is not None else {
-        "base_url": settings.base_url if settings else None, "embedded_mock": bool(settings and not settings.base_url),
-        "mock_controls": False}
+        "base_url": settings.base_url, "embedded_mock": not settings.base_url, "mock_controls": False}
     results = {
         "tool_version": __version__,
         "target": described,

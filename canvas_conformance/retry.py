@@ -18,7 +18,6 @@ the question the rule asks. ``TargetUnavailable`` (in client.py) carries that to
 """
 from __future__ import annotations
 
-import os
 from datetime import datetime, timezone
 from typing import Mapping, NamedTuple
 
@@ -30,8 +29,6 @@ DEFAULT_MAX_WAIT = 5.0  # seconds
 FALLBACK_WAIT = 1.0  # no usable Retry-After: 1 s, then 2 s, 4 s... (never above the cap)
 MAX_RETRIES = 10
 MAX_WAIT_LIMIT = 300.0
-RETRIES_ENV = "CANVAS_RETRIES"
-MAX_WAIT_ENV = "CANVAS_MAX_RETRY_WAIT"
 
 
 class Decision(NamedTuple):
@@ -51,13 +48,6 @@ class RetryPolicy(NamedTuple):
     @property
     def attempts(self) -> int:
         return self.retries + 1
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> "RetryPolicy":
-        """``CANVAS_RETRIES`` and ``CANVAS_MAX_RETRY_WAIT`` (defaults when unset); ValueError in one line."""
-        env = os.environ if environ is None else environ
-        return cls(retries=parse_retries(env.get(RETRIES_ENV), RETRIES_ENV),
-                   max_wait=parse_max_wait(env.get(MAX_WAIT_ENV), MAX_WAIT_ENV))
 
     def decide(self, status: int, headers: Mapping[str, str], attempt: int, *,
                now: datetime | None = None) -> Decision:
@@ -97,28 +87,6 @@ def retry_after_seconds(value: str | None, *, date: str | None = None, now: date
         return None
     base = parse_http_date(date) or now or datetime.now(timezone.utc)
     return max(0.0, (when - base).total_seconds())
-
-
-def parse_retries(raw: str | None, name: str) -> int:
-    text = (raw or "").strip()
-    if not text:
-        return DEFAULT_RETRIES
-    if not text.isdigit() or int(text) > MAX_RETRIES:
-        raise ValueError(f"{name} {raw!r} must be a whole number from 0 to {MAX_RETRIES}")
-    return int(text)
-
-
-def parse_max_wait(raw: str | None, name: str) -> float:
-    text = (raw or "").strip()
-    if not text:
-        return DEFAULT_MAX_WAIT
-    try:
-        value = float(text)
-    except ValueError:
-        raise ValueError(f"{name} {raw!r} is not a number of seconds") from None
-    if not 0 <= value <= MAX_WAIT_LIMIT:
-        raise ValueError(f"{name} {raw} must be from 0 to {MAX_WAIT_LIMIT:g} seconds")
-    return value
 
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:

@@ -1,4 +1,9 @@
-"""``canvas-conformance serve``: the mock server in the foreground, for client developers and CI."""
+"""``canvas-conformance serve``: the mock server in the foreground, for client developers and CI.
+
+The mock (Flask, waitress) is imported by the handler only, so building the command's grammar,
+as every ``canvas-conformance`` invocation does, never loads it; the options the mock defaults
+(client id, token lifetime) are left unset here and take the mock's own ``DEFAULTS``.
+"""
 from __future__ import annotations
 
 import argparse
@@ -8,10 +13,6 @@ import sys
 from pathlib import Path
 
 from platformdirs import user_data_dir
-
-from mock_server import DEFAULTS, create_app
-from mock_server.faults import FaultError, rule_from_spec
-from mock_server.serve import bound_url, make_server
 
 from .errors import UsageError
 
@@ -30,12 +31,13 @@ def add_parser(sub) -> None:
     p.add_argument("--db", default=os.environ.get("CANVAS_MOCK_DB") or default_db(),
                    help="SQLite file that keeps messages across restarts, or :memory: (env CANVAS_MOCK_DB; "
                         "default in the user's data folder)")
-    p.add_argument("--client-id", default=os.environ.get("CANVAS_MOCK_CLIENT_ID", DEFAULTS["CLIENT_ID"]),
-                   help=f"OAuth client id the mock accepts (default {DEFAULTS['CLIENT_ID']})")
+    p.add_argument("--client-id", default=os.environ.get("CANVAS_MOCK_CLIENT_ID"),
+                   help="OAuth client id the mock accepts (env CANVAS_MOCK_CLIENT_ID; default: the mock's "
+                        "development client id)")
     p.add_argument("--client-secret", default=os.environ.get("CANVAS_MOCK_CLIENT_SECRET"),
                    help="OAuth client secret the mock accepts (default: the mock's published development secret)")
-    p.add_argument("--token-lifetime", type=int, default=DEFAULTS["TOKEN_LIFETIME"],
-                   help="seconds a bearer token lives (default %(default)s)")
+    p.add_argument("--token-lifetime", type=int,
+                   help="seconds a bearer token lives (default: the mock's token lifetime)")
     p.add_argument("--base-url", default=os.environ.get("CANVAS_MOCK_BASE_URL"),
                    help="absolute base URL for Location headers and links (default: from each request)")
     p.add_argument("--threads", type=int, default=8, help="worker threads (default %(default)s)")
@@ -49,14 +51,19 @@ def add_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from mock_server import DEFAULTS, create_app
+    from mock_server.faults import FaultError, rule_from_spec
+    from mock_server.serve import bound_url, make_server
+
+    client_id = args.client_id or DEFAULTS["CLIENT_ID"]
     config = {
         "DATABASE": args.db,
-        "CLIENT_ID": args.client_id,
+        "CLIENT_ID": client_id,
         "CLIENT_SECRET": args.client_secret or DEFAULTS["CLIENT_SECRET"],
-        "TOKEN_LIFETIME": args.token_lifetime,
+        "TOKEN_LIFETIME": DEFAULTS["TOKEN_LIFETIME"] if args.token_lifetime is None else args.token_lifetime,
         "BASE_URL": args.base_url,
     }
-    if args.token_lifetime <= 0:
+    if config["TOKEN_LIFETIME"] <= 0:
         raise UsageError("--token-lifetime must be a positive number of seconds")
     try:
         config["FAULTS"] = [rule_from_spec(spec) for spec in args.fault]
@@ -74,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
     secret_note = "(as given)" if args.client_secret else DEFAULTS["CLIENT_SECRET"] + " (the mock's development default)"
     print(f"Canvas mock server at {url}\n"
           f"  token:     POST {url}/auth/token/ (grant_type=client_credentials)\n"
-          f"  client id: {args.client_id}\n"
+          f"  client id: {client_id}\n"
           f"  secret:    {secret_note}\n"
           f"  database:  {args.db}\n"
           + (f"  faults:    {len(args.fault)} rule(s) in force: {'; '.join(args.fault)}\n" if args.fault else "")

@@ -1,13 +1,12 @@
 """The conformance suite's configuration: markers, the target, per-scenario evidence.
 
-The target comes from ``CANVAS_*`` variables (``Settings.from_env``); without
-``CANVAS_BASE_URL`` the embedded mock is started for the session and stopped after
-it. Step definitions live in modules by domain and are gathered here, so the test
+The target comes from the run's configuration (``config.for_suite``: the record the runner
+hands over, or the ``CANVAS_*`` variables of a plain ``pytest steps``); without a base URL the
+embedded mock is started for the session and stopped after it. Step definitions live in modules by domain and are gathered here, so the test
 module is a single ``scenarios(...)`` call.
 """
 from __future__ import annotations
 
-import os
 import tempfile
 from pathlib import Path
 
@@ -15,9 +14,9 @@ import pytest
 
 from canvas_conformance import browser, catalogue
 from canvas_conformance.client import Client, Evidence, ExchangeError, TokenError
+from canvas_conformance.config import ConfigError, RunConfig, for_suite
 from canvas_conformance.preflight import is_loopback
 from canvas_conformance.results_plugin import EVIDENCE_KEY, TARGET_KEY
-from canvas_conformance.settings import ConfigError, Settings
 
 from .auth_steps import *  # noqa: F401,F403
 from .message_steps import *  # noqa: F401,F403
@@ -46,15 +45,15 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture(scope="session")
-def settings() -> Settings:
+def settings() -> RunConfig:
     try:
-        return Settings.from_env()
+        return for_suite()
     except ConfigError as err:
         pytest.exit(f"canvas-conformance: {err}", returncode=2)
 
 
 @pytest.fixture(scope="session")
-def target(settings: Settings, pytestconfig: pytest.Config):
+def target(settings: RunConfig, pytestconfig: pytest.Config):
     """The target of the run (the embedded mock when no base URL is given)."""
     __tracebackhide__ = True  # a traceback would print the settings, secret and token included
     embedded = None
@@ -111,16 +110,14 @@ LENT_BROWSER = "canvas_conformance_browser"  # a plugin with this attribute lend
 
 
 @pytest.fixture(scope="session")
-def screenshot_dir() -> Path:
-    """Where UI screenshots go: CANVAS_SCREENSHOT_DIR (the runner's <report dir>/screenshots), else a
-    screenshots folder beside CANVAS_RESULTS_FILE, else a fresh temporary folder. Attachments name a
+def screenshot_dir(settings: RunConfig) -> Path:
+    """Where UI screenshots go: the configuration's screenshot folder (the runner's <report dir>/screenshots),
+    else a screenshots folder beside its results file, else a fresh temporary folder. Attachments name a
     screenshot relative to this folder's parent (the report folder). Created with the first screenshot."""
-    given = os.environ.get("CANVAS_SCREENSHOT_DIR", "").strip()
-    if given:
-        return Path(given).expanduser().resolve()
-    results = os.environ.get("CANVAS_RESULTS_FILE", "").strip()
-    if results:
-        return Path(results).expanduser().resolve().parent / "screenshots"
+    if settings.screenshot_dir is not None:
+        return settings.screenshot_dir
+    if settings.results_file is not None:
+        return settings.results_file.parent / "screenshots"
     return Path(tempfile.mkdtemp(prefix="canvas-conformance-")) / "screenshots"
 
 

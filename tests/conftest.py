@@ -74,12 +74,12 @@ def clean_canvas_env(monkeypatch):
 @pytest.fixture
 def no_target(monkeypatch):
     """Any attempt to start the embedded mock or the suite's process fails the test loudly."""
-    from canvas_conformance import embedded, run_cli
+    from canvas_conformance import embedded, suite_process
 
     def refuse(*args, **kwargs):
         raise AssertionError("nothing may be started here")
     monkeypatch.setattr(embedded, "start", refuse)
-    monkeypatch.setattr(run_cli.subprocess, "Popen", refuse)
+    monkeypatch.setattr(suite_process.subprocess, "Popen", refuse)
 
 
 # -- running the conformance suite from the harness's own tests ----------------------------

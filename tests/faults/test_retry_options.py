@@ -2,14 +2,13 @@
 and handed to the suite's process, whose client reads them."""
 from __future__ import annotations
 
-import argparse
 import contextlib
 import io
+import os
 
 import pytest
 
-from canvas_conformance import cli, run_cli
-from canvas_conformance.settings import Settings
+from canvas_conformance import cli, config, suite_process
 from canvas_conformance.retry import RetryPolicy
 
 
@@ -39,10 +38,8 @@ def test_bad_retry_settings_stop_the_run_in_one_line(no_target, clean_canvas_env
     assert len(lines) == 1 and says in lines[0], err
 
 
-def resolved(argv, env) -> run_cli.RunConfig:
-    parser = argparse.ArgumentParser()
-    run_cli.add_parser(parser.add_subparsers())
-    return run_cli.resolve(parser.parse_args(["run", *argv]), env)
+def resolved(argv, env) -> config.RunConfig:
+    return config.from_command_line(cli.build_parser().parse_args(["run", *argv]), env)
 
 
 def test_the_option_wins_over_its_variable_and_defaults_hold():
@@ -51,12 +48,11 @@ def test_the_option_wins_over_its_variable_and_defaults_hold():
     assert (cfg.retries, cfg.max_retry_wait) == (4, 0.5)
 
 
-def test_the_suite_process_gets_the_policy_and_its_client_uses_it(tmp_path, monkeypatch):
-    cfg = resolved(["--retries", "0", "--max-retry-wait", "1.5"], {})
-    target = run_cli.Target("http://127.0.0.1:5995", "http://127.0.0.1:5995/auth/token/", "me", "sec-12345678",
-                            None, (), (), False, ("sec-12345678",))
-    env = run_cli._child_env(cfg, target, tmp_path)
-    assert (env["CANVAS_RETRIES"], env["CANVAS_MAX_RETRY_WAIT"]) == ("0", "1.5")
-    for name in ("CANVAS_RETRIES", "CANVAS_MAX_RETRY_WAIT"):
-        monkeypatch.setenv(name, env[name])
-    assert Settings.from_env().retry == RetryPolicy(retries=0, max_wait=1.5)  # what steps/conftest.py hands the client
+def test_the_suite_process_gets_the_policy_and_its_client_uses_it(monkeypatch):
+    monkeypatch.setenv("CANVAS_RETRIES", "7")  # the flag beats it, and the child must not see it
+    cfg = resolved(["--retries", "0", "--max-retry-wait", "1.5", "--base-url", "http://127.0.0.1:5995",
+                    "--client-id", "me", "--client-secret", "sec-12345678"], dict(os.environ))
+    env = suite_process.child_env(cfg)
+    assert "CANVAS_RETRIES" not in env and "CANVAS_MAX_RETRY_WAIT" not in env  # the record is the one source
+    monkeypatch.setenv(config.RUN_CONFIG_ENV, env[config.RUN_CONFIG_ENV])
+    assert config.for_suite().retry == RetryPolicy(retries=0, max_wait=1.5)  # what steps/conftest.py hands the client

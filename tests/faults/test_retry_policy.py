@@ -6,8 +6,8 @@ from email.utils import format_datetime
 
 import pytest
 
-from canvas_conformance.retry import (DEFAULT_MAX_WAIT, DEFAULT_RETRIES, RetryPolicy, parse_max_wait,
-                                      parse_retries, retry_after_seconds)
+from canvas_conformance.config import for_suite, parse_max_wait, parse_retries
+from canvas_conformance.retry import DEFAULT_MAX_WAIT, DEFAULT_RETRIES, RetryPolicy, retry_after_seconds
 
 NOW = datetime(2026, 11, 25, 12, 0, 0, tzinfo=timezone.utc)
 
@@ -77,10 +77,10 @@ def test_an_http_date_retry_after_is_honoured_in_decisions():
 
 
 def test_defaults_and_the_environment():
-    assert RetryPolicy.from_env({}) == RetryPolicy(DEFAULT_RETRIES, DEFAULT_MAX_WAIT) == RetryPolicy(2, 5.0)
-    assert RetryPolicy.from_env({"CANVAS_RETRIES": "0", "CANVAS_MAX_RETRY_WAIT": "0.5"}) == RetryPolicy(0, 0.5)
+    assert for_suite({}).retry == RetryPolicy(DEFAULT_RETRIES, DEFAULT_MAX_WAIT) == RetryPolicy(2, 5.0)
+    assert for_suite({"CANVAS_RETRIES": "0", "CANVAS_MAX_RETRY_WAIT": "0.5"}).retry == RetryPolicy(0, 0.5)
     with pytest.raises(ValueError, match="CANVAS_RETRIES 'many' must be a whole number from 0 to 10"):
-        RetryPolicy.from_env({"CANVAS_RETRIES": "many"})
+        for_suite({"CANVAS_RETRIES": "many"})
 
 
 @pytest.mark.parametrize("raw", ["-1", "11", "2.5", "x"])

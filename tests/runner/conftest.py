@@ -18,7 +18,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from canvas_conformance import cli, embedded, run_cli
+from canvas_conformance import cli, config, embedded, runner, suite_process
 from canvas_conformance.client import Exchange
 from canvas_conformance.report import conformance_json, writer
 
@@ -56,7 +56,7 @@ def _reports_keep_the_schema():
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(conformance_json, "build", checked_build)
         mp.setattr(writer, "write_all", checked_write_all)
-        mp.setattr(run_cli, "write_all", checked_write_all)
+        mp.setattr(runner, "write_all", checked_write_all)
         yield
 
 
@@ -217,6 +217,7 @@ from pytest_bdd import given, scenarios, then
 
 from canvas_conformance import results
 from canvas_conformance.client import Exchange
+from canvas_conformance.config import for_suite
 
 scenarios("../features")
 
@@ -236,12 +237,12 @@ def record(request):
 
 @given("the target's base URL", target_fixture="base_url")
 def base_url():
-    return os.environ["CANVAS_BASE_URL"]
+    return for_suite().base_url
 
 
 @then("its metadata answers")
 def metadata_answers(base_url, record):
-    answer = requests.get(f"{base_url}/metadata", timeout=float(os.environ["CANVAS_TIMEOUT"]))
+    answer = requests.get(f"{base_url}/metadata", timeout=for_suite().timeout)
     record("read the capability statement", answer)
     assert answer.status_code == 200
 
@@ -268,9 +269,10 @@ def by_hand():
 
 @then("a token is fetched and the answers are recorded")
 def echo(base_url, record):
-    secret = os.environ["CANVAS_CLIENT_SECRET"]
-    answer = requests.post(os.environ["CANVAS_TOKEN_URL"], timeout=5, data={
-        "grant_type": "client_credentials", "client_id": os.environ["CANVAS_CLIENT_ID"], "client_secret": secret})
+    cfg = for_suite()
+    secret = cfg.client_secret
+    answer = requests.post(cfg.token_url, timeout=5, data={
+        "grant_type": "client_credentials", "client_id": cfg.client_id, "client_secret": secret})
     token = answer.json()["access_token"]
     Path(os.environ["THROWAWAY_TOKEN_FILE"]).write_text(token)
     warnings.warn(f"echoed token {token}")  # lands in pytest's own output, hence in pytest.log
@@ -295,6 +297,7 @@ from datetime import datetime, timezone
 import pytest
 
 from canvas_conformance import catalogue, results
+from canvas_conformance.config import for_suite
 
 IDS = {r.id for r in catalogue.rules()}
 
@@ -344,10 +347,11 @@ class Recorder:
         return report
 
     def pytest_sessionfinish(self, session):
-        path = os.environ.get("CANVAS_RESULTS_FILE")
+        cfg = for_suite()
+        path = cfg.results_file
         if path:
             doc = {"tool_version": "0.1.0",
-                   "target": {"base_url": os.environ.get("CANVAS_BASE_URL"), "embedded_mock": False,
+                   "target": {"base_url": cfg.base_url, "embedded_mock": False,
                               "mock_controls": False},
                    "started": self.started, "finished": datetime.now(timezone.utc).isoformat(),
                    "scenarios": list(self.scenarios.values())}
@@ -394,7 +398,7 @@ def throwaway_suite(tmp_path_factory) -> Path:
 def standin_plugin(suite: Path, token_file: Path):
     """Point the runner at the stand-in results plugin of the throwaway suite."""
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(run_cli, "RESULTS_PLUGIN", "standin_results")
+        mp.setattr(suite_process, "RESULTS_PLUGIN", "standin_results")
         mp.setenv("PYTHONPATH", str(suite))
         mp.setenv("THROWAWAY_TOKEN_FILE", str(token_file))
         for var in ("CANVAS_BASE_URL", "CANVAS_CLIENT_ID", "CANVAS_CLIENT_SECRET", "CANVAS_TOKEN", "CANVAS_TAGS",
@@ -465,7 +469,7 @@ def _no_outer_canvas_env(clean_canvas_env):
 def real_suite_run(tmp_path_factory):
     """ONE ``canvas-conformance run`` of the real suite against the embedded mock, shared by a module."""
     import os
-    if not (run_cli.ROOT / "steps" / "test_conformance.py").is_file():
+    if not (config.ROOT / "steps" / "test_conformance.py").is_file():
         pytest.skip("the conformance suite (steps/) is not on this branch yet")
     spy = EmbeddedSpy()
     spy.real = embedded.start

@@ -12,7 +12,7 @@ from urllib.parse import quote, quote_plus
 import pytest
 import requests
 
-from canvas_conformance import embedded, run_cli
+from canvas_conformance import embedded, suite_process
 from canvas_conformance.report.writer import REPORT_FILES
 
 
@@ -124,7 +124,7 @@ def test_the_default_report_folder_is_timestamped_with_a_latest_link(throwaway_s
 
 
 def test_a_missing_results_plugin_exits_2_with_one_line(throwaway_suite, tmp_path, monkeypatch, run_command):
-    monkeypatch.setattr(run_cli, "RESULTS_PLUGIN", "no_such_results_plugin")
+    monkeypatch.setattr(suite_process, "RESULTS_PLUGIN", "no_such_results_plugin")
     outcome = run_command(["run", "--suite", str(throwaway_suite), "--report-dir", str(tmp_path), "-q"])
     assert outcome.code == 2
     assert len(outcome.err_lines) == 1 and "the suite could not run" in outcome.err_lines[0]
