@@ -4,10 +4,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import __version__, run_cli, serve_cli
+from . import __version__, diff_cli, run_cli, serve_cli
 from .errors import UsageError
 
-COMMANDS = (serve_cli, run_cli)
+COMMANDS = (serve_cli, run_cli, diff_cli)
 
 
 class OneLineParser(argparse.ArgumentParser):
