@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 
 from .. import catalogue
+from .curl import with_curl
 from .rows import Run, failing, summary
 
 FORMAT = "canvas-conformance/conformance.json@1"
@@ -38,11 +39,11 @@ def build(run: Run, *, strict: bool = False) -> dict:
                 "title": row.title,
                 "status": row.status,
                 "reason": row.reason,
-                "scenarios": list(row.scenarios),
+                "scenarios": [with_curl(s) for s in row.scenarios],
             }
             for row in run.rules
         ],
-        "unmatched_scenarios": list(run.unmatched),
+        "unmatched_scenarios": [with_curl(s) for s in run.unmatched],
     }
 
 

@@ -18,6 +18,7 @@ from html import escape
 from pathlib import Path
 
 from .. import catalogue
+from .curl import curl_command
 from .rows import STATUSES, RuleRow, Run, failing, summary
 
 MAX_BODY = 20_000  # characters of a body shown before it is cut (the full body is in conformance.json)
@@ -218,7 +219,8 @@ def _exchange(x: dict) -> str:
             f'{_e(x["url"])} → {_e(status)} <span class="muted">· {float(x["duration_ms"] or 0):.0f} ms{corr}'
             f' · {_e(x["started"] or "")}</span></summary>'
             f'<div class="cols"><div><b>Request</b><pre>{_e(request)}</pre></div>'
-            f"<div><b>Answer</b><pre>{_e(answer)}</pre></div></div></details>")
+            f"<div><b>Answer</b><pre>{_e(answer)}</pre></div></div>"
+            f'<b>Send it again</b><pre class="curl">{_e(curl_command(x))}</pre></details>')
 
 
 def _message(first_line: str, headers: dict, body: str | None) -> str:
