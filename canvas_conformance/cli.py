@@ -13,7 +13,7 @@ import sys
 from . import __version__
 from .errors import UsageError
 
-COMMANDS = ("serve_cli", "run_cli")  # modules of this package, each with add_parser(sub)
+COMMANDS = ("serve_cli", "run_cli", "diff_cli")  # modules of this package, each with add_parser(sub)
 
 
 class OneLineParser(argparse.ArgumentParser):

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from .. import catalogue
 from ..results import as_json
+from .curl import with_curl
 from .rows import Run, failing, summary
 
 FORMAT = "canvas-conformance/conformance.json@1"
@@ -42,11 +43,11 @@ def build(run: Run, *, strict: bool = False) -> dict:
                 "title": row.title,
                 "status": row.status,
                 "reason": row.reason,
-                "scenarios": [as_json(s) for s in row.scenarios],
+                "scenarios": [with_curl(as_json(s)) for s in row.scenarios],
             }
             for row in run.rules
         ],
-        "unmatched_scenarios": [as_json(s) for s in run.unmatched],
+        "unmatched_scenarios": [with_curl(as_json(s)) for s in run.unmatched],
     }
 
 

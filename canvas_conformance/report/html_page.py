@@ -20,6 +20,7 @@ from pathlib import Path
 from .. import catalogue
 from ..client import Exchange
 from ..results import FAILING, STATUSES, Scenario, exchange_line
+from .curl import curl_command
 from .rows import RuleRow, Run, failing, summary
 
 MAX_BODY = 20_000  # characters of a body shown before it is cut (the full body is in conformance.json)
@@ -218,7 +219,8 @@ def _exchange(x: Exchange) -> str:
     return (f'<details class="exchange"><summary>{_e(exchange_line(x))} '
             f'<span class="muted">· {_e(x.started)}</span></summary>'
             f'<div class="cols"><div><b>Request</b><pre>{_e(request)}</pre></div>'
-            f"<div><b>Answer</b><pre>{_e(answer)}</pre></div></div></details>")
+            f"<div><b>Answer</b><pre>{_e(answer)}</pre></div></div>"
+            f'<b>Send it again</b><pre class="curl">{_e(curl_command(x._asdict()))}</pre></details>')
 
 
 def _message(first_line: str, headers: dict, body: str | None) -> str:

@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Iterable, NamedTuple
 
 from ..redact import harvest, redact
-from . import conformance_json, cucumber, html_page, junit, testreport
+from . import conformance_json, cucumber, har, html_page, junit, testreport
 from .rows import Run, build_run, failing
 
-REPORT_FILES = ("conformance.json", "report.html", "junit.xml", "cucumber.json", "testreport.json")
+REPORT_FILES = ("conformance.json", "report.html", "junit.xml", "cucumber.json", "testreport.json", "exchanges.har")
 
 
 class Written(NamedTuple):
@@ -27,7 +27,7 @@ class Written(NamedTuple):
 
 
 def write_all(results: dict, out_dir: Path, *, secrets: Iterable[str] = (), strict: bool = False) -> Written:
-    """Build and write the five report files into ``out_dir``; answer what was written."""
+    """Build and write the report files (REPORT_FILES) into ``out_dir``; answer what was written."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     known = set(s for s in secrets if s) | harvest(results)
@@ -38,6 +38,7 @@ def write_all(results: dict, out_dir: Path, *, secrets: Iterable[str] = (), stri
         "junit.xml": junit.render(run),
         "cucumber.json": cucumber.render(run, base_dir=out_dir),
         "testreport.json": testreport.render(run, strict=strict),
+        "exchanges.har": har.render(run),
     }
     files = tuple(write_text(out_dir / name, texts[name], known) for name in REPORT_FILES)
     return Written(run, files, tuple(failing(run, strict=strict)))
