@@ -134,7 +134,7 @@ class Client:
         self.client_id = client_id
         self.client_secret = client_secret
         self.timeout = timeout
-        self.retry = retry if retry is not None else RetryPolicy()  # the suite passes Settings.retry
+        self.retry = retry if retry is not None else RetryPolicy()  # the suite passes RunConfig.retry
         self._sleep = sleep if sleep is not None else time.sleep  # looked up when made, so a patch of it holds
         self.session = session or requests.Session()
         self.history: list[Exchange] = []

@@ -1,6 +1,6 @@
 """The target under test, as the steps see it: one client, its people, its optional mock controls.
 
-Why a session object: the run's inputs are declared once (``Settings``) and fed to one
+Why a session object: the run's inputs are declared once (``config.RunConfig``) and fed to one
 recording client; what the suite learns about the target along the way (who exists
 there, whether its clock can be set, whether it can count all its messages) is learnt
 once and kept here, never in module globals. Steps reach the target only over HTTP.
