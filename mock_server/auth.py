@@ -7,8 +7,8 @@ Expiry: a token lives ``TOKEN_LIFETIME`` seconds from its grant, on real time mo
 token's own moves of the mock clock (``PUT /_mock/clock``) and by no one else's. So a client
 expires its own token by moving the clock on past its lifetime (how FHIR-3 is tested), while
 every other client's token is untouched, and a fresh grant always works whatever the clock says.
-While the clock reads real time (after ``DELETE /_mock/clock``, which forgets every token's
-moves) every token is on real time.
+While the clock reads real time (as after ``DELETE /_mock/clock``, which also forgets every
+token's moves) every token is on real time.
 """
 from __future__ import annotations
 
