@@ -23,7 +23,7 @@ DEFAULTS = {
     # Absolute base URL used in Location headers and Bundle links; None: from the request.
     "BASE_URL": None,
     "PEOPLE_FILE": str(Path(__file__).resolve().parent.parent / "fixtures" / "people.json"),
-    # Bodies above this many bytes are answered 413 before they are read.
+    # Bodies above this many bytes are answered 413 before they are read (limits.py).
     "MAX_CONTENT_LENGTH": 64 * 1024,
     # Deepest JSON nesting accepted in a body (answered 400 above it).
     "MAX_JSON_DEPTH": 32,
@@ -41,7 +41,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.url_map.strict_slashes = False
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
 
-    from . import auth, clock, communication, control, db, faults, metadata, openapi, outcome, people, sessions, ui
+    from . import auth, clock, communication, control, db, faults, limits, metadata, openapi, outcome, people, sessions, ui
 
     app.session_interface = sessions.CookieOnlyWhenSent()
 
@@ -56,4 +56,5 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(ui.bp)
     app.register_blueprint(openapi.bp)
     faults.init_app(app)  # off unless FAULTS or /_mock/faults set rules
+    limits.init_app(app)  # outermost: no body over MAX_CONTENT_LENGTH is read, faulted or not
     return app

@@ -1,8 +1,14 @@
 """OAuth 2.0 client-credentials tokens and the bearer check on FHIR endpoints (FHIR-3).
 
 Tokens are random strings handed out once; the database keeps only their SHA-256,
-so neither the database nor a log ever holds a usable token. Expiry is measured
-on the mock's clock, so moving the clock on (``/_mock/clock``) expires tokens.
+so neither the database nor a log ever holds a usable token.
+
+Expiry: a token lives ``TOKEN_LIFETIME`` seconds from its grant, on real time moved by the
+token's own moves of the mock clock (``PUT /_mock/clock``) and by no one else's. So a client
+expires its own token by moving the clock on past its lifetime (how FHIR-3 is tested), while
+every other client's token is untouched, and a fresh grant always works whatever the clock says.
+While the clock reads real time (as after ``DELETE /_mock/clock``, which also forgets every
+token's moves) every token is on real time.
 """
 from __future__ import annotations
 
@@ -10,9 +16,9 @@ import functools
 import hashlib
 import hmac
 import secrets
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, current_app, g, jsonify, request
 
 from .clock import get_clock
 from .db import get_db
@@ -49,7 +55,7 @@ def token():
         return _oauth_error("invalid_client", "unknown client or wrong secret", 401)
     lifetime = int(current_app.config["TOKEN_LIFETIME"])
     access_token = secrets.token_urlsafe(32)
-    expires_at = get_clock().now() + timedelta(seconds=lifetime)
+    expires_at = _later(_real_now(), lifetime)
     get_db().add_token(_token_hash(access_token), client_id, expires_at.isoformat())
     response = jsonify(access_token=access_token, token_type="Bearer", expires_in=lifetime, scope=SCOPE)
     response.headers["Cache-Control"] = "no-store"
@@ -64,12 +70,44 @@ def check_bearer() -> None:
     if scheme.lower() != "bearer" or not value.strip():
         raise FhirError(401, Issue("login", "FHIR-3", "a bearer token is required (Authorization: Bearer <token>)"),
                         headers=challenge)
-    expiry = get_db().token_expiry(_token_hash(value.strip()))
+    token_hash = _token_hash(value.strip())
+    expiry = get_db().token_expiry(token_hash)
     if expiry is None:
         raise FhirError(401, Issue("login", "FHIR-3", "the bearer token is not known to this server"),
                         headers=challenge)
-    if datetime.fromisoformat(expiry) <= get_clock().now():
+    if _expired(datetime.fromisoformat(expiry), token_hash):
         raise FhirError(401, Issue("expired", "FHIR-3", "the bearer token has expired"), headers=challenge)
+    g.token_hash = token_hash
+
+
+def count_clock_move(seconds: float) -> None:
+    """The request's token has just moved the mock clock by ``seconds``: its expiry comes that much nearer."""
+    token_hash = g.get("token_hash")
+    if token_hash:
+        get_db().add_clock_move(token_hash, seconds)
+
+
+def _expired(expires_at: datetime, token_hash: str) -> bool:
+    real_now = _real_now()
+    if expires_at <= real_now:
+        return True
+    if abs(get_clock().now() - real_now) < timedelta(seconds=1):
+        return False  # the clock reads real time: nobody's moves count (storage is not asked)
+    moved = get_db().clock_moves(token_hash)
+    # In seconds, not as an instant: a token's moves may add up past the years a datetime holds.
+    return moved is not None and (expires_at - real_now).total_seconds() <= moved
+
+
+def _real_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _later(instant: datetime, seconds: int) -> datetime:
+    """``instant`` plus ``seconds``, or the last instant ``datetime`` holds (a lifetime of 10**12 s)."""
+    try:
+        return instant + timedelta(seconds=seconds)
+    except OverflowError:
+        return datetime.max.replace(tzinfo=timezone.utc)
 
 
 def require_token(view):

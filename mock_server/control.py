@@ -10,8 +10,8 @@ from datetime import datetime
 
 from flask import Blueprint, request
 
-from .auth import check_bearer
-from .clock import get_clock
+from .auth import check_bearer, count_clock_move
+from .clock import ClockRangeError, checked_instant, checked_shift, get_clock
 from .db import SearchFilters, get_db
 from .outcome import FhirError, Issue, fhir_response
 
@@ -37,7 +37,12 @@ def clock_state():
 
 @bp.put("/clock")
 def set_clock():
-    """``{"now": "<date-time>"}`` freezes the clock there; ``{"shift_seconds": N}`` moves it on."""
+    """``{"now": "<date-time>"}`` freezes the clock there; ``{"shift_seconds": N}`` moves it on.
+
+    Either must leave the clock within its range (clock.RANGE_TEXT), or the answer is 400 and the
+    clock is as it was. The move counts against the token that made it (auth.count_clock_move):
+    moving the clock on past a token's lifetime expires that token, and no other.
+    """
     body = request.get_json(silent=True)
     if not isinstance(body, dict) or not ({"now", "shift_seconds"} & body.keys()):
         raise FhirError(400, Issue("structure", "FHIR-2",
@@ -49,19 +54,29 @@ def set_clock():
             if instant.tzinfo is None:
                 raise ValueError("an offset (Z or +hh:mm) is required")
         except ValueError as err:
-            raise FhirError(400, Issue("value", "FHIR-2", f"now: {err}")) from None
-        clock.freeze(instant)
+            raise FhirError(400, Issue("value", "FHIR-2", f"now: {str(err)[:200]}")) from None
     if "shift_seconds" in body:
         shift = body["shift_seconds"]
         if isinstance(shift, bool) or not isinstance(shift, (int, float)):
             raise FhirError(400, Issue("value", "FHIR-2", "shift_seconds must be a number"))
-        clock.shift(shift)
+    before = clock.now()
+    try:
+        if "now" in body and "shift_seconds" in body:  # one change, so a refusal leaves the clock alone
+            clock.freeze(checked_instant(instant) + checked_shift(shift))
+        elif "now" in body:
+            clock.freeze(instant)
+        else:
+            clock.shift(shift)
+    except ClockRangeError as err:
+        raise FhirError(400, Issue("value", "FHIR-2", str(err))) from None
+    count_clock_move((clock.now() - before).total_seconds())
     return fhir_response(clock.state())
 
 
 @bp.delete("/clock")
 def real_clock():
     get_clock().reset()
+    get_db().forget_clock_moves()  # real time again, for every token
     return fhir_response(get_clock().state())
 
 

@@ -64,6 +64,11 @@ CREATE TABLE IF NOT EXISTS token (
     client_id  TEXT NOT NULL,
     expires_at TEXT NOT NULL
 );
+-- Tokens that have moved the mock clock, and how far their own moves took it in all (auth.py).
+CREATE TABLE IF NOT EXISTS clock_mover (
+    token_hash    TEXT PRIMARY KEY,
+    shift_seconds REAL NOT NULL
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS sms_outbox (
     seq        INTEGER PRIMARY KEY AUTOINCREMENT,
     patient_id TEXT NOT NULL,
@@ -332,6 +337,23 @@ class Store:
         if row:
             self._tokens[token_hash] = row[0]
         return row[0] if row else None
+
+    def add_clock_move(self, token_hash: str, seconds: float) -> None:
+        with self._lock, self._tx():
+            self._conn.execute(
+                "INSERT INTO clock_mover (token_hash, shift_seconds) VALUES (?, ?) ON CONFLICT (token_hash) "
+                "DO UPDATE SET shift_seconds = shift_seconds + excluded.shift_seconds", (token_hash, seconds))
+
+    def clock_moves(self, token_hash: str) -> float | None:
+        """Seconds the token's own moves of the clock add up to; None if it never moved it."""
+        with self._lock:
+            row = self._conn.execute("SELECT shift_seconds FROM clock_mover WHERE token_hash = ?",
+                                     (token_hash,)).fetchone()
+        return row[0] if row else None
+
+    def forget_clock_moves(self) -> None:
+        with self._lock, self._tx():
+            self._conn.execute("DELETE FROM clock_mover")
 
     # -- SMS outbox (the mock never sends SMS for API-created messages: UI-3) --------------
     def sms_outbox(self) -> list[dict]:

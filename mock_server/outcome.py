@@ -20,6 +20,9 @@ from werkzeug.exceptions import HTTPException
 from .fhir_types import FHIR_JSON
 
 CORRELATION_HEADER = "fumage-correlation-id"
+# Issues listed in one OperationOutcome; past it one more issue says more were found, so an answer
+# stays a few kilobytes whatever the body (a 60 KB body can hold 30,000 wrong elements).
+MAX_ISSUES = 100
 log = logging.getLogger("mock_server")
 
 
@@ -41,11 +44,14 @@ class Issue(NamedTuple):
 class FhirError(Exception):
     """Raised anywhere in a request to answer ``status`` with an OperationOutcome."""
 
-    def __init__(self, status: int, *issues: Issue, headers: dict | None = None) -> None:
+    def __init__(self, status: int, *issues: Issue, headers: dict | None = None,
+                 counted_all: bool = True) -> None:
         super().__init__(issues[0].text if issues else str(status))
         self.status = status
         self.issues = issues
         self.headers = headers or {}
+        # False: whoever found ``issues`` stopped looking, so there may be more than are given.
+        self.counted_all = counted_all
 
 
 def fhir_response(body: dict | None, status: int = 200, headers: dict | None = None) -> Response:
@@ -57,9 +63,23 @@ def fhir_response(body: dict | None, status: int = 200, headers: dict | None = N
     return response
 
 
-def outcome_response(status: int, issues, headers: dict | None = None) -> Response:
-    body = {"resourceType": "OperationOutcome", "issue": [i.as_fhir() for i in issues]}
+def outcome_response(status: int, issues, headers: dict | None = None, *, counted_all: bool = True) -> Response:
+    body = {"resourceType": "OperationOutcome", "issue": [i.as_fhir() for i in capped(list(issues), counted_all)]}
     return fhir_response(body, status, headers)
+
+
+def capped(issues: list[Issue], counted_all: bool = True) -> list[Issue]:
+    """The first ``MAX_ISSUES`` issues, then (when there were more) one issue saying how many more.
+
+    ``counted_all`` False: the finder stopped looking, so only "more" is known, not how many.
+    """
+    kept = issues[:MAX_ISSUES]
+    if len(issues) <= MAX_ISSUES and counted_all:
+        return kept
+    more = f"{len(issues) - len(kept)} more problems were found" if counted_all else "more problems were found"
+    rule = kept[0].rule if kept else "FHIR-2"
+    return kept + [Issue("too-costly", rule, f"{more} and are not listed (an answer lists {MAX_ISSUES} at most); "
+                                             "fix these and send again for the rest")]
 
 
 # HTTP errors Werkzeug raises before our code runs (routing, size limit...).
@@ -105,7 +125,7 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(FhirError)
     def _fhir_error(err: FhirError):
-        return outcome_response(err.status, err.issues, err.headers)
+        return outcome_response(err.status, err.issues, err.headers, counted_all=err.counted_all)
 
     @app.errorhandler(HTTPException)
     def _http_error(err: HTTPException):

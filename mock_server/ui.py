@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import functools
 import hmac
+import re
 import secrets
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
@@ -36,6 +37,12 @@ DRAFTED_BY = "Canvas Bot"
 CSRF_FIELD = "csrf_token"
 # What the browser may load on these pages: our stylesheet and nothing else. A second
 # guard behind autoescaping (UI-5): even markup that slipped through could not run.
+# What no page can show: lone surrogates (a UTF-8 page cannot carry them) and the control characters
+# FHIR strings forbid. The API refuses both since validation.py checks for them; a database written
+# before that may still hold them, and each is shown as U+FFFD rather than failing the whole page.
+_NOT_SHOWN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
+UNKNOWN_TIME = "an unknown time"
+_NEVER = datetime.max.replace(tzinfo=timezone.utc)  # where a message of unknown date sorts
 CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
        "frame-ancestors 'none'; base-uri 'none'")
 
@@ -212,7 +219,7 @@ def patient_app(patient_id: str):
     messages = get_db().messages_for_patient(patient_id)
     visible = [_card(m, now) for m in messages if _visible_in_app(m)]
     # Dated at ``sent`` (UI-3: the drafted time, not the moment Send was pressed), so listed by it.
-    visible.sort(key=lambda c: (_instant(c.sent_iso), c.created_iso))
+    visible.sort(key=lambda c: (_readable_instant(c.sent_iso) or _NEVER, c.created_iso))
     hidden = len(messages) - len(visible)
     return render_template("patient_app.html", banner=_banner(patient, now), cards=visible,
                            hidden_drafts=hidden, active="app")
@@ -230,39 +237,55 @@ def _visible_in_app(message: StoredMessage) -> bool:
 
 
 def _card(message: StoredMessage, now: datetime) -> Card:
-    resource = message.resource
-    sent = _instant(resource.get("sent") or message.created)
-    created = _instant(message.created)
-    ui_sent = _instant(message.ui_sent_at) if message.ui_sent_at else None
+    """The card for ``message``; a stored value the page cannot read is shown as unknown, never a 500."""
+    resource = message.resource if isinstance(message.resource, dict) else {}
+    created = _readable_instant(message.created)
+    sent = _readable_instant(resource.get("sent")) or created
+    ui_sent = _readable_instant(message.ui_sent_at)
     return Card(
         id=message.id,
         is_draft=_is_draft(message),
-        ui_sent=ui_sent is not None,
+        ui_sent=message.ui_sent_at is not None,
         from_patient=message.sender_type == "Patient",
-        text=first_payload_text(resource),
-        sender=_party_name(message.sender_type, message.sender_id),
-        recipient=_party_name(message.recipient_type, message.recipient_id),
-        sent_iso=sent.isoformat(),
-        sent_age=time_since(sent, now),
-        sent_date=ordinal_date(sent),
-        sent_time=f"{sent:%H:%M} UTC",
-        created_iso=created.isoformat(),
-        created_label=f"{ordinal_date(created)}, {created:%H:%M} UTC",
-        ui_sent_label=f"{ordinal_date(ui_sent)}, {ui_sent:%H:%M} UTC" if ui_sent else None,
+        text=displayable(first_payload_text(resource)),
+        sender=displayable(_party_name(message.sender_type, message.sender_id)),
+        recipient=displayable(_party_name(message.recipient_type, message.recipient_id)),
+        sent_iso=sent.isoformat() if sent else "",
+        sent_age=time_since(sent, now) if sent else UNKNOWN_TIME,
+        sent_date=ordinal_date(sent) if sent else UNKNOWN_TIME,
+        sent_time=f"{sent:%H:%M} UTC" if sent else "",
+        created_iso=created.isoformat() if created else "",
+        created_label=f"{ordinal_date(created)}, {created:%H:%M} UTC" if created else UNKNOWN_TIME,
+        ui_sent_label=f"{ordinal_date(ui_sent)}, {ui_sent:%H:%M} UTC" if ui_sent else
+        (UNKNOWN_TIME if message.ui_sent_at is not None else None),
     )
+
+
+def displayable(text: str) -> str:
+    """``text`` with every character no page can show replaced by U+FFFD."""
+    return _NOT_SHOWN.sub("\ufffd", text) if isinstance(text, str) else ""
 
 
 def first_payload_text(resource: dict) -> str:
     """UI-5: the message is the first payload element's text (stored as contentString, PAY-4)."""
     payload = resource.get("payload") or [{}]
-    first = payload[0] if isinstance(payload[0], dict) else {}
+    first = payload[0] if isinstance(payload, list) and isinstance(payload[0], dict) else {}
     text = first.get("contentString", first.get("content", ""))
     return text if isinstance(text, str) else ""
 
 
 def time_since(instant: datetime, now: datetime) -> str:
-    """ "4 months ago", phrased by humanize (its thresholds, not ours) on the mock's clock (UI-2)."""
-    return humanize.naturaltime(now - instant)
+    """ "4 months ago", phrased by humanize (its thresholds, not ours) on the mock's clock (UI-2).
+
+    As ``humanize.naturaltime(now - instant)`` words it, without the step where humanize takes the
+    difference from its own "now" again, which fails for differences of more than about 2,000 years
+    (a message sent in year 1, read on a clock set to 2200).
+    """
+    delta = now - instant
+    text = humanize.naturaldelta(abs(delta))
+    if text == "a moment":
+        return "now"
+    return f"{text} from now" if delta < timedelta(0) else f"{text} ago"
 
 
 def ordinal_date(instant: datetime) -> str:
@@ -292,6 +315,16 @@ def _party_name(kind: str, ident: str) -> str:
 def _instant(value: str) -> datetime:
     parsed = datetime.fromisoformat(value)
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def _readable_instant(value) -> datetime | None:
+    """A stored instant in UTC, or None when there is none or it cannot be read as one."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return _instant(value).astimezone(timezone.utc)
+    except (ValueError, OverflowError):
+        return None
 
 
 def _patient_or_404(patient_id: str) -> dict:

@@ -8,7 +8,9 @@ client developer fixes a request in one round trip.
 """
 from __future__ import annotations
 
+import itertools
 import json
+import re
 from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
@@ -18,9 +20,13 @@ import fastjsonschema
 from jsonschema import Draft7Validator
 
 from .fhir_types import MEDIA_TYPES, MEDIA_TYPES_TEXT, PARTY_TYPES, REFERENCE
-from .outcome import FhirError, Issue
+from .outcome import MAX_ISSUES, FhirError, Issue
 
 _SCHEMA_FILE = Path(__file__).with_name("schemas") / "communication.schema.json"
+# What a FHIR string may not hold (FHIR R4, datatypes: "Strings SHALL NOT contain Unicode character
+# points below 32, except for u0009, u000A and u000D"), and lone surrogates: JSON's \uD800 escapes
+# decode to code points that are no Unicode text at all, and no page or UTF-8 answer can carry them.
+_NOT_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
 # Which rule a missing or empty top-level element breaks.
 _REQUIRED_RULE = {"recipient": "RCPT-1", "sender": "SNDR-1", "payload": "PAY-1", "resourceType": "FHIR-1"}
 
@@ -115,7 +121,48 @@ def parse_body(content_type: str | None, raw: bytes, *, max_depth: int) -> Any:
     # in C, cheaper than walking the document), so only a body with more of them is walked.
     if text.count("{") + text.count("[") > max_depth and _depth(document) > max_depth:
         raise FhirError(400, Issue("structure", "FHIR-1", f"the JSON is nested deeper than {max_depth} levels"))
+    # The JSON decoder refuses raw control characters in strings, and UTF-8 cannot encode a
+    # surrogate, so only a \u escape can bring either in: a body without one is not walked.
+    if "\\u" in text:
+        issues, counted_all = _not_text_issues(document)
+        if issues:
+            raise FhirError(400, *issues, counted_all=counted_all)
     return document
+
+
+def _not_text_issues(document: Any) -> tuple[list[Issue], bool]:
+    """An issue for each string (value or property name) that is not FHIR text, naming its element."""
+    issues: list[Issue] = []
+    stack: list[tuple[Any, list]] = [(document, [])]
+    while stack:
+        node, path = stack.pop()
+        if isinstance(node, dict):
+            items = list(node.items())
+            for key, value in reversed(items):
+                if _NOT_TEXT.search(key):
+                    issues.append(_not_text_issue(key, path, "a property name of "))
+                stack.append((value, path + [key]))
+        elif isinstance(node, list):
+            stack.extend((value, path + [i]) for i, value in reversed(list(enumerate(node))))
+        elif isinstance(node, str) and _NOT_TEXT.search(node):
+            issues.append(_not_text_issue(node, path, ""))
+        if len(issues) > MAX_ISSUES:
+            return issues, False
+    return issues, True
+
+
+def _not_text_issue(value: str, path: list, what: str) -> Issue:
+    char = _NOT_TEXT.search(value).group()
+    kind = "a lone surrogate" if "\ud800" <= char <= "\udfff" else "a control character"
+    where = _expression([p if isinstance(p, int) else _printable(p) for p in path])
+    return Issue("value", "FHIR-1", f"{what}{where} holds {kind} (U+{ord(char):04X} at character "
+                                    f"{value.index(char)}); FHIR strings are Unicode text without "
+                                    "control characters other than tab, CR and LF", where)
+
+
+def _printable(name: str) -> str:
+    """A property name as an expression may show it: what is not text becomes U+FFFD."""
+    return _short(_NOT_TEXT.sub("\ufffd", name), 64)
 
 
 def ingest(document: Any, *, person_exists) -> Ingested:
@@ -127,11 +174,11 @@ def ingest(document: Any, *, person_exists) -> Ingested:
         what = "has no resourceType" if got is None else f"has resourceType {_short(repr(got))}"
         raise FhirError(400, Issue("structure", "FHIR-1", f"the body {what}; Communication is expected",
                                    "Communication.resourceType"))
-    issues = _structure_issues(document)
+    issues, counted_all = _structure_issues(document)
     sent = _instant(document, "sent", issues)
     received = _instant(document, "received", issues)
     if issues:
-        raise FhirError(400, *issues)
+        raise FhirError(400, *issues, counted_all=counted_all)
 
     issues = []
     recipient = _party(document["recipient"][0], "RCPT-2", "Communication.recipient[0]", issues)  # RCPT-2, RCPT-3
@@ -152,11 +199,19 @@ def ingest(document: Any, *, person_exists) -> Ingested:
                     status=document.get("status") or "unknown", sent=sent, received=received)
 
 
-def _structure_issues(document: dict) -> list[Issue]:
+def _structure_issues(document: dict) -> tuple[list[Issue], bool]:
+    """The schema's problems with ``document`` (at most about ``MAX_ISSUES``), and whether that is all of them.
+
+    jsonschema yields its errors lazily, and finding them is most of the cost (about 30 µs each), so
+    it is asked for one more than an answer lists: a body with 30,000 wrong elements costs what one
+    with 101 does. The ones found are sorted by path, as before the cap.
+    """
     if _fast_valid(document):
-        return []
+        return [], True
+    errors = list(itertools.islice(_validator().iter_errors(document), MAX_ISSUES + 1))
+    counted_all = len(errors) <= MAX_ISSUES
     issues = []
-    for error in sorted(_validator().iter_errors(document), key=lambda e: list(map(str, e.absolute_path))):
+    for error in sorted(errors, key=lambda e: list(map(str, e.absolute_path))):
         path = list(error.absolute_path)
         if error.validator == "required":
             # jsonschema reports each missing property as its own error, naming all required ones.
@@ -176,7 +231,7 @@ def _structure_issues(document: dict) -> list[Issue]:
                                 _expression(path)))
         else:
             issues.append(Issue("structure", "FHIR-1", f"{_expression(path)}: {_describe(error)}", _expression(path)))
-    return issues
+    return issues, counted_all
 
 
 def _fast_valid(document: dict) -> bool:

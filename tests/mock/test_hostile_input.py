@@ -202,3 +202,145 @@ def test_assert_refused_fails_against_an_endpoint_that_accepts_anything(message,
 
     with pytest.raises(AssertionError):
         assert_refused(accepting.test_client(), auth, hostile_bodies(message())[0])
+
+
+# -- generated hostile requests (Hypothesis): nothing a client sends gets a 5xx -------------------
+# Seeded (derandomize) and bounded, so every run sends the same few hundred requests in seconds.
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from urllib.parse import urlencode  # noqa: E402
+
+from mock_server import create_app  # noqa: E402
+
+GENERATED = settings(derandomize=True, max_examples=150, deadline=None, database=None,
+                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+# Characters Hypothesis rarely or never draws on its own: lone surrogates, controls, non-characters.
+NASTY_CHARS = ["\ud800", "\udfff", "\x00", "\x1b", "\x7f", "\x85", "\ufffe", "\U0010ffff", "\u2028", "\\", '"']
+TEXT = st.one_of(st.text(max_size=40), st.text(st.sampled_from(NASTY_CHARS), min_size=1, max_size=8),
+                 st.tuples(st.text(max_size=10), st.sampled_from(NASTY_CHARS), st.text(max_size=10)).map("".join))
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.integers(min_value=-10 ** 30, max_value=10 ** 30)
+    | st.floats() | TEXT,
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(TEXT, children, max_size=4),
+    max_leaves=12)
+CONTENT_TYPES = st.sampled_from([FHIR_JSON, "application/json", "application/fhir+json; charset=latin-1",
+                                 "text/plain", "multipart/form-data; boundary=x", "", None])
+# Every API path a client can reach (the pages answer HTML errors, and the grant OAuth JSON).
+API_PATHS = st.sampled_from(["/Communication", "/Communication/x", "/Communication/" + "9" * 70, "/metadata",
+                             "/Patient", "/Patient/x", "/Practitioner/%00", "/_mock/clock", "/_mock/reset",
+                             "/_mock/communications", "/_mock/sms", "/_mock/faults", "/openapi.json", "/nowhere"])
+METHODS = st.sampled_from(["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"])
+SEARCH_KEYS = st.sampled_from(["_id", "patient", "sender", "recipient", "_count", "_offset", "_sort", "x", ""])
+HEADER_TEXT = st.text(st.characters(min_codepoint=32, max_codepoint=255), max_size=60)
+
+
+def _served(fixture_message: dict):
+    """A fresh mock, a bearer header for it, and one valid create body (outside Hypothesis' loop)."""
+    app = create_app({"DATABASE": ":memory:", "BASE_URL": "http://mock.test"})
+    client = app.test_client()
+    token = client.post("/auth/token/", data={"grant_type": "client_credentials", "client_id": app.config["CLIENT_ID"],
+                                              "client_secret": app.config["CLIENT_SECRET"]}).json["access_token"]
+    return app, client, {"Authorization": f"Bearer {token}"}
+
+
+def assert_no_5xx(answer, what) -> None:
+    assert answer.status_code < 500, f"{what}: answered {answer.status_code}"
+    if answer.status_code >= 400 and answer.request.method != "HEAD":
+        outcome = answer.get_json(force=True, silent=True)
+        assert isinstance(outcome, dict) and outcome.get("resourceType") == "OperationOutcome", \
+            f"{what}: {answer.status_code} is not an OperationOutcome"
+
+
+def assert_pages_render(app, client) -> None:
+    """Whatever was stored, every patient's chart and patient app still render."""
+    ui = app.test_client()
+    with ui.session_transaction() as session:
+        session["signed_in"] = True
+    for patient in client.get("/Patient", headers=client.auth).json["entry"]:
+        for page in ("chart", "patient-app"):
+            answer = ui.get(f"/{page}/{patient['resource']['id']}")
+            assert answer.status_code == 200, f"/{page}: {answer.status_code}"
+
+
+def _mutations(message: dict):
+    """The fixture message with one element (or a new one) set to a generated JSON value."""
+    keys = st.sampled_from([*message.keys(), "note", "meta", "x"])
+    return st.builds(lambda key, value: {**message, key: value}, keys, JSON_VALUES)
+
+
+def _payload_texts(message: dict):
+    return st.builds(lambda text: {**message, "payload": [{"contentString": text}]}, TEXT)
+
+
+def test_no_generated_create_gets_a_5xx_and_the_pages_still_render(message):
+    app, client, auth = _served(message())
+    client.auth = auth
+    body = st.one_of(
+        st.binary(max_size=200),
+        JSON_VALUES.map(lambda v: json.dumps(v).encode()),
+        _mutations(message()).map(lambda v: json.dumps(v).encode()),
+        _payload_texts(message()).map(lambda v: json.dumps(v).encode()),  # ensure_ascii: surrogates as \ud800
+    )
+
+    @GENERATED
+    @given(body=body, content_type=CONTENT_TYPES)
+    def check(body, content_type):
+        headers = dict(auth)
+        if content_type is not None:
+            headers["Content-Type"] = content_type
+        assert_no_5xx(client.post("/Communication", data=body, headers=headers), f"create {body[:80]!r}")
+
+    check()
+    assert_pages_render(app, client)
+
+
+def test_no_generated_clock_setting_gets_a_5xx_or_locks_another_client_out(message):
+    app, client, other = _served(message())  # ``other``: a client that never touches the clock
+    grant = {"grant_type": "client_credentials", "client_id": app.config["CLIENT_ID"],
+             "client_secret": app.config["CLIENT_SECRET"]}
+    setting = st.dictionaries(st.sampled_from(["now", "shift_seconds", "x"]),
+                              st.one_of(JSON_VALUES, st.floats(), st.integers(), st.datetimes().map(
+                                  lambda d: d.isoformat() + "Z"), TEXT), max_size=2)
+
+    def fresh() -> dict:
+        answer = client.post("/auth/token/", data=grant)
+        assert answer.status_code == 200, f"a grant answered {answer.status_code}"
+        return {"Authorization": f"Bearer {answer.json['access_token']}"}
+
+    @GENERATED
+    @given(setting=setting)
+    def check(setting):
+        raw = json.dumps(setting)  # NaN and Infinity as JSON's decoder reads them
+        answer = client.put("/_mock/clock", data=raw, headers={**fresh(), "Content-Type": "application/json"})
+        assert_no_5xx(answer, f"clock {raw[:80]}")
+        assert client.get("/Communication", headers=other).status_code == 200, f"after clock {raw[:80]}"
+        assert client.get("/metadata").status_code == 200, f"after clock {raw[:80]}"
+        assert client.delete("/_mock/clock", headers=fresh()).status_code == 200, f"after clock {raw[:80]}"
+
+    check()
+
+
+def test_no_generated_request_line_headers_or_query_gets_a_5xx(message):
+    app, client, auth = _served(message())
+    query = st.lists(st.tuples(SEARCH_KEYS, TEXT), max_size=4)
+    extra_headers = st.dictionaries(st.sampled_from(["Authorization", "Content-Type", "Content-Length", "Accept",
+                                                     "Host", "X-Forwarded-For", "Cookie", "Prefer", "If-None-Exist"]),
+                                    HEADER_TEXT, max_size=3)
+
+    @GENERATED
+    @given(method=METHODS, path=API_PATHS, query=query, headers=extra_headers, keep_token=st.booleans(),
+           body=st.binary(max_size=100))
+    def check(method, path, query, headers, keep_token, body):
+        # Encoded as a client on the wire would: UTF-8 bytes, a lone surrogate as its (invalid) 3 bytes.
+        query = urlencode([(k, v.encode("utf-8", "surrogatepass")) for k, v in query])
+        sent = {**(auth if keep_token else {}), **headers}
+        if "Content-Length" in sent:  # the test client sets its own; a hostile value goes in the environ
+            declared = sent.pop("Content-Length")
+            answer = client.open(path, method=method, query_string=query, headers=sent, data=body,
+                                 environ_overrides={"CONTENT_LENGTH": declared})
+        else:
+            answer = client.open(path, method=method, query_string=query, headers=sent, data=body)
+        assert_no_5xx(answer, f"{method} {path}?{query} {headers}")
+
+    check()
