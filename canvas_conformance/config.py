@@ -28,9 +28,10 @@ from typing import Any, Callable, Mapping, NamedTuple, Sequence
 from urllib.parse import urlsplit
 
 from .errors import UsageError
+from .shipped import suite_root
 from .retry import DEFAULT_MAX_WAIT, DEFAULT_RETRIES, MAX_RETRIES, MAX_WAIT_LIMIT, RetryPolicy
 
-ROOT = Path(__file__).resolve().parent.parent  # where features/ and steps/ live in a checkout
+ROOT = suite_root()  # the shipped suite's features/ and steps/: in the checkout, or in the installed package
 RUN_CONFIG_ENV = "CANVAS_RUN_CONFIG"  # the runner's resolved record, for the suite's process
 MAX_TIMEOUT = 600.0  # seconds; a longer wait per answer would let one scenario hold a run for hours
 YES = frozenset({"1", "true", "yes", "on"})

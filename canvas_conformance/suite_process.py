@@ -24,11 +24,16 @@ from .report.writer import write_text
 
 RESULTS_PLUGIN = "canvas_conformance.results_plugin"
 PROGRESS_PLUGIN = "canvas_conformance.progress"
+PYTEST_INI = Path(__file__).with_name("suite_pytest.ini")
 
 
 def command(steps_dir: Path, tags: str | None) -> list[str]:
-    argv = [sys.executable, "-m", "pytest", str(steps_dir), "-p", "pytest_bdd.plugin", "-p", RESULTS_PLUGIN,
-            "-p", PROGRESS_PLUGIN, "-p", "no:cacheprovider", "-q", "--color=no"]
+    """The child's command line; its rootdir is the suite folder (feature paths in results.json are
+    relative to it) and its configuration this package's, wherever the suite is installed."""
+    suite = steps_dir.resolve().parent
+    argv = [sys.executable, "-m", "pytest", str(steps_dir), "-c", str(PYTEST_INI), "--rootdir", str(suite),
+            "-p", "pytest_bdd.plugin", "-p", RESULTS_PLUGIN, "-p", PROGRESS_PLUGIN, "-p", "no:cacheprovider",
+            "-q", "--color=no"]
     return argv + ["-m", tags] if tags else argv
 
 
@@ -41,8 +46,11 @@ def child_env(record: config.RunConfig) -> dict[str, str]:
     # declares): other installed plugins (hypothesis, schemathesis...) cost over a second to import
     # at every start (bench/RESULTS-suite.md) and have no business in a conformance run.
     env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    # the suite's folder makes its ``steps`` importable as a package, also where pytest would not
+    # put it on the path itself; this package's parent makes the harness importable from a checkout
     package_parent = str(Path(__file__).resolve().parent.parent)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (package_parent, env.get("PYTHONPATH")) if p)
+    paths = dict.fromkeys(p for p in (str(record.suite), package_parent, env.get("PYTHONPATH")) if p)
+    env["PYTHONPATH"] = os.pathsep.join(paths)
     return env
 
 
