@@ -157,6 +157,13 @@ class Display:
             self.stream.write("\r\x1b[2K")
             self._dirty = False
 
+    def interrupted(self, signal_name: str) -> None:
+        """The runner got SIGINT/SIGTERM: say so at once, since the suite takes a moment to stop."""
+        self._clear()
+        self.stream.write(f"{signal_name}: stopping the suite after its current step; writing the report "
+                          "of what ran\n")
+        self.stream.flush()
+
     def close(self) -> None:
         if self.live and self._dirty:
             self.stream.write("\n")

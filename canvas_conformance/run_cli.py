@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import sys
 
 from . import config
 from .errors import UsageError
@@ -55,10 +56,13 @@ def add_parser(sub) -> None:
 
 def main(args: argparse.Namespace) -> int:
     # the run's machinery (requests, the report writers) is imported only when a run is asked for
-    from . import preflight, runner
+    from . import preflight, runner, suite_process
     from . import selection as listing
 
     try:
         return runner.execute(config.from_command_line(args, os.environ))
     except (UsageError, preflight.Refusal, listing.SelectionError) as err:
         raise UsageError(_USERINFO.sub("//[REDACTED]@", str(err))) from None
+    except suite_process.Interrupted as signalled:  # before the suite started, or asked twice while reporting
+        print(f"canvas-conformance: interrupted by {signalled.name}; no report was written", file=sys.stderr)
+        return signalled.code

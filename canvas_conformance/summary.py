@@ -16,6 +16,10 @@ def print_summary(written, report_dir: Path, *, base_url: str, embedded: bool) -
         c = s[kind]
         out.append(f"  {kind + ':':<11} {c['passed']} passed, {c['failed']} failed, {c['error']} error, "
                    f"{c['manual']} manual, {c['skipped']} skipped")
+    if written.run.interrupted:
+        cut = written.run.interrupted
+        out.append(f"  INTERRUPTED by {cut.get('signal')}: {cut.get('scenarios_not_run')} selected scenario(s) "
+                   "not run; the counts are of what ran")
     if written.failing:
         out.append(f"  failing:    {', '.join(written.failing)}")
     out.append(f"report: {report_dir / 'report.html'} (and {', '.join(n for n in REPORT_FILES if n != 'report.html')})")

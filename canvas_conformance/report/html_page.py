@@ -101,7 +101,12 @@ def _badge(status: str) -> str:
 
 def _header(run: Run, failures: list[str], strict: bool) -> str:
     target = run.target
-    if failures:
+    if run.interrupted:
+        cut = run.interrupted
+        verdict = (f'<p class="verdict error">Run interrupted by {_e(cut.get("signal"))}: '
+                   f'{_e(cut.get("scenarios_not_run"))} selected scenario(s) not run; this page shows what ran'
+                   f'{": " + _e(", ".join(failures[:12])) + " failing so far" if failures else ""}</p>')
+    elif failures:
         verdict = f'<p class="verdict failed">Run failed: {_e(", ".join(failures[:12]))}' \
                   f'{" …" if len(failures) > 12 else ""}</p>'
     else:
