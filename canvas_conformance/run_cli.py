@@ -31,6 +31,13 @@ Yes/no variables take 1/0, true/false, yes/no or on/off; {" and ".join(o.var for
 are comma-separated ids. Prefer the environment for secrets: command lines are visible to other
 users of the machine.
 
+A config file is the lowest layer (flags win over variables, variables over the file):
+canvas-conformance.toml in the working folder, [tool.canvas-conformance] in a pyproject.toml
+there, or the file named by --config/CANVAS_CONFIG. One key per option, named like the option
+without its dashes (base_url, timeout, tags, patients = ["id1", "id2"], ...); relative paths are
+relative to the file. client_secret and token are refused there: use the variables or
+client_secret_file.
+
 A 429 or 503 answer is sent again after the wait its Retry-After asks (at most --max-retry-wait
 seconds; a longer wait is not honoured and the scenario is an error), up to --retries times.
 A timeout or a dropped connection is never sent again: the scenario is an error.
