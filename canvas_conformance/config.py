@@ -164,6 +164,10 @@ OPTIONS: tuple[Option, ...] = (
     Option("allow_writes", "--allow-writes", "CANVAS_ALLOW_WRITES", _yes_no, False,
            "allow a target that is not on loopback: the suite creates messages there, which land in "
            "patients' charts"),
+    Option("discover_people", "--discover-people", "CANVAS_DISCOVER_PEOPLE", _yes_no, False,
+           "on a target that is not on loopback, let the suite write to the first patients and practitioners "
+           "GET /Patient and /Practitioner list when too few were named (default: only to the people named; "
+           "rules lacking people are skipped)"),
     Option("report_dir", "--report-dir", "CANVAS_REPORT_DIR", _path, None,
            "where to write the report (default reports/<UTC timestamp>/, with reports/latest pointing at it)",
            "DIR", group="run", decode=Path),
@@ -210,6 +214,7 @@ class RunConfig:
     retries: int  # times a 429/503 is sent again
     max_retry_wait: float  # longest Retry-After honoured, seconds
     allow_writes: bool  # needed for any target that is not on loopback
+    discover_people: bool  # may write to people found by search on a target that is not on loopback
     report_dir: Path | None  # None: reports/<UTC timestamp>/ with reports/latest
     tags: str | None
     strict: bool
