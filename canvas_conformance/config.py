@@ -129,6 +129,7 @@ class Option(NamedTuple):
     short: str | None = None
     repeat: bool = False  # the flag may be given again; the values join as one comma-separated list
     decode: Callable[[Any], Any] | None = None  # JSON value -> field value, when JSON has no such type
+    const: str | None = None  # the flag's value may be left out: then it is this text
 
     def names(self) -> str:
         """How an error line names the option: its flag and its variable."""
@@ -183,6 +184,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("suite", "--suite", "CANVAS_SUITE", _absolute_path, ROOT,
            "folder holding features/ and steps/ to run (default: the suite shipped with this tool)", "DIR",
            group="run", decode=Path),
+    Option("rerun_failed", "--rerun-failed", "CANVAS_RERUN_FAILED", _path, None,
+           "run again only the failed and error scenarios of a report (a report folder or its "
+           "conformance.json; default reports/latest)", "REPORT", group="run", decode=Path, const="reports/latest"),
     Option("config_file", "--config", "CANVAS_CONFIG", _absolute_path, None,
            f"a TOML file of options, one key per option ({CONFIG_FILE}, or [tool.canvas-conformance] in "
            "pyproject.toml, in the working folder, is read when present); flags and variables win over it",
@@ -221,6 +225,7 @@ class RunConfig:
     list_only: bool
     quiet: bool
     suite: Path  # folder holding features/ and steps/
+    rerun_failed: Path | None  # run only the failed and error scenarios of this report
     config_file: Path | None  # the config file named with --config/CANVAS_CONFIG (None: the default places)
     client_secret_file: Path | None  # where client_secret was read from, when it came from a file
     results_file: Path | None  # where the suite's process writes results.json; None: nowhere
@@ -435,6 +440,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         if o.metavar is None:
             groups[o.group].add_argument(*flags, dest=o.field, action="store_true", default=None,
                                          help=f"{o.help} [env {o.var}=1]")
+        elif o.const is not None:
+            groups[o.group].add_argument(*flags, dest=o.field, metavar=o.metavar, nargs="?", const=o.const,
+                                         help=f"{o.help} [env {o.var}]")
         else:
             var = f"{o.var}, comma-separated" if o.repeat else o.var
             groups[o.group].add_argument(*flags, dest=o.field, metavar=o.metavar,

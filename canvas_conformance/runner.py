@@ -43,6 +43,13 @@ def _execute(cfg: RunConfig) -> int:
     planned = listing.planned_scenarios(features_dir) if features_dir.is_dir() else []
     compiled = listing.compile_tags(cfg.tags, listing.known_tags(planned))
     selected = listing.select(planned, compiled)
+    nodeids = None
+    if cfg.rerun_failed is not None:
+        selected, nodeids = _rerun_selection(cfg.rerun_failed, selected)
+        if not selected:
+            print(f"canvas-conformance: nothing to run again: {cfg.rerun_failed} has no failed or error scenario"
+                  + (f" selected by --tags {cfg.tags!r}" if cfg.tags else "") + " in this suite", file=sys.stderr)
+            return 0
     if cfg.list_only:
         sys.stdout.write(listing.render(selected, expression=cfg.tags, total=len(planned)))
         return 0
@@ -67,13 +74,25 @@ def _execute(cfg: RunConfig) -> int:
         record = dataclasses.replace(target.record, results_file=results_file.resolve(),
                                      screenshot_dir=(report_dir / "screenshots").resolve())
         finished = suite_process.run(record, steps_dir=steps_dir, log_file=report_dir / "pytest.log",
-                                     display=display, secrets=target.secrets)
+                                     display=display, secrets=target.secrets, nodeids=nodeids)
     finally:
         if stop_mock is not None:
             stop_mock()
     if finished.interrupted is not None:
         return _report_interrupted(cfg, target, report_dir, finished, started, selected)
     return _report(cfg, target, report_dir, finished.rc, started)
+
+
+def _rerun_selection(report: Path, selected: list) -> tuple[list, list[str]]:
+    """The scenarios of ``selected`` that failed or errored in ``report``, and their pytest node ids."""
+    failed = listing.failed_in_report(report)
+    chosen, gone = listing.rerun(selected, failed)
+    keys = {(p.feature_file, p.name) for p in chosen}
+    if gone:
+        print(f"canvas-conformance: --rerun-failed: {len(gone)} failed scenario(s) of {report} are not among this "
+              f"suite's selected scenarios: {', '.join(f.name for f in gone[:3])}"
+              + (" ..." if len(gone) > 3 else ""), file=sys.stderr)
+    return chosen, [f.nodeid for f in failed if (f.feature_file, f.name) in keys]
 
 
 def _remote_credentials(cfg: RunConfig) -> preflight.Credentials | None:

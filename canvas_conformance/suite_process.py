@@ -74,14 +74,17 @@ class Finished(NamedTuple):
     interrupted: Interrupted | None = None
 
 
-def command(steps_dir: Path, tags: str | None) -> list[str]:
+def command(steps_dir: Path, tags: str | None, nodeids: list[str] | None = None) -> list[str]:
     """The child's command line. Its rootdir is the suite folder (feature paths in results.json are
     relative to it). A suite folder with a pytest configuration of its own (the checkout's
     pyproject.toml, a --suite folder's pytest.ini) keeps it; one without (the installed suite) gets
     this package's, since pytest would otherwise take the first one above it, which for an
-    installed tool is whatever project happens to hold the virtualenv."""
+    installed tool is whatever project happens to hold the virtualenv. ``nodeids`` (relative to the
+    suite folder, as results.json has them) run only those scenarios instead of the whole steps folder."""
     suite = steps_dir.resolve().parent
-    argv = [sys.executable, "-m", "pytest", str(steps_dir), "--rootdir", str(suite)]
+    targets = [str(steps_dir)] if not nodeids else [f"{suite / path}::{rest}" if rest else str(suite / path)
+                                                    for path, _, rest in (n.partition("::") for n in nodeids)]
+    argv = [sys.executable, "-m", "pytest", *targets, "--rootdir", str(suite)]
     if not any((suite / name).is_file() for name in PYTEST_CONFIG_FILES):
         argv += ["-c", str(PYTEST_INI)]
     argv += ["-p", "pytest_bdd.plugin", "-p", RESULTS_PLUGIN, "-p", PROGRESS_PLUGIN, "-p", "no:cacheprovider",
@@ -107,7 +110,7 @@ def child_env(record: config.RunConfig) -> dict[str, str]:
 
 
 def run(record: config.RunConfig, *, steps_dir: Path, log_file: Path, display,
-        secrets: tuple[str, ...]) -> Finished:
+        secrets: tuple[str, ...], nodeids: list[str] | None = None) -> Finished:
     """Run the suite on ``record``; feed its progress events to ``display``; how it ended.
 
     On ``Interrupted`` (or a KeyboardInterrupt) the child is sent one SIGINT: pytest stops the
@@ -121,7 +124,7 @@ def run(record: config.RunConfig, *, steps_dir: Path, log_file: Path, display,
     env[progress.FD_ENV] = str(write_fd)
     log = tempfile.TemporaryFile(mode="w+b")
     try:
-        child = subprocess.Popen(command(steps_dir, record.tags), cwd=record.suite, env=env,
+        child = subprocess.Popen(command(steps_dir, record.tags, nodeids), cwd=record.suite, env=env,
                                  stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                                  pass_fds=(write_fd,), start_new_session=True)
     except OSError as err:
