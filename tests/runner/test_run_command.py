@@ -103,6 +103,20 @@ def test_a_token_endpoint_elsewhere_is_used_and_checked(run_command, no_target, 
     assert "refused the client credentials: HTTP 200" in _one_line(outcome)
 
 
+def test_a_token_endpoint_that_is_not_there_is_a_wrong_url_not_refused_credentials(run_command, no_target,
+                                                                                   throwaway_suite):
+    base = "https://fumage-example.canvasmedical.com/wrong/path"
+    with responses.RequestsMock() as rsps:
+        rsps.get(f"{base}/metadata", status=404)
+        rsps.post(f"{base}/auth/token/", status=404, body="<h1>Not Found</h1>")
+        outcome = run_command(["run", "--base-url", base, "--client-id", "me", "--client-secret", SECRET,
+                               "--allow-writes", "--suite", str(throwaway_suite)])
+    line = _one_line(outcome)
+    assert f"the token endpoint {base}/auth/token/ was not found (HTTP 404): check --base-url and --token-url" \
+        in line and "--base-url may not be the FHIR base" in line
+    assert "refused" not in line and SECRET not in line
+
+
 @pytest.mark.parametrize("argv, env, says", [
     (["--timeout", "abc"], {}, "--timeout 'abc' is not a number"),
     (["--timeout", "0"], {}, "more than 0"),
