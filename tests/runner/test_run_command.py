@@ -184,3 +184,9 @@ def test_help_documents_every_option_and_its_variable(run_command):
                         ("--allow-writes", "CANVAS_ALLOW_WRITES"), ("--list", "CANVAS_LIST")]:
         assert option in outcome.out and var in outcome.out
     assert "Exit codes" in outcome.out
+
+
+def test_serve_help_documents_the_after_key_of_fault(run_command):
+    outcome = run_command(["serve", "--help"])
+    text = " ".join(outcome.out.split())
+    assert outcome.code == 0 and "after=true (not for latency: handle the request first, then lose the answer" in text
