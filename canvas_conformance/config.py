@@ -107,6 +107,12 @@ def _ids(text: str, name: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))
 
 
+def _list_format(text: str, name: str) -> str:
+    if text.lower() not in ("text", "json"):
+        raise ConfigError(f"{name} {text!r} is not a listing format (text or json)")
+    return text.lower()
+
+
 def _path(text: str, name: str) -> Path:
     return Path(text).expanduser()
 
@@ -179,6 +185,8 @@ OPTIONS: tuple[Option, ...] = (
            "manual and skipped rules fail the run too (exit 1)", group="run"),
     Option("list_only", "--list", "CANVAS_LIST", _yes_no, False,
            "print the rules and the scenarios that would run, send nothing", group="run"),
+    Option("list_format", "--format", "CANVAS_LIST_FORMAT", _list_format, "text",
+           "how --list prints: text (default) or json, for scripts", "FORMAT", group="run"),
     Option("quiet", "--quiet", "CANVAS_QUIET", _yes_no, False,
            "no progress lines while running", group="run", short="-q"),
     Option("suite", "--suite", "CANVAS_SUITE", _absolute_path, ROOT,
@@ -223,6 +231,7 @@ class RunConfig:
     tags: str | None
     strict: bool
     list_only: bool
+    list_format: str  # text | json: how --list prints
     quiet: bool
     suite: Path  # folder holding features/ and steps/
     rerun_failed: Path | None  # run only the failed and error scenarios of this report

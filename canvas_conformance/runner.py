@@ -51,7 +51,8 @@ def _execute(cfg: RunConfig) -> int:
                   + (f" selected by --tags {cfg.tags!r}" if cfg.tags else "") + " in this suite", file=sys.stderr)
             return 0
     if cfg.list_only:
-        sys.stdout.write(listing.render(selected, expression=cfg.tags, total=len(planned)))
+        render = listing.render_json if cfg.list_format == "json" else listing.render
+        sys.stdout.write(render(selected, expression=cfg.tags, total=len(planned)))
         return 0
     creds = _remote_credentials(cfg)  # configuration and safety first: nothing is sent before they pass
     if not steps_dir.is_dir():

@@ -105,6 +105,26 @@ def render(selected: list[Planned], *, expression: str | None = None, total: int
     return "\n".join(lines) + "\n"
 
 
+LIST_FORMAT = "canvas-conformance/list@1"
+
+
+def render_json(selected: list[Planned], *, expression: str | None = None, total: int | None = None) -> str:
+    """The listing for scripts: every catalogue rule with the scenarios that would check it, then the rest."""
+    def row(p: Planned) -> dict:
+        return {"feature_file": p.feature_file, "line": p.line, "name": p.name, "tags": sorted(p.tags)}
+
+    claimed: set[int] = set()
+    rules = []
+    for rule in catalogue.rules():
+        mine = [(i, p) for i, p in enumerate(selected) if rule.id in p.tags]
+        claimed.update(i for i, _ in mine)
+        rules.append({"id": rule.id, "kind": rule.kind, "surface": rule.surface, "title": rule.title,
+                      "selected": bool(mine), "scenarios": [row(p) for _, p in mine]})
+    doc = {"format": LIST_FORMAT, "tags": expression or None, "total": total, "selected": len(selected),
+           "rules": rules, "unmatched_scenarios": [row(p) for i, p in enumerate(selected) if i not in claimed]}
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+
 # -- --rerun-failed: the failed and error scenarios of an earlier report ------------------------
 
 class Failed(NamedTuple):

@@ -112,3 +112,25 @@ def test_the_listing_names_every_rule_and_what_checks_it(planned):
     assert "SENT-1   documented api" in text and "features/sent.feature:5  an offset is stored as UTC (given" in text
     assert text.count("[not selected]") == 28
     assert text.rstrip().endswith("30 rules, 2 with a selected scenario; 3 of 3 scenarios. Nothing was sent.")
+
+
+def test_the_listing_as_json_for_scripts(planned):
+    import json
+
+    doc = json.loads(selection.render_json(planned, expression=None, total=3))
+    assert doc["format"] == "canvas-conformance/list@1" and (doc["total"], doc["selected"]) == (3, 3)
+    rules = {r["id"]: r for r in doc["rules"]}
+    assert len(rules) == 30 and sum(r["selected"] for r in rules.values()) == 2
+    sent1 = rules["SENT-1"]["scenarios"][0]
+    assert sent1["feature_file"] == "features/sent.feature" and sent1["line"] == 5 and "SENT-1" in sent1["tags"]
+
+
+def test_run_list_format_json_prints_only_json(run_command):
+    import json
+
+    outcome = run_command(["run", "--list", "--format", "json", "--tags", "SENT-2"])
+    assert outcome.code == 0
+    doc = json.loads(outcome.out)
+    assert doc["tags"] == "SENT-2" and doc["selected"] == 1
+    bad = run_command(["run", "--list", "--format", "yaml"])
+    assert bad.code == 2 and "--format 'yaml' is not a listing format (text or json)" in bad.err
