@@ -134,3 +134,54 @@ def test_run_list_format_json_prints_only_json(run_command):
     assert doc["tags"] == "SENT-2" and doc["selected"] == 1
     bad = run_command(["run", "--list", "--format", "yaml"])
     assert bad.code == 2 and "--format 'yaml' is not a listing format (text or json)" in bad.err
+
+
+def _read_all(fd: int) -> bytes:
+    import os
+    import select
+
+    out = b""
+    while select.select([fd], [], [], 0.5)[0]:
+        try:
+            chunk = os.read(fd, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+    return out
+
+
+def test_a_real_terminal_gets_a_rich_bar_in_colour(monkeypatch):
+    import os
+    import pty
+
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("TERM", "xterm-256color")
+    master, slave = pty.openpty()
+    screen = os.fdopen(slave, "w", encoding="utf-8")
+    try:
+        display = Display(screen)
+        assert display._rich is not None
+        for event in EVENTS:
+            display.feed(event)
+        display.close()
+        screen.flush()
+        text = _read_all(master).decode("utf-8", errors="replace")
+    finally:
+        screen.close()
+        os.close(master)
+    assert "\x1b[" in text  # colour
+    assert "recipient required  (answered 201)" in text  # the failure, printed above the bar
+    assert "3/3" in text and "1 failed" in text and "━" in text  # the bar with its counts
+
+
+def test_no_color_keeps_a_real_terminal_plain(monkeypatch):
+    import os
+    import pty
+
+    monkeypatch.setenv("NO_COLOR", "1")
+    master, slave = pty.openpty()
+    with os.fdopen(slave, "w", encoding="utf-8") as screen:
+        assert Display(screen)._rich is None
+    os.close(master)
