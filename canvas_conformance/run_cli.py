@@ -44,7 +44,8 @@ A timeout or a dropped connection is never sent again: the scenario is an error.
 
 Exit codes: 0 no rule failed or errored (with --strict: and none was manual or skipped);
 1 some rule failed or errored; 2 the run could not start (bad configuration, unreachable
-target, refused credentials), said in one line on stderr.
+target, refused credentials), said in one line on stderr; 130/143 interrupted by SIGINT/SIGTERM
+(the report of what ran is written, marked interrupted).
 Report files: conformance.json, report.html, junit.xml, cucumber.json, testreport.json
 (plus results.json, the suite's raw results, and pytest.log)."""
 
