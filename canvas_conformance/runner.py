@@ -40,6 +40,8 @@ def execute(cfg: RunConfig) -> int:
 
 def _execute(cfg: RunConfig) -> int:
     features_dir, steps_dir = cfg.suite / "features", cfg.suite / "steps"
+    if cfg.list_only and not features_dir.is_dir():  # an empty listing would read as "nothing to check"
+        raise UsageError(f"no suite to list: {features_dir} does not exist")
     planned = listing.planned_scenarios(features_dir) if features_dir.is_dir() else []
     compiled = listing.compile_tags(cfg.tags, listing.known_tags(planned))
     selected = listing.select(planned, compiled)

@@ -149,6 +149,7 @@ def test_tags_that_select_no_scenario_exit_2(run_command, no_target, throwaway_s
 
 def test_a_missing_suite_exits_2(run_command, no_target, tmp_path):
     assert "no suite to run" in _one_line(run_command(["run", "--suite", str(tmp_path)]))
+    assert "no suite to list" in _one_line(run_command(["run", "--list", "--suite", str(tmp_path)]))
 
 
 def test_list_prints_rules_and_scenarios_and_sends_nothing(run_command, no_target, throwaway_suite):
