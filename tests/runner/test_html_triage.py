@@ -52,3 +52,20 @@ def test_manual_steps_are_a_numbered_list(results, scenario):
 def test_printing_opens_every_details(results, scenario):
     html = page(results, [scenario("passed", ["SENT-2"])])
     assert "@media print{details::details-content{display:contents;content-visibility:visible}" in html
+
+
+def test_a_closed_exchange_is_printed_open_in_chromium(results, scenario, tmp_path):
+    """The print stylesheet, checked where it matters: in the browser, closed on screen, shown in print."""
+    from canvas_conformance import browser
+
+    (tmp_path / "report.html").write_text(page(results, [scenario("passed", ["SENT-2"])]), encoding="utf-8")
+    running = browser.start()
+    try:
+        with running.page() as tab:
+            tab.goto((tmp_path / "report.html").as_uri())
+            body = tab.locator("details.exchange:not([open]) pre").first
+            assert not body.is_visible()
+            tab.emulate_media(media="print")
+            assert body.is_visible()
+    finally:
+        running.stop()
