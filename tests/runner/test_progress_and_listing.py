@@ -185,3 +185,28 @@ def test_no_color_keeps_a_real_terminal_plain(monkeypatch):
     with os.fdopen(slave, "w", encoding="utf-8") as screen:
         assert Display(screen)._rich is None
     os.close(master)
+
+
+def test_the_closing_summary_is_coloured_on_a_real_terminal_only(monkeypatch, tmp_path):
+    import os
+    import pty
+
+    from canvas_conformance import summary
+    from canvas_conformance.report.rows import build_run
+    from canvas_conformance.report.writer import Written
+
+    run = build_run({"scenarios": [{"nodeid": "a", "name": "x", "rules": ["SENT-2"], "status": "failed"}]})
+    written = Written(run, (), ("SENT-2",))
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("TERM", "xterm-256color")
+    master, slave = pty.openpty()
+    screen = os.fdopen(slave, "w", encoding="utf-8")
+    monkeypatch.setattr(summary.sys, "stdout", screen)
+    try:
+        summary.print_summary(written, tmp_path, base_url="http://127.0.0.1:1", embedded=True)
+        screen.flush()
+        text = _read_all(master).decode("utf-8", errors="replace")
+    finally:
+        screen.close()
+        os.close(master)
+    assert "\x1b[" in text and "failing:    SENT-2" in text and "1 failed" in text
