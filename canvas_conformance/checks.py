@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable, Mapping, NoReturn
 from urllib.parse import urlsplit
 
@@ -34,6 +34,26 @@ def fail(rule: str, what: str, expected: Any, got: Any) -> NoReturn:
 def _shown(value: Any, limit: int = 300) -> str:
     text = value if isinstance(value, str) else json.dumps(value, default=str)
     return repr(text if len(text) <= limit else text[: limit - 3] + "...")
+
+
+class _Absent:
+    """The value of an element a read-back does not have (``resource.get(element, ABSENT)``), so a
+    failure can tell an absent element from one present as null."""
+
+    def __repr__(self) -> str:
+        return "ABSENT"
+
+
+ABSENT = _Absent()
+
+
+def _got_element(value: Any) -> str:
+    """How a failure shows a read-back element's value, absent and null told apart."""
+    if value is ABSENT:
+        return "no such element (absent)"
+    if value is None:
+        return "null (the element is there, with no value)"
+    return _shown(value)
 
 
 def _statuses(statuses: Iterable[int]) -> str:
@@ -155,29 +175,49 @@ def same_instant(a: str | datetime, b: str | datetime) -> bool:
     return whole and 0 in (first.microsecond, second.microsecond)
 
 
-def check_utc_instant(value: Any, *, rule: str, what: str) -> datetime:
-    """A read-back instant written in UTC (``Z`` or ``+00:00``, fractional seconds or none)."""
+def check_utc_instant(value: Any, *, rule: str, what: str, expected: str | None = None) -> datetime:
+    """A read-back instant written in UTC (``Z`` or ``+00:00``, fractional seconds or none).
+
+    ``expected`` says which instant the rule wants, so a failure quotes it rather than an example;
+    ``value`` is ``ABSENT`` for an element the read-back lacks.
+    """
+    wanted = f"a date-time in UTC: {expected}" if expected else "a date-time in UTC (Z or +00:00)"
     try:
         parsed = parse_instant(value)
     except ValueError:
-        fail(rule, what, "a date-time in UTC such as 2021-04-29T13:30:00Z", _shown(value))
+        fail(rule, what, wanted, _got_element(value))
     if not value.endswith(_UTC_SUFFIXES):
-        fail(rule, what, "the instant written in UTC (Z or +00:00)", _shown(value))
+        fail(rule, what, f"the instant written in UTC (Z or +00:00){': ' + expected if expected else ''}",
+             _shown(value))
     return parsed
 
 
 def check_same_instant(got: Any, expected: str | datetime, *, rule: str, what: str) -> None:
-    parsed = check_utc_instant(got, rule=rule, what=what)
+    shown = expected if isinstance(expected, str) else expected.isoformat()
+    wanted = f"the instant {_in_utc(shown)}"
+    parsed = check_utc_instant(got, rule=rule, what=what, expected=wanted)
     if not same_instant(parsed, expected):
-        shown = expected if isinstance(expected, str) else expected.isoformat()
-        fail(rule, what, f"the instant {shown}", _shown(got))
+        fail(rule, what, wanted, _shown(got))
 
 
 def check_within(got: Any, low: datetime, high: datetime, *, rule: str, what: str) -> datetime:
-    parsed = check_utc_instant(got, rule=rule, what=what)
+    wanted = f"an instant between {low.isoformat()} and {high.isoformat()}"
+    parsed = check_utc_instant(got, rule=rule, what=what, expected=wanted)
     if not (low <= parsed <= high):
-        fail(rule, what, f"an instant between {low.isoformat()} and {high.isoformat()}", _shown(got))
+        fail(rule, what, wanted, _shown(got))
     return parsed
+
+
+def _in_utc(text: str) -> str:
+    """An instant as the rule wants it read back (in UTC), with the offset it was given in when not UTC."""
+    try:
+        parsed = parse_instant(text)
+    except ValueError:
+        return text
+    if text.endswith(_UTC_SUFFIXES):
+        return text
+    utc = parsed.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    return f"{utc} (given as {text})"
 
 
 def creation_window(started: datetime, finished: datetime, date_header: str | None,

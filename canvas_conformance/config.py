@@ -22,15 +22,19 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping, NamedTuple, Sequence
 from urllib.parse import urlsplit
 
 from .errors import UsageError
+from .shipped import suite_root
 from .retry import DEFAULT_MAX_WAIT, DEFAULT_RETRIES, MAX_RETRIES, MAX_WAIT_LIMIT, RetryPolicy
 
-ROOT = Path(__file__).resolve().parent.parent  # where features/ and steps/ live in a checkout
+ROOT = suite_root()  # the shipped suite's features/ and steps/: in the checkout, or in the installed package
+CONFIG_FILE = "canvas-conformance.toml"  # read from the working folder when present
+PYPROJECT_TABLE = "canvas-conformance"  # [tool.canvas-conformance] in a pyproject.toml there
 RUN_CONFIG_ENV = "CANVAS_RUN_CONFIG"  # the runner's resolved record, for the suite's process
 MAX_TIMEOUT = 600.0  # seconds; a longer wait per answer would let one scenario hold a run for hours
 YES = frozenset({"1", "true", "yes", "on"})
@@ -103,6 +107,12 @@ def _ids(text: str, name: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))
 
 
+def _list_format(text: str, name: str) -> str:
+    if text.lower() not in ("text", "json"):
+        raise ConfigError(f"{name} {text!r} is not a listing format (text or json)")
+    return text.lower()
+
+
 def _path(text: str, name: str) -> Path:
     return Path(text).expanduser()
 
@@ -125,6 +135,7 @@ class Option(NamedTuple):
     short: str | None = None
     repeat: bool = False  # the flag may be given again; the values join as one comma-separated list
     decode: Callable[[Any], Any] | None = None  # JSON value -> field value, when JSON has no such type
+    const: str | None = None  # the flag's value may be left out: then it is this text
 
     def names(self) -> str:
         """How an error line names the option: its flag and its variable."""
@@ -160,6 +171,10 @@ OPTIONS: tuple[Option, ...] = (
     Option("allow_writes", "--allow-writes", "CANVAS_ALLOW_WRITES", _yes_no, False,
            "allow a target that is not on loopback: the suite creates messages there, which land in "
            "patients' charts"),
+    Option("discover_people", "--discover-people", "CANVAS_DISCOVER_PEOPLE", _yes_no, False,
+           "on a target that is not on loopback, let the suite write to the first patients and practitioners "
+           "GET /Patient and /Practitioner list when too few were named (default: only to the people named; "
+           "rules lacking people are skipped)"),
     Option("report_dir", "--report-dir", "CANVAS_REPORT_DIR", _path, None,
            "where to write the report (default reports/<UTC timestamp>/, with reports/latest pointing at it)",
            "DIR", group="run", decode=Path),
@@ -170,11 +185,23 @@ OPTIONS: tuple[Option, ...] = (
            "manual and skipped rules fail the run too (exit 1)", group="run"),
     Option("list_only", "--list", "CANVAS_LIST", _yes_no, False,
            "print the rules and the scenarios that would run, send nothing", group="run"),
+    Option("list_format", "--format", "CANVAS_LIST_FORMAT", _list_format, "text",
+           "how --list prints: text (default) or json, for scripts", "FORMAT", group="run"),
     Option("quiet", "--quiet", "CANVAS_QUIET", _yes_no, False,
            "no progress lines while running", group="run", short="-q"),
     Option("suite", "--suite", "CANVAS_SUITE", _absolute_path, ROOT,
            "folder holding features/ and steps/ to run (default: the suite shipped with this tool)", "DIR",
            group="run", decode=Path),
+    Option("rerun_failed", "--rerun-failed", "CANVAS_RERUN_FAILED", _path, None,
+           "run again only the failed and error scenarios of a report (a report folder or its "
+           "conformance.json; default reports/latest)", "REPORT", group="run", decode=Path, const="reports/latest"),
+    Option("config_file", "--config", "CANVAS_CONFIG", _absolute_path, None,
+           f"a TOML file of options, one key per option ({CONFIG_FILE}, or [tool.canvas-conformance] in "
+           "pyproject.toml, in the working folder, is read when present); flags and variables win over it",
+           "FILE", group="run", decode=Path),
+    Option("client_secret_file", "--client-secret-file", "CANVAS_CLIENT_SECRET_FILE", _path, None,
+           "a file holding the OAuth client secret (its first line), for a secret that is kept in a file",
+           "FILE", decode=Path),
     Option("results_file", None, "CANVAS_RESULTS_FILE", _absolute_path, None,
            "where the suite's process writes the run's raw results (results.json)", decode=Path),
     Option("screenshot_dir", None, "CANVAS_SCREENSHOT_DIR", _absolute_path, None,
@@ -199,12 +226,17 @@ class RunConfig:
     retries: int  # times a 429/503 is sent again
     max_retry_wait: float  # longest Retry-After honoured, seconds
     allow_writes: bool  # needed for any target that is not on loopback
+    discover_people: bool  # may write to people found by search on a target that is not on loopback
     report_dir: Path | None  # None: reports/<UTC timestamp>/ with reports/latest
     tags: str | None
     strict: bool
     list_only: bool
+    list_format: str  # text | json: how --list prints
     quiet: bool
     suite: Path  # folder holding features/ and steps/
+    rerun_failed: Path | None  # run only the failed and error scenarios of this report
+    config_file: Path | None  # the config file named with --config/CANVAS_CONFIG (None: the default places)
+    client_secret_file: Path | None  # where client_secret was read from, when it came from a file
     results_file: Path | None  # where the suite's process writes results.json; None: nowhere
     screenshot_dir: Path | None  # where it puts screenshots; None: beside results_file, else a temporary folder
 
@@ -277,6 +309,8 @@ def resolve(layers: Sequence[Layer]) -> RunConfig:
                 except ConfigError as err:
                     raise ConfigError(f"{err}; set with {option.names()}") from None
                 break
+    if values["client_secret_file"] is not None:
+        values["client_secret"] = _secret_from_file(values["client_secret"], values["client_secret_file"])
     if values["base_url"] is None:
         flags = {o.field: o.flag for o in OPTIONS}
         given = [flags[f] for f in CREDENTIAL_FIELDS if values[f]]
@@ -286,18 +320,121 @@ def resolve(layers: Sequence[Layer]) -> RunConfig:
     return RunConfig(**values)
 
 
-def from_command_line(args: argparse.Namespace, environ: Mapping[str, str]) -> RunConfig:
-    """``canvas-conformance run``: its flags over the ``CANVAS_*`` variables."""
-    return resolve([flags_layer(args), env_layer(environ)])
+def _secret_from_file(given: str | None, path: Path) -> str:
+    """The client secret in ``path`` (its first line, trimmed); the error lines never quote the file."""
+    if given:
+        raise ConfigError("the client secret is given twice (--client-secret/CANVAS_CLIENT_SECRET and "
+                          "client_secret_file); give one")
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as err:
+        raise ConfigError(f"cannot read the client secret file {path}: "
+                          f"{getattr(err, 'strerror', None) or type(err).__name__}") from None
+    secret = lines[0].strip() if lines else ""
+    if not secret:
+        raise ConfigError(f"the client secret file {path} is empty")
+    return secret
 
 
-def for_suite(environ: Mapping[str, str] | None = None) -> RunConfig:
-    """The suite's configuration: the runner's record when it handed one, else the ``CANVAS_*`` variables."""
+# -- the config file: the lowest layer ----------------------------------------------------------
+
+FILE_KEYS = {o.field: o for o in OPTIONS if o.flag and o.field != "config_file"}  # what a file may set
+PATH_PARSERS = (_path, _absolute_path)  # relative paths in a file are relative to the file's folder
+
+
+def find_config_file(named: Path | None, cwd: Path) -> tuple[Path, dict] | None:
+    """The config file and its table: ``named`` (it must exist), else canvas-conformance.toml in ``cwd``,
+    else the [tool.canvas-conformance] table of ``cwd``/pyproject.toml; None when there is none."""
+    if named is not None:
+        if not named.is_file():
+            raise ConfigError(f"the config file {named} does not exist; set with --config or CANVAS_CONFIG")
+        doc = _toml(named)
+        table = doc.get("tool", {}).get(PYPROJECT_TABLE) if named.name == "pyproject.toml" else doc
+        if not isinstance(table, dict):
+            raise ConfigError(f"{named} has no [tool.{PYPROJECT_TABLE}] table")
+        return named, table
+    own = cwd / CONFIG_FILE
+    if own.is_file():
+        return own, _toml(own)
+    pyproject = cwd / "pyproject.toml"
+    if pyproject.is_file():
+        table = _toml(pyproject).get("tool", {}).get(PYPROJECT_TABLE)
+        if table is not None:
+            if not isinstance(table, dict):
+                raise ConfigError(f"{pyproject}: tool.{PYPROJECT_TABLE} must be a table")
+            return pyproject, table
+    return None
+
+
+def _toml(path: Path) -> dict:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as err:
+        raise ConfigError(f"cannot read the config file {path}: "
+                          f"{getattr(err, 'strerror', None) or type(err).__name__}") from None
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"the config file {path} is not TOML: {err}") from None
+
+
+def file_layer(path: Path, table: Mapping[str, Any]) -> Layer:
+    """A config file's table as a layer: one key per option (its field name), TOML values as text.
+
+    Secrets are refused (a file gets committed, copied and shown around; the secret comes from a
+    variable or client_secret_file), and so is any key that is not an option, each in one line
+    that names the key and never the value.
+    """
+    values: dict[str, str | None] = {}
+    for key, value in table.items():
+        if key in SECRET_FIELDS:
+            var = next(o.var for o in OPTIONS if o.field == key)
+            hint = "CANVAS_CLIENT_SECRET or client_secret_file" if key == "client_secret" else var
+            raise ConfigError(f"{path}: {key} is a secret and is not read from a config file; use {hint}")
+        option = FILE_KEYS.get(key)
+        if option is None:
+            raise ConfigError(f"{path}: unknown key {key!r} (the keys are: {', '.join(sorted(set(FILE_KEYS) - set(SECRET_FIELDS)))})")
+        text = _file_text(path, key, value, option)
+        if option.parse in PATH_PARSERS and text and not Path(text).expanduser().is_absolute():
+            text = str(path.parent / text)
+        values[key] = text
+    return Layer(values, {field: f"{path.name}: {field}" for field in FILE_KEYS})
+
+
+def _file_text(path: Path, key: str, value: Any, option: Option) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (str, int, float)):
+        return str(value)
+    if isinstance(value, list) and option.repeat and all(isinstance(v, (str, int)) for v in value):
+        return ",".join(str(v) for v in value)
+    kind = "a list of ids" if option.repeat else "a string, number or true/false"
+    raise ConfigError(f"{path}: {key} must be {kind}")
+
+
+def _layers_with_file(layers: list[Layer], cwd: Path | None) -> list[Layer]:
+    """``layers`` and, last, the config file they name (or the one in ``cwd``), when there is one."""
+    named = None
+    for layer in layers:
+        text = (layer.values.get("config_file") or "").strip()
+        if text:
+            named = _absolute_path(text, layer.names["config_file"])
+            break
+    found = find_config_file(named, Path.cwd() if cwd is None else cwd)
+    return layers if found is None else [*layers, file_layer(*found)]
+
+
+def from_command_line(args: argparse.Namespace, environ: Mapping[str, str], cwd: Path | None = None) -> RunConfig:
+    """``canvas-conformance run``: its flags over the ``CANVAS_*`` variables over the config file."""
+    return resolve(_layers_with_file([flags_layer(args), env_layer(environ)], cwd))
+
+
+def for_suite(environ: Mapping[str, str] | None = None, cwd: Path | None = None) -> RunConfig:
+    """The suite's configuration: the runner's record when it handed one, else the ``CANVAS_*`` variables
+    over the config file of the working folder (as for the runner)."""
     env = os.environ if environ is None else environ
     handed = env.get(RUN_CONFIG_ENV)
     if handed:
         return RunConfig.from_json(handed)
-    return resolve([env_layer(env)])
+    return resolve(_layers_with_file([env_layer(env)], cwd))
 
 
 # -- the grammar and the help, from the table ---------------------------------------------------
@@ -312,6 +449,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         if o.metavar is None:
             groups[o.group].add_argument(*flags, dest=o.field, action="store_true", default=None,
                                          help=f"{o.help} [env {o.var}=1]")
+        elif o.const is not None:
+            groups[o.group].add_argument(*flags, dest=o.field, metavar=o.metavar, nargs="?", const=o.const,
+                                         help=f"{o.help} [env {o.var}]")
         else:
             var = f"{o.var}, comma-separated" if o.repeat else o.var
             groups[o.group].add_argument(*flags, dest=o.field, metavar=o.metavar,

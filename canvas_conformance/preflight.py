@@ -109,7 +109,7 @@ def _probe(creds: Credentials) -> str | None:
                     retry=creds.retry)
     try:
         metadata = client.url("metadata")
-        _ask("the target at", metadata, lambda: client.request(
+        reached = _ask("the target at", metadata, lambda: client.request(
             "reach the target", "GET", metadata, authorize=False))
         if creds.token:
             return _check_token(client, creds.token)
@@ -117,6 +117,11 @@ def _probe(creds: Credentials) -> str | None:
     finally:
         client.close()
     token = _access_token(answer)
+    if answer.status == 404:  # nothing is there: a wrong URL, not wrong credentials
+        also = f"; GET {metadata} answered 404 too, so --base-url may not be the FHIR base" \
+            if reached.status == 404 else ""
+        raise Refusal(f"the token endpoint {creds.token_url} was not found (HTTP 404): check --base-url "
+                      f"and --token-url{also}")
     if answer.status != 200 or not token:
         raise Refusal(f"the token endpoint {creds.token_url} refused the client credentials: "
                       f"HTTP {answer.status}{_oauth_error(answer)}")

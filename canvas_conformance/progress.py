@@ -5,9 +5,11 @@ Two halves in one module because they speak one tiny protocol (a JSON object per
   canvas_conformance.progress``). It writes to the pipe whose file descriptor
   the runner passed in ``CANVAS_PROGRESS_FD``, and does nothing when that is unset,
   so a plain ``pytest steps`` run is untouched.
-- ``Display``, in the runner: on a terminal one line rewritten in place (failures
-  stay on screen above it); otherwise one plain line per scenario, which reads well
-  in CI logs; nothing when quiet.
+- ``Display``, in the runner: on a real terminal a Rich progress bar with the counts
+  by status in colour (failures printed above it in colour); on anything else that
+  says it is a terminal, one line rewritten in place; otherwise (a log, CI) one plain
+  line per scenario with no escape codes; nothing when quiet. ``NO_COLOR`` or
+  ``TERM=dumb`` turn the Rich display off.
 
 The statuses here are a live estimate; the report's verdicts come from results.json.
 """
@@ -109,7 +111,8 @@ class Display:
 
     SYMBOL = {"passed": "ok", "failed": "FAIL", "error": "ERROR", "manual": "manual", "skipped": "skip"}
 
-    def __init__(self, stream: IO[str] | None = None, *, quiet: bool = False, live: bool | None = None):
+    def __init__(self, stream: IO[str] | None = None, *, quiet: bool = False, live: bool | None = None,
+                 rich: bool | None = None):
         self.stream = stream or sys.stderr
         self.quiet = quiet
         self.live = _isatty(self.stream) if live is None else live
@@ -117,10 +120,14 @@ class Display:
         self.done = 0
         self.tally: dict[str, int] = {s: 0 for s in results.PRECEDENCE}
         self._dirty = False
+        use_rich = (self.live and _real_terminal(self.stream)) if rich is None else rich
+        self._rich = _RichBar(self.stream) if use_rich and not quiet else None
 
     def feed(self, event: dict) -> None:
         if event.get("event") == "collected":
             self.total = int(event.get("count") or 0)
+            if self._rich is not None:
+                self._rich.collected(self.total)
             return
         if event.get("event") != "scenario":
             return
@@ -135,6 +142,9 @@ class Display:
         line = f"{counter} {self.SYMBOL[status]:<6} {rules}  {event.get('name') or event.get('nodeid')}"
         if status in results.FAILING and event.get("message"):
             line += f"  ({event['message']})"
+        if self._rich is not None:
+            self._rich.scenario(status, line, self.tally, event.get("name") or "")
+            return
         if not self.live:
             self.stream.write(line + "\n")
         elif status in results.FAILING:
@@ -157,11 +167,74 @@ class Display:
             self.stream.write("\r\x1b[2K")
             self._dirty = False
 
+    def interrupted(self, signal_name: str) -> None:
+        """The runner got SIGINT/SIGTERM: say so at once, since the suite takes a moment to stop."""
+        if self._rich is not None:
+            self._rich.note(f"{signal_name}: stopping the suite after its current step; writing the report "
+                            "of what ran")
+            return
+        self._clear()
+        self.stream.write(f"{signal_name}: stopping the suite after its current step; writing the report "
+                          "of what ran\n")
+        self.stream.flush()
+
     def close(self) -> None:
+        if self._rich is not None:
+            self._rich.close()
+            self._rich = None
+            return
         if self.live and self._dirty:
             self.stream.write("\n")
             self.stream.flush()
             self._dirty = False
+
+
+class _RichBar:
+    """The Rich view: a progress bar with the counts by status, failures printed above it."""
+
+    STYLE = {"passed": "green", "failed": "bold red", "error": "bold yellow", "manual": "cyan", "skipped": "dim"}
+
+    def __init__(self, stream: IO[str]):
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.console = Console(file=stream, highlight=False)
+        self.bar = Progress(TextColumn("[bold]scenarios"), BarColumn(), MofNCompleteColumn(),
+                            TextColumn("{task.fields[counts]}"), TimeElapsedColumn(),
+                            TextColumn("[dim]{task.fields[current]}"), console=self.console)
+        self.task = self.bar.add_task("scenarios", total=None, counts="", current="")
+        self.bar.start()
+
+    def collected(self, total: int) -> None:
+        self.bar.update(self.task, total=total)
+
+    def scenario(self, status: str, line: str, tally: dict[str, int], name: str) -> None:
+        from rich.markup import escape
+        from rich.text import Text
+
+        if status in results.FAILING:
+            self.bar.console.print(Text(line, style=self.STYLE[status]))
+        counts = " ".join(f"[{self.STYLE[s]}]{n} {s}[/]" for s, n in tally.items() if n)
+        self.bar.update(self.task, advance=1, counts=counts, current=escape(name[:60]))
+
+    def note(self, text: str) -> None:
+        from rich.text import Text
+
+        self.bar.console.print(Text(text, style="bold"))
+
+    def close(self) -> None:
+        self.bar.update(self.task, current="")
+        self.bar.stop()
+
+
+def _real_terminal(stream) -> bool:
+    """A terminal a person looks at: a tty file descriptor, colour not refused (NO_COLOR, TERM=dumb)."""
+    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        return False
+    try:
+        return os.isatty(stream.fileno())
+    except (AttributeError, OSError, ValueError):
+        return False
 
 
 def _isatty(stream) -> bool:

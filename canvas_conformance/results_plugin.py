@@ -250,6 +250,13 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     secrets = (*settings.secrets(), *(target.secrets() if target is not None else ()))
     described = target.describe() if target is not None else {
         "base_url": settings.base_url, "embedded_mock": not settings.base_url, "mock_controls": False}
+    if exitstatus == pytest.ExitCode.INTERRUPTED:
+        # the scenario that was running when the run was stopped (Ctrl-C, or the runner passing on a
+        # SIGTERM) never got a verdict: it could not finish, which is what ``error`` says
+        for row in run["rows"]:
+            if row["status"] is None:
+                row["status"] = "error"
+                row["message"] = "the run was interrupted before this scenario finished"
     results = {
         "tool_version": __version__,
         "target": described,

@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import sys
 
 from . import config
 from .errors import UsageError
@@ -30,13 +31,21 @@ Yes/no variables take 1/0, true/false, yes/no or on/off; {" and ".join(o.var for
 are comma-separated ids. Prefer the environment for secrets: command lines are visible to other
 users of the machine.
 
+A config file is the lowest layer (flags win over variables, variables over the file):
+canvas-conformance.toml in the working folder, [tool.canvas-conformance] in a pyproject.toml
+there, or the file named by --config/CANVAS_CONFIG. One key per option, named like the option
+without its dashes (base_url, timeout, tags, patients = ["id1", "id2"], ...); relative paths are
+relative to the file. client_secret and token are refused there: use the variables or
+client_secret_file.
+
 A 429 or 503 answer is sent again after the wait its Retry-After asks (at most --max-retry-wait
 seconds; a longer wait is not honoured and the scenario is an error), up to --retries times.
 A timeout or a dropped connection is never sent again: the scenario is an error.
 
 Exit codes: 0 no rule failed or errored (with --strict: and none was manual or skipped);
 1 some rule failed or errored; 2 the run could not start (bad configuration, unreachable
-target, refused credentials), said in one line on stderr.
+target, refused credentials), said in one line on stderr; 130/143 interrupted by SIGINT/SIGTERM
+(the report of what ran is written, marked interrupted).
 Report files: conformance.json, report.html, junit.xml, cucumber.json, testreport.json
 (plus results.json, the suite's raw results, and pytest.log)."""
 
@@ -55,10 +64,13 @@ def add_parser(sub) -> None:
 
 def main(args: argparse.Namespace) -> int:
     # the run's machinery (requests, the report writers) is imported only when a run is asked for
-    from . import preflight, runner
+    from . import preflight, runner, suite_process
     from . import selection as listing
 
     try:
         return runner.execute(config.from_command_line(args, os.environ))
     except (UsageError, preflight.Refusal, listing.SelectionError) as err:
         raise UsageError(_USERINFO.sub("//[REDACTED]@", str(err))) from None
+    except suite_process.Interrupted as signalled:  # before the suite started, or asked twice while reporting
+        print(f"canvas-conformance: interrupted by {signalled.name}; no report was written", file=sys.stderr)
+        return signalled.code

@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, NamedTuple
 
-from . import __version__, preflight, report_folder, suite_process
+from . import __version__, catalogue, preflight, report_folder, suite_process
 from .config import RunConfig
 from .errors import UsageError
 from .redact import harvest, redact
@@ -33,12 +33,28 @@ class Target(NamedTuple):
 
 
 def execute(cfg: RunConfig) -> int:
+    """Run ``cfg``; the exit code. SIGINT and SIGTERM end the run with a report of what ran (exit 130/143)."""
+    with suite_process.interruptible():
+        return _execute(cfg)
+
+
+def _execute(cfg: RunConfig) -> int:
     features_dir, steps_dir = cfg.suite / "features", cfg.suite / "steps"
+    if cfg.list_only and not features_dir.is_dir():  # an empty listing would read as "nothing to check"
+        raise UsageError(f"no suite to list: {features_dir} does not exist")
     planned = listing.planned_scenarios(features_dir) if features_dir.is_dir() else []
     compiled = listing.compile_tags(cfg.tags, listing.known_tags(planned))
     selected = listing.select(planned, compiled)
+    nodeids = None
+    if cfg.rerun_failed is not None:
+        selected, nodeids = _rerun_selection(cfg.rerun_failed, selected)
+        if not selected:
+            print(f"canvas-conformance: nothing to run again: {cfg.rerun_failed} has no failed or error scenario"
+                  + (f" selected by --tags {cfg.tags!r}" if cfg.tags else "") + " in this suite", file=sys.stderr)
+            return 0
     if cfg.list_only:
-        sys.stdout.write(listing.render(selected, expression=cfg.tags, total=len(planned)))
+        render = listing.render_json if cfg.list_format == "json" else listing.render
+        sys.stdout.write(render(selected, expression=cfg.tags, total=len(planned)))
         return 0
     creds = _remote_credentials(cfg)  # configuration and safety first: nothing is sent before they pass
     if not steps_dir.is_dir():
@@ -60,12 +76,26 @@ def execute(cfg: RunConfig) -> int:
         results_file.unlink(missing_ok=True)
         record = dataclasses.replace(target.record, results_file=results_file.resolve(),
                                      screenshot_dir=(report_dir / "screenshots").resolve())
-        rc = suite_process.run(record, steps_dir=steps_dir, log_file=report_dir / "pytest.log", display=display,
-                               secrets=target.secrets)
+        finished = suite_process.run(record, steps_dir=steps_dir, log_file=report_dir / "pytest.log",
+                                     display=display, secrets=target.secrets, nodeids=nodeids)
     finally:
         if stop_mock is not None:
             stop_mock()
-    return _report(cfg, target, report_dir, rc, started)
+    if finished.interrupted is not None:
+        return _report_interrupted(cfg, target, report_dir, finished, started, selected)
+    return _report(cfg, target, report_dir, finished.rc, started)
+
+
+def _rerun_selection(report: Path, selected: list) -> tuple[list, list[str]]:
+    """The scenarios of ``selected`` that failed or errored in ``report``, and their pytest node ids."""
+    failed = listing.failed_in_report(report)
+    chosen, gone = listing.rerun(selected, failed)
+    keys = {(p.feature_file, p.name) for p in chosen}
+    if gone:
+        print(f"canvas-conformance: --rerun-failed: {len(gone)} failed scenario(s) of {report} are not among this "
+              f"suite's selected scenarios: {', '.join(f.name for f in gone[:3])}"
+              + (" ..." if len(gone) > 3 else ""), file=sys.stderr)
+    return chosen, [f.nodeid for f in failed if (f.feature_file, f.name) in keys]
 
 
 def _remote_credentials(cfg: RunConfig) -> preflight.Credentials | None:
@@ -98,6 +128,35 @@ def _target(cfg: RunConfig, creds: preflight.Credentials | None) -> tuple[Target
     return Target(dataclasses.replace(cfg, token_url=creds.token_url), False, secrets), None
 
 
+def _report_interrupted(cfg: RunConfig, target: Target, report_dir: Path, finished: suite_process.Finished,
+                        started: datetime, selected: list) -> int:
+    """The report of what ran before SIGINT/SIGTERM, marked interrupted; the signal's exit code.
+
+    The suite writes results.json when it stops on the signal; if it had to be killed there is
+    none, and the report says that no scenario finished.
+    """
+    signalled = finished.interrupted
+    results: dict = {}
+    try:
+        results = json.loads((report_dir / "results.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        pass
+    ran = results.get("scenarios") or []
+    done = {(s.get("feature_file"), s.get("name")) for s in ran if s.get("status")}
+    not_run = [p for p in selected if (p.feature_file, p.name) not in done]
+    results["interrupted"] = {
+        "signal": signalled.name,
+        "at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "scenarios_not_run": len(not_run),
+        "rules_not_run": sorted({t for p in not_run for t in p.tags} & {r.id for r in catalogue.rules()}),
+    }
+    results.setdefault("scenarios", ran)
+    _finish_report(cfg, target, report_dir, results, started)
+    print(f"canvas-conformance: interrupted by {signalled.name}: {len(done)} scenario(s) ran, "
+          f"{len(not_run)} not run; the report shows what ran", file=sys.stderr, flush=True)
+    return signalled.code
+
+
 def _report(cfg: RunConfig, target: Target, report_dir: Path, rc: int, started: datetime) -> int:
     results_file = report_dir / "results.json"
     log_file = report_dir / "pytest.log"
@@ -117,6 +176,14 @@ def _report(cfg: RunConfig, target: Target, report_dir: Path, rc: int, started: 
         results = json.loads(results_file.read_text(encoding="utf-8"))
     except ValueError as err:
         raise UsageError(f"the suite's results.json is not JSON ({err.msg}); {log_hint}") from None
+    written = _finish_report(cfg, target, report_dir, results, started)
+    return 1 if written.failing else 0
+
+
+def _finish_report(cfg: RunConfig, target: Target, report_dir: Path, results: dict, started: datetime):
+    """Scrub the suite's files, write the report files, point reports/latest, print the summary."""
+    results_file = report_dir / "results.json"
+    log_file = report_dir / "pytest.log"
     # tokens the suite obtained are in its exchanges: scrub them from its log and raw results too
     secrets = (*target.secrets, *harvest(results))
     scrub_file(results_file, secrets)
@@ -131,4 +198,4 @@ def _report(cfg: RunConfig, target: Target, report_dir: Path, rc: int, started: 
     if cfg.report_dir is None:
         report_folder.point_latest(report_dir)
     print_summary(written, report_dir, base_url=base_url, embedded=target.embedded)
-    return 1 if written.failing else 0
+    return written

@@ -9,6 +9,7 @@ exactly the markers pytest-bdd gives it, evaluated with pytest's expression pars
 """
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Iterable, NamedTuple
 
@@ -16,7 +17,7 @@ from _pytest.mark.expression import Expression  # pytest's -m grammar itself (py
 from pytest_bdd.parser import FeatureParser
 
 from . import catalogue
-from .results import scenario_name
+from .results import FAILING, scenario_name
 
 
 class SelectionError(ValueError):
@@ -102,3 +103,59 @@ def render(selected: list[Planned], *, expression: str | None = None, total: int
     lines.append(f"{len(catalogue.rules())} rules, {rules} with a selected scenario; {picked}"
                  + (f" selected by --tags {expression!r}" if expression else "") + ". Nothing was sent.")
     return "\n".join(lines) + "\n"
+
+
+LIST_FORMAT = "canvas-conformance/list@1"
+
+
+def render_json(selected: list[Planned], *, expression: str | None = None, total: int | None = None) -> str:
+    """The listing for scripts: every catalogue rule with the scenarios that would check it, then the rest."""
+    def row(p: Planned) -> dict:
+        return {"feature_file": p.feature_file, "line": p.line, "name": p.name, "tags": sorted(p.tags)}
+
+    claimed: set[int] = set()
+    rules = []
+    for rule in catalogue.rules():
+        mine = [(i, p) for i, p in enumerate(selected) if rule.id in p.tags]
+        claimed.update(i for i, _ in mine)
+        rules.append({"id": rule.id, "kind": rule.kind, "surface": rule.surface, "title": rule.title,
+                      "selected": bool(mine), "scenarios": [row(p) for _, p in mine]})
+    doc = {"format": LIST_FORMAT, "tags": expression or None, "total": total, "selected": len(selected),
+           "rules": rules, "unmatched_scenarios": [row(p) for i, p in enumerate(selected) if i not in claimed]}
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+
+# -- --rerun-failed: the failed and error scenarios of an earlier report ------------------------
+
+class Failed(NamedTuple):
+    """A scenario that failed or errored in a report, as its conformance.json names it."""
+
+    nodeid: str  # relative to the suite folder, e.g. steps/test_conformance.py::test_x[row]
+    feature_file: str
+    name: str
+
+
+def failed_in_report(report: Path) -> list[Failed]:
+    """The failed and error scenarios of ``report`` (a report folder or its conformance.json), each once."""
+    report = Path(report)
+    path = report / "conformance.json" if report.is_dir() else report
+    if not path.is_file():
+        raise SelectionError(f"--rerun-failed: no report at {report} (run once first, or name a report folder)")
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        rows = [s for r in doc["rules"] for s in r["scenarios"]] + list(doc.get("unmatched_scenarios") or ())
+        found = {s["nodeid"]: Failed(s["nodeid"], s["feature_file"], s["name"])
+                 for s in rows if s.get("status") in FAILING and s.get("nodeid")}
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as err:
+        raise SelectionError(f"--rerun-failed: {path} is not a canvas-conformance report "
+                             f"({type(err).__name__})") from None
+    return list(found.values())
+
+
+def rerun(planned: Iterable[Planned], failed: Iterable[Failed]) -> tuple[list[Planned], list[Failed]]:
+    """The planned scenarios that ``failed`` names (by feature file and name), and the failed ones
+    this suite no longer has."""
+    wanted = {(f.feature_file, f.name) for f in failed}
+    chosen = [p for p in planned if (p.feature_file, p.name) in wanted]
+    have = {(p.feature_file, p.name) for p in chosen}
+    return chosen, [f for f in failed if (f.feature_file, f.name) not in have]

@@ -44,8 +44,11 @@ def add_parser(sub) -> None:
     p.add_argument("--fault", action="append", default=[], metavar="SPEC",
                    help="make the mock misbehave on purpose, for testing clients (repeatable): "
                         "KIND[:key=value,...] with KIND latency, 503, 429, drop or html500 and keys "
-                        "path (pattern), methods (GET+POST), ms, retry_after, every, share, seed, times; "
-                        "e.g. --fault 503:share=0.2,seed=7,retry_after=2 --fault latency:ms=300,path=/Communication*. "
+                        "path (pattern), methods (GET+POST), ms, retry_after, every, share, seed, times, and "
+                        "after=true (not for latency: handle the request first, then lose the answer, so a create "
+                        "is stored although the client saw an error and a client that retries stores it twice); "
+                        "e.g. --fault 503:share=0.2,seed=7,retry_after=2 --fault latency:ms=300,path=/Communication* "
+                        "--fault drop:after=true,path=/Communication,methods=POST. "
                         "Change them at run time with PUT/DELETE /_mock/faults")
     p.set_defaults(handler=run)
 

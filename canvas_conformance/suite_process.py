@@ -9,12 +9,16 @@ object a line, on a pipe whose descriptor it finds in ``progress.FD_ENV``.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 from pathlib import Path
+from typing import NamedTuple
 
 from . import config
 from .errors import UsageError
@@ -24,11 +28,67 @@ from .report.writer import write_text
 
 RESULTS_PLUGIN = "canvas_conformance.results_plugin"
 PROGRESS_PLUGIN = "canvas_conformance.progress"
+PYTEST_INI = Path(__file__).with_name("suite_pytest.ini")
+PYTEST_CONFIG_FILES = ("pytest.ini", ".pytest.ini", "pyproject.toml", "tox.ini", "setup.cfg")
+GRACE_S = 5.0  # an interrupted suite's time to finish its step and write results.json before it is killed
 
 
-def command(steps_dir: Path, tags: str | None) -> list[str]:
-    argv = [sys.executable, "-m", "pytest", str(steps_dir), "-p", "pytest_bdd.plugin", "-p", RESULTS_PLUGIN,
-            "-p", PROGRESS_PLUGIN, "-p", "no:cacheprovider", "-q", "--color=no"]
+class Interrupted(BaseException):
+    """SIGINT or SIGTERM reached the runner. A BaseException, like KeyboardInterrupt, so that no
+    ``except Exception`` on the way swallows it; ``code`` is the shell's exit code for the signal."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+        self.name = signal.Signals(signum).name
+        self.code = 128 + signum
+
+
+@contextlib.contextmanager
+def interruptible():
+    """While in force, SIGINT (Ctrl-C) and SIGTERM (a CI cancel) raise ``Interrupted`` in this thread.
+
+    Why SIGTERM too: its default ends the runner at once, before it can stop the suite, write the
+    report of what ran and point reports/latest at it. Signal handlers can only be set from the main
+    thread; elsewhere (a test calling the runner in a thread) nothing changes.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum, frame):
+        raise Interrupted(signum)
+
+    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+class Finished(NamedTuple):
+    """How the suite's process ended: pytest's exit code, and the signal that cut the run short, if any."""
+
+    rc: int
+    interrupted: Interrupted | None = None
+
+
+def command(steps_dir: Path, tags: str | None, nodeids: list[str] | None = None) -> list[str]:
+    """The child's command line. Its rootdir is the suite folder (feature paths in results.json are
+    relative to it). A suite folder with a pytest configuration of its own (the checkout's
+    pyproject.toml, a --suite folder's pytest.ini) keeps it; one without (the installed suite) gets
+    this package's, since pytest would otherwise take the first one above it, which for an
+    installed tool is whatever project happens to hold the virtualenv. ``nodeids`` (relative to the
+    suite folder, as results.json has them) run only those scenarios instead of the whole steps folder."""
+    suite = steps_dir.resolve().parent
+    targets = [str(steps_dir)] if not nodeids else [f"{suite / path}::{rest}" if rest else str(suite / path)
+                                                    for path, _, rest in (n.partition("::") for n in nodeids)]
+    argv = [sys.executable, "-m", "pytest", *targets, "--rootdir", str(suite)]
+    if not any((suite / name).is_file() for name in PYTEST_CONFIG_FILES):
+        argv += ["-c", str(PYTEST_INI)]
+    argv += ["-p", "pytest_bdd.plugin", "-p", RESULTS_PLUGIN, "-p", PROGRESS_PLUGIN, "-p", "no:cacheprovider",
+             "-q", "--color=no"]
     return argv + ["-m", tags] if tags else argv
 
 
@@ -41,50 +101,85 @@ def child_env(record: config.RunConfig) -> dict[str, str]:
     # declares): other installed plugins (hypothesis, schemathesis...) cost over a second to import
     # at every start (bench/RESULTS-suite.md) and have no business in a conformance run.
     env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    # the suite's folder makes its ``steps`` importable as a package, also where pytest would not
+    # put it on the path itself; this package's parent makes the harness importable from a checkout
     package_parent = str(Path(__file__).resolve().parent.parent)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (package_parent, env.get("PYTHONPATH")) if p)
+    paths = dict.fromkeys(p for p in (str(record.suite), package_parent, env.get("PYTHONPATH")) if p)
+    env["PYTHONPATH"] = os.pathsep.join(paths)
     return env
 
 
-def run(record: config.RunConfig, *, steps_dir: Path, log_file: Path, display, secrets: tuple[str, ...]) -> int:
-    """Run the suite on ``record``; feed its progress events to ``display``; pytest's exit code."""
+def run(record: config.RunConfig, *, steps_dir: Path, log_file: Path, display,
+        secrets: tuple[str, ...], nodeids: list[str] | None = None) -> Finished:
+    """Run the suite on ``record``; feed its progress events to ``display``; how it ended.
+
+    On ``Interrupted`` (or a KeyboardInterrupt) the child is sent one SIGINT: pytest stops the
+    scenario it is in, tears down and writes results.json of what ran, so the runner can still
+    write the report. It is killed if it has not ended within GRACE_S, or at a second signal.
+    The child runs in a session of its own, so a Ctrl-C on the terminal reaches the runner only
+    and the child is asked exactly once.
+    """
     env = child_env(record)
     read_fd, write_fd = os.pipe()
     env[progress.FD_ENV] = str(write_fd)
     log = tempfile.TemporaryFile(mode="w+b")
     try:
-        child = subprocess.Popen(command(steps_dir, record.tags), cwd=record.suite, env=env,
+        child = subprocess.Popen(command(steps_dir, record.tags, nodeids), cwd=record.suite, env=env,
                                  stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                 pass_fds=(write_fd,))
+                                 pass_fds=(write_fd,), start_new_session=True)
     except OSError as err:
         os.close(read_fd)
         raise UsageError(f"cannot start the suite ({sys.executable} -m pytest): {err.strerror or err}") from None
     finally:
         os.close(write_fd)
+    interrupted: Interrupted | None = None
+    killer: threading.Timer | None = None
     try:
         with os.fdopen(read_fd, "r", encoding="utf-8", errors="replace") as events:
-            for line in events:
+            while True:
                 try:
-                    event = json.loads(line)
-                except ValueError:
-                    continue
-                # the suite scrubs its own tokens from what it reports; these are the runner's
-                display.feed(redact(event, secrets))
-        rc = child.wait()
-    except KeyboardInterrupt:
-        child.terminate()
-        try:
-            child.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            child.kill()
-        raise
+                    for line in events:
+                        _feed(display, line, secrets)
+                    rc = child.wait()
+                    break
+                except (Interrupted, KeyboardInterrupt) as signalled:
+                    if interrupted is None:
+                        interrupted = signalled if isinstance(signalled, Interrupted) else Interrupted(signal.SIGINT)
+                        display.interrupted(interrupted.name)
+                        _signal(child, signal.SIGINT)
+                        killer = threading.Timer(GRACE_S, _signal, (child, signal.SIGKILL))
+                        killer.daemon = True
+                        killer.start()
+                    else:  # asked again: stop now
+                        _signal(child, signal.SIGKILL)
     finally:
+        if killer is not None:
+            killer.cancel()
+        if child.poll() is None:  # only if something above failed unexpectedly
+            _signal(child, signal.SIGKILL)
+            child.wait()
         display.close()
         log.seek(0)
         text = log.read().decode("utf-8", errors="replace")
         log.close()
         write_text(log_file, text, secrets)
-    return rc
+    return Finished(rc, interrupted)
+
+
+def _feed(display, line: str, secrets: tuple[str, ...]) -> None:
+    try:
+        event = json.loads(line)
+    except ValueError:
+        return
+    # the suite scrubs its own tokens from what it reports; these are the runner's
+    display.feed(redact(event, secrets))
+
+
+def _signal(child: subprocess.Popen, sig: int) -> None:
+    try:
+        child.send_signal(sig)
+    except OSError:  # it has already ended
+        pass
 
 
 def first_problem(log_file: Path) -> str:

@@ -9,9 +9,22 @@ from __future__ import annotations
 
 import logging
 import secrets
+from importlib import resources
 from pathlib import Path
 
 from flask import Flask
+
+def _people_file() -> str:
+    """fixtures/people.json: the wheel's copy inside this package (``_fixtures``), else the checkout's.
+
+    The mock has its own copy rather than asking the harness where the suite's fixtures are, so it
+    stays a package of its own that knows nothing of the harness.
+    """
+    installed = resources.files(__name__) / "_fixtures" / "people.json"
+    if installed.is_file():
+        return str(installed)
+    return str(Path(__file__).resolve().parent.parent / "fixtures" / "people.json")
+
 
 DEFAULTS = {
     # ":memory:" or a file path; files are opened in WAL mode.
@@ -22,7 +35,7 @@ DEFAULTS = {
     "TOKEN_LIFETIME": 36000,
     # Absolute base URL used in Location headers and Bundle links; None: from the request.
     "BASE_URL": None,
-    "PEOPLE_FILE": str(Path(__file__).resolve().parent.parent / "fixtures" / "people.json"),
+    "PEOPLE_FILE": _people_file(),
     # Bodies above this many bytes are answered 413 before they are read (limits.py).
     "MAX_CONTENT_LENGTH": 64 * 1024,
     # Deepest JSON nesting accepted in a body (answered 400 above it).

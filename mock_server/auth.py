@@ -12,11 +12,14 @@ token's moves) every token is on real time.
 """
 from __future__ import annotations
 
+import base64
+import binascii
 import functools
 import hashlib
 import hmac
 import secrets
 from datetime import datetime, timedelta, timezone
+from urllib.parse import unquote_plus
 
 from flask import Blueprint, current_app, g, jsonify, request
 
@@ -40,19 +43,51 @@ def _oauth_error(error: str, description: str, status: int):
     return response
 
 
+class _BadBasic(ValueError):
+    """An Authorization: Basic header that does not decode to client_id:client_secret."""
+
+
+def _basic_credentials() -> tuple[str, str] | None:
+    """The client id and secret of an ``Authorization: Basic`` header (RFC 6749 section 2.3.1:
+    each form-urlencoded, then joined by ':' and base64-encoded); None without such a header."""
+    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        raise _BadBasic("the Basic credentials are not base64 of client_id:client_secret") from None
+    client_id, colon, client_secret = decoded.partition(":")
+    if not colon:
+        raise _BadBasic("the Basic credentials have no ':' between client_id and client_secret")
+    return unquote_plus(client_id), unquote_plus(client_secret)
+
+
 @bp.post("/auth/token/")
 def token():
-    """Client-credentials grant: form fields grant_type, client_id, client_secret."""
+    """Client-credentials grant: form field grant_type, and the client's id and secret either as the
+    form fields client_id and client_secret or in an ``Authorization: Basic`` header (RFC 6749
+    section 2.3.1), not both."""
     form = request.form
     if form.get("grant_type") != "client_credentials":
         return _oauth_error("unsupported_grant_type", "grant_type must be client_credentials", 400)
-    client_id, client_secret = form.get("client_id", ""), form.get("client_secret", "")
+    try:
+        basic = _basic_credentials()
+    except _BadBasic as err:
+        return _oauth_error("invalid_request", str(err), 400)
+    if basic is not None and ("client_secret" in form or "client_id" in form):
+        return _oauth_error("invalid_request", "the client authenticated twice (Basic header and form fields); "
+                            "use one method", 400)
+    client_id, client_secret = basic or (form.get("client_id", ""), form.get("client_secret", ""))
     if not client_id or not client_secret:
         return _oauth_error("invalid_request", "client_id and client_secret are required", 400)
     id_ok = hmac.compare_digest(client_id.encode(), current_app.config["CLIENT_ID"].encode())
     secret_ok = hmac.compare_digest(client_secret.encode(), current_app.config["CLIENT_SECRET"].encode())
     if not (id_ok and secret_ok):
-        return _oauth_error("invalid_client", "unknown client or wrong secret", 401)
+        refused = _oauth_error("invalid_client", "unknown client or wrong secret", 401)
+        if basic is not None:  # section 5.2: a client that tried the header is told the scheme
+            refused.headers["WWW-Authenticate"] = 'Basic realm="canvas-mock"'
+        return refused
     lifetime = int(current_app.config["TOKEN_LIFETIME"])
     access_token = secrets.token_urlsafe(32)
     expires_at = _later(_real_now(), lifetime)

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import copy
 import json
-from pathlib import Path
 from typing import Any, NamedTuple
 
 from canvas_conformance.client import FHIR_JSON
 from canvas_conformance.references import Reference, parse_reference
+from canvas_conformance.shipped import fixture_file
 
-FIXTURE_FILE = Path(__file__).resolve().parent.parent / "fixtures" / "communications.json"
+FIXTURE_FILE = fixture_file("communications.json")  # the checkout's fixtures/, or the installed copy
 
 
 class Draft(NamedTuple):

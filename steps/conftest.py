@@ -73,7 +73,7 @@ def target(settings: RunConfig, pytestconfig: pytest.Config):
                         client_secret=settings.client_secret, token=settings.token, timeout=settings.timeout,
                         retry=settings.retry)
         people = {"patients": settings.patients, "practitioners": settings.practitioners}
-    target = Target(client, embedded=embedded is not None, **people)
+    target = Target(client, embedded=embedded is not None, discover=settings.discover_people, **people)
     pytestconfig.stash[TARGET_KEY] = target
     try:
         try:

@@ -103,7 +103,7 @@ def each_reads_back(target: Target, created_ids: list[str], rule: str) -> None:
 # -- times ------------------------------------------------------------------------------------
 @then(phrase('the stored {element:TimeElement} time is the instant "{instant}"'))
 def stored_instant(stored: dict, element: str, instant: str, rule: str) -> None:
-    checks.check_same_instant(stored.get(element), instant, rule=rule, what=f"the stored message's {element}")
+    checks.check_same_instant(stored.get(element, checks.ABSENT), instant, rule=rule, what=f"the stored message's {element}")
 
 
 @then("the stored message has no received time")

@@ -13,6 +13,7 @@ from typing import Iterable, Mapping
 import pytest
 
 from canvas_conformance.client import Answer, Client
+from canvas_conformance.preflight import is_loopback
 from canvas_conformance.references import parse_reference
 
 KINDS = ("Patient", "Practitioner")
@@ -24,13 +25,20 @@ class SearchUnavailable(Exception):
 
 
 class Target:
-    """One target for one run. ``people`` are the ids given in the settings (may be empty)."""
+    """One target for one run. ``people`` are the ids given in the settings (may be empty).
+
+    Who the suite writes to: the people named. Only on loopback (a mock, a local test server) or
+    with ``discover`` (--discover-people) does it look for more with GET /Patient and
+    /Practitioner, because on a real system the first people listed are real patients whose
+    charts would get test messages.
+    """
 
     def __init__(self, client: Client, *, embedded: bool, patients: Iterable[str] = (),
-                 practitioners: Iterable[str] = ()) -> None:
+                 practitioners: Iterable[str] = (), discover: bool = False) -> None:
         self.client = client
         self.base_url = client.base_url
         self.embedded = embedded
+        self.discover = discover or embedded or is_loopback(client.base_url)
         self._people: dict[str, tuple[str, ...]] = {"Patient": tuple(patients), "Practitioner": tuple(practitioners)}
         self.mock_controls = False
         self._count_all: bool | None = None
@@ -54,13 +62,18 @@ class Target:
     # -- people -------------------------------------------------------------------------
     def people(self, kind: str, count: int) -> tuple[str, ...]:
         """``count`` ids of ``kind`` that exist on the target; the scenario is skipped when fewer are known."""
-        if not self._people[kind]:
+        if not self._people[kind] and self.discover:
             self._people[kind] = self._discover(kind)
         known = self._people[kind]
         if len(known) < count:
             variable = "CANVAS_PATIENTS" if kind == "Patient" else "CANVAS_PRACTITIONERS"
-            pytest.skip(f"needs {count} {kind.lower()}s that exist on the target, {len(known)} known "
-                        f"(list them in {variable}, or with --{kind.lower()})")
+            if self.discover:
+                pytest.skip(f"needs {count} {kind.lower()}s that exist on the target, {len(known)} known "
+                            f"(list them in {variable}, or with --{kind.lower()})")
+            pytest.skip(f"needs {count} {kind.lower()}s named for this target, {len(known)} named: the suite "
+                        f"writes only to people you name on a target that is not on loopback (list them with "
+                        f"--{kind.lower()} or {variable}; --discover-people lets it use whoever GET /{kind} "
+                        "lists first)")
         return known[:count]
 
     def _discover(self, kind: str) -> tuple[str, ...]:

@@ -31,7 +31,8 @@ def build(run: Run, *, strict: bool = False) -> dict:
         "started": run.started,
         "finished": run.finished,
         "strict": strict,
-        "outcome": "fail" if failures else "pass",
+        "outcome": "interrupted" if run.interrupted else "fail" if failures else "pass",
+        "interrupted": run.interrupted,
         "failing": failures,
         "summary": summary(run),
         "rules": [

@@ -13,13 +13,14 @@ from __future__ import annotations
 import base64
 import json
 import mimetypes
+import re
 from datetime import datetime
 from html import escape
 from pathlib import Path
 
 from .. import catalogue
 from ..client import Exchange
-from ..results import FAILING, STATUSES, Scenario, exchange_line
+from ..results import FAILING, MANUAL_MARKER, STATUSES, Scenario, exchange_line
 from .curl import curl_command
 from .rows import RuleRow, Run, failing, summary
 
@@ -47,6 +48,9 @@ pre{background:#f6f8fa;border:1px solid var(--line);padding:.5rem;overflow:auto;
 .reason{white-space:pre-wrap}.muted{color:#57606a}.cols{display:grid;grid-template-columns:1fr 1fr;gap:.6rem}
 @media (max-width:800px){.cols{grid-template-columns:1fr}}
 img.shot{max-width:100%;border:1px solid var(--line)}figure{margin:.5rem 0}
+.verdict a{color:inherit}ol.manual{margin:.3rem 0 .3rem 1.4rem;padding:0}
+@media print{details::details-content{display:contents;content-visibility:visible}
+details:not([open])>*{display:block}details>summary{list-style:none}pre{max-height:none}}
 """
 
 
@@ -60,8 +64,10 @@ def render(run: Run, *, strict: bool = False, base_dir: Path | None = None) -> s
         f"<title>Conformance report: {_e(run.target.get('base_url') or 'target')}</title>",
         f"<style>{CSS}</style></head><body>",
         _header(run, failures, strict),
+        _failing_first(run, failures, base_dir),
         _summary(run),
     ]
+    shown_first = {r.id for r in run.rules if r.id in failures}
     for kind, blurb in (
         ("documented", "Stated by the source document. A target that breaks one of these is not conformant."),
         ("inferred", "Not stated by the source document: implied by FHIR R4 REST conventions or Canvas's current "
@@ -71,7 +77,9 @@ def render(run: Run, *, strict: bool = False, base_dir: Path | None = None) -> s
         parts.append(f'<section id="{kind}"><h2>{kind.capitalize()} rules ({len(rows)})</h2>'
                      f'<p class="muted">{_e(blurb)}</p>')
         parts.append(_rules_table(rows))
-        parts.extend(_rule_details(row, base_dir) for row in rows)
+        parts.extend(_rule_details(row, base_dir) if row.id not in shown_first else
+                     f'<p class="muted">{_e(row.id)}: see <a href="#rule-{_e(row.id)}">Failing rules</a> above</p>'
+                     for row in rows)
         parts.append("</section>")
     if run.unmatched:
         parts.append('<section id="unmatched"><h2>Scenarios outside the catalogue</h2>'
@@ -101,9 +109,13 @@ def _badge(status: str) -> str:
 
 def _header(run: Run, failures: list[str], strict: bool) -> str:
     target = run.target
-    if failures:
-        verdict = f'<p class="verdict failed">Run failed: {_e(", ".join(failures[:12]))}' \
-                  f'{" …" if len(failures) > 12 else ""}</p>'
+    if run.interrupted:
+        cut = run.interrupted
+        verdict = (f'<p class="verdict error">Run interrupted by {_e(cut.get("signal"))}: '
+                   f'{_e(cut.get("scenarios_not_run"))} selected scenario(s) not run; this page shows what ran'
+                   f'{": " + _e(", ".join(failures[:12])) + " failing so far" if failures else ""}</p>')
+    elif failures:
+        verdict = _failing_verdict(run, failures, strict)
     else:
         verdict = '<p class="verdict passed">No rule failed or errored' + \
                   (" and none was left manual or skipped (strict)" if strict else "") + "</p>"
@@ -122,6 +134,31 @@ def _header(run: Run, failures: list[str], strict: bool) -> str:
     rows = "".join(f"<dt>{_e(k)}</dt><dd>{_e(v if v not in (None, '') else '—')}</dd>" for k, v in meta)
     return (f"<header><h1>Canvas Communication create: conformance report</h1>{verdict}"
             f'<dl class="meta">{rows}</dl></header>')
+
+
+def _failing_verdict(run: Run, failures: list[str], strict: bool) -> str:
+    """What fails the run, counted by status and each ID a link to its evidence; never cut short."""
+    tally = {st: sum(1 for r in run.rules if r.id in failures and r.status == st) for st in STATUSES}
+    outside = [f for f in failures if f not in {r.id for r in run.rules}]
+    counts = f"{tally['failed']} failed, {tally['error']} error"
+    if strict and (tally["manual"] or tally["skipped"]):
+        counts += f", {tally['manual']} manual, {tally['skipped']} skipped (strict)"
+    if outside:
+        counts += f", {len(outside)} scenario(s) outside the catalogue"
+    head = "Run failed" if tally["failed"] else "Run did not pass"
+    links = ", ".join(f'<a href="#rule-{_e(f)}">{_e(f)}</a>' if f not in outside else _e(f) for f in failures)
+    css = "failed" if tally["failed"] else "error"
+    return f'<p class="verdict {css}">{head}: {counts}</p><p class="failing-ids">{links}</p>'
+
+
+def _failing_first(run: Run, failures: list[str], base_dir: Path | None) -> str:
+    """The rules that fail the run, with their evidence open, before everything else."""
+    rows = [r for r in run.rules if r.id in failures]
+    if not rows:
+        return ""
+    return ('<section id="failing"><h2>Failing rules</h2>'
+            '<p class="muted">Each opens to the scenario that decided it and the exchange that shows it.</p>'
+            + "".join(_rule_details(r, base_dir) for r in rows) + "</section>")
 
 
 def _duration(started: str | None, finished: str | None) -> str | None:
@@ -177,13 +214,16 @@ def _scenario(s: Scenario, base_dir: Path | None) -> str:
     if steps:
         parts.append(f'<ol class="steps">{steps}</ol>')
     if s.message:
-        parts.append(f'<pre class="message">{_e(s.message)}</pre>')
+        steps_by_hand = _manual_steps(s.message) if s.status == "manual" else None
+        parts.append(steps_by_hand or f'<pre class="message">{_e(s.message)}</pre>')
     if s.notes:
         parts.append("<p><b>Evidence notes</b></p><ul>" + "".join(f"<li>{_e(n)}</li>" for n in s.notes) + "</ul>")
     parts.extend(_attachment(a, base_dir) for a in s.attachments)
     if s.exchanges:
         parts.append(f"<p><b>HTTP exchanges ({len(s.exchanges)})</b></p>")
-        parts.extend(_exchange(x) for x in s.exchanges)
+        # the last exchange is the answer the failing check read: open it, on screen and on paper
+        last = len(s.exchanges) - 1
+        parts.extend(_exchange(x, opened=s.status in FAILING and n == last) for n, x in enumerate(s.exchanges))
     parts.append("</details>")
     return "".join(parts)
 
@@ -211,12 +251,28 @@ def _inline_image(path: str, mime: str, base_dir: Path | None) -> str | None:
     return f"data:{mime};base64,{base64.b64encode(candidate.read_bytes()).decode('ascii')}"
 
 
-def _exchange(x: Exchange) -> str:
+def _manual_steps(message: str) -> str | None:
+    """A manual scenario's "MANUAL: 1. ... 2. ..." as a numbered list (None when it is not that shape)."""
+    text = message.removeprefix(MANUAL_MARKER).strip()
+    steps, n = [], 1
+    while text.startswith(f"{n}. "):
+        after = text[len(f"{n}. "):]
+        cut = re.search(rf"\s{n + 1}\.\s", after)
+        steps.append(after[:cut.start()] if cut else after)
+        text = after[cut.start() + 1:] if cut else ""
+        n += 1
+    if not steps or text:
+        return None
+    items = "".join(f"<li>{_e(step.strip())}</li>" for step in steps)
+    return f'<p><b>Steps to check by hand</b></p><ol class="manual">{items}</ol>'
+
+
+def _exchange(x: Exchange, *, opened: bool = False) -> str:
     """The exchange's one line (``results.exchange_line``) opening to the request and the answer in full."""
     request = _message(f"{x.method} {x.url}", x.request_headers, x.request_body)
     answer_line = f"HTTP {x.status}" if x.status is not None else f"no answer: {x.error or 'unknown'}"
     answer = _message(answer_line, x.response_headers, x.response_body)
-    return (f'<details class="exchange"><summary>{_e(exchange_line(x))} '
+    return (f'<details class="exchange"{" open" if opened else ""}><summary>{_e(exchange_line(x))} '
             f'<span class="muted">· {_e(x.started)}</span></summary>'
             f'<div class="cols"><div><b>Request</b><pre>{_e(request)}</pre></div>'
             f"<div><b>Answer</b><pre>{_e(answer)}</pre></div></div>"

@@ -14,6 +14,7 @@ from .. import __version__, catalogue
 from ..results import NOT_RUN, STATUSES, Scenario, Step, exchange_row, fails_run, number, worst
 
 NOT_SELECTED = "not selected"
+NOT_RUN_INTERRUPTED = "not run: the run was interrupted ({signal}) before its scenarios"
 
 
 class RuleRow(NamedTuple):
@@ -39,6 +40,7 @@ class Run(NamedTuple):
     rules: tuple[RuleRow, ...]
     unmatched: tuple[Scenario, ...]  # scenarios tagged with no catalogue rule (a suite slip, still reported)
     scenarios: tuple[Scenario, ...]  # every scenario, in run order
+    interrupted: dict | None = None  # the run was stopped by a signal: results.json's "interrupted" object
 
 
 def counts(statuses: Iterable[str]) -> dict[str, int]:
@@ -51,13 +53,16 @@ def build_run(results: dict, rules: Iterable[catalogue.Rule] | None = None) -> R
     """Fold a results.json document into rule rows, one per catalogue rule, in catalogue order."""
     rules = tuple(catalogue.rules() if rules is None else rules)
     known = {r.id for r in rules}
+    interrupted = results.get("interrupted") if isinstance(results.get("interrupted"), dict) else None
+    cut_short = set((interrupted or {}).get("rules_not_run") or ())
     scenarios = tuple(normalise_scenario(s, known) for s in results.get("scenarios") or ())
     rows = []
     for rule in rules:
         mine = tuple(s for s in scenarios if rule.id in s.rules)
         status = worst(s.status for s in mine)
         if not mine:
-            reason = NOT_SELECTED
+            reason = NOT_RUN_INTERRUPTED.format(signal=interrupted.get("signal") or "a signal") \
+                if rule.id in cut_short else NOT_SELECTED
         elif status == "passed":
             reason = None
         else:
@@ -74,6 +79,7 @@ def build_run(results: dict, rules: Iterable[catalogue.Rule] | None = None) -> R
         rules=tuple(rows),
         unmatched=unmatched,
         scenarios=scenarios,
+        interrupted=interrupted,
     )
 
 

@@ -112,3 +112,101 @@ def test_the_listing_names_every_rule_and_what_checks_it(planned):
     assert "SENT-1   documented api" in text and "features/sent.feature:5  an offset is stored as UTC (given" in text
     assert text.count("[not selected]") == 28
     assert text.rstrip().endswith("30 rules, 2 with a selected scenario; 3 of 3 scenarios. Nothing was sent.")
+
+
+def test_the_listing_as_json_for_scripts(planned):
+    import json
+
+    doc = json.loads(selection.render_json(planned, expression=None, total=3))
+    assert doc["format"] == "canvas-conformance/list@1" and (doc["total"], doc["selected"]) == (3, 3)
+    rules = {r["id"]: r for r in doc["rules"]}
+    assert len(rules) == 30 and sum(r["selected"] for r in rules.values()) == 2
+    sent1 = rules["SENT-1"]["scenarios"][0]
+    assert sent1["feature_file"] == "features/sent.feature" and sent1["line"] == 5 and "SENT-1" in sent1["tags"]
+
+
+def test_run_list_format_json_prints_only_json(run_command):
+    import json
+
+    outcome = run_command(["run", "--list", "--format", "json", "--tags", "SENT-2"])
+    assert outcome.code == 0
+    doc = json.loads(outcome.out)
+    assert doc["tags"] == "SENT-2" and doc["selected"] == 1
+    bad = run_command(["run", "--list", "--format", "yaml"])
+    assert bad.code == 2 and "--format 'yaml' is not a listing format (text or json)" in bad.err
+
+
+def _read_all(fd: int) -> bytes:
+    import os
+    import select
+
+    out = b""
+    while select.select([fd], [], [], 0.5)[0]:
+        try:
+            chunk = os.read(fd, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+    return out
+
+
+def test_a_real_terminal_gets_a_rich_bar_in_colour(monkeypatch):
+    import os
+    import pty
+
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("TERM", "xterm-256color")
+    master, slave = pty.openpty()
+    screen = os.fdopen(slave, "w", encoding="utf-8")
+    try:
+        display = Display(screen)
+        assert display._rich is not None
+        for event in EVENTS:
+            display.feed(event)
+        display.close()
+        screen.flush()
+        text = _read_all(master).decode("utf-8", errors="replace")
+    finally:
+        screen.close()
+        os.close(master)
+    assert "\x1b[" in text  # colour
+    assert "recipient required  (answered 201)" in text  # the failure, printed above the bar
+    assert "3/3" in text and "1 failed" in text and "━" in text  # the bar with its counts
+
+
+def test_no_color_keeps_a_real_terminal_plain(monkeypatch):
+    import os
+    import pty
+
+    monkeypatch.setenv("NO_COLOR", "1")
+    master, slave = pty.openpty()
+    with os.fdopen(slave, "w", encoding="utf-8") as screen:
+        assert Display(screen)._rich is None
+    os.close(master)
+
+
+def test_the_closing_summary_is_coloured_on_a_real_terminal_only(monkeypatch, tmp_path):
+    import os
+    import pty
+
+    from canvas_conformance import summary
+    from canvas_conformance.report.rows import build_run
+    from canvas_conformance.report.writer import Written
+
+    run = build_run({"scenarios": [{"nodeid": "a", "name": "x", "rules": ["SENT-2"], "status": "failed"}]})
+    written = Written(run, (), ("SENT-2",))
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("TERM", "xterm-256color")
+    master, slave = pty.openpty()
+    screen = os.fdopen(slave, "w", encoding="utf-8")
+    monkeypatch.setattr(summary.sys, "stdout", screen)
+    try:
+        summary.print_summary(written, tmp_path, base_url="http://127.0.0.1:1", embedded=True)
+        screen.flush()
+        text = _read_all(master).decode("utf-8", errors="replace")
+    finally:
+        screen.close()
+        os.close(master)
+    assert "\x1b[" in text and "failing:    SENT-2" in text and "1 failed" in text

@@ -103,6 +103,20 @@ def test_a_token_endpoint_elsewhere_is_used_and_checked(run_command, no_target, 
     assert "refused the client credentials: HTTP 200" in _one_line(outcome)
 
 
+def test_a_token_endpoint_that_is_not_there_is_a_wrong_url_not_refused_credentials(run_command, no_target,
+                                                                                   throwaway_suite):
+    base = "https://fumage-example.canvasmedical.com/wrong/path"
+    with responses.RequestsMock() as rsps:
+        rsps.get(f"{base}/metadata", status=404)
+        rsps.post(f"{base}/auth/token/", status=404, body="<h1>Not Found</h1>")
+        outcome = run_command(["run", "--base-url", base, "--client-id", "me", "--client-secret", SECRET,
+                               "--allow-writes", "--suite", str(throwaway_suite)])
+    line = _one_line(outcome)
+    assert f"the token endpoint {base}/auth/token/ was not found (HTTP 404): check --base-url and --token-url" \
+        in line and "--base-url may not be the FHIR base" in line
+    assert "refused" not in line and SECRET not in line
+
+
 @pytest.mark.parametrize("argv, env, says", [
     (["--timeout", "abc"], {}, "--timeout 'abc' is not a number"),
     (["--timeout", "0"], {}, "more than 0"),
@@ -135,6 +149,7 @@ def test_tags_that_select_no_scenario_exit_2(run_command, no_target, throwaway_s
 
 def test_a_missing_suite_exits_2(run_command, no_target, tmp_path):
     assert "no suite to run" in _one_line(run_command(["run", "--suite", str(tmp_path)]))
+    assert "no suite to list" in _one_line(run_command(["run", "--list", "--suite", str(tmp_path)]))
 
 
 def test_list_prints_rules_and_scenarios_and_sends_nothing(run_command, no_target, throwaway_suite):
@@ -170,3 +185,9 @@ def test_help_documents_every_option_and_its_variable(run_command):
                         ("--allow-writes", "CANVAS_ALLOW_WRITES"), ("--list", "CANVAS_LIST")]:
         assert option in outcome.out and var in outcome.out
     assert "Exit codes" in outcome.out
+
+
+def test_serve_help_documents_the_after_key_of_fault(run_command):
+    outcome = run_command(["serve", "--help"])
+    text = " ".join(outcome.out.split())
+    assert outcome.code == 0 and "after=true (not for latency: handle the request first, then lose the answer" in text

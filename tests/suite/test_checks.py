@@ -256,3 +256,25 @@ def test_not_a_server_error():
     checks.check_not_server_error(422)
     with fails("FHIR-2", "never a 5xx"):
         checks.check_not_server_error(500)
+
+
+@pytest.mark.parametrize("got, says", [
+    (checks.ABSENT, "expected a date-time in UTC: the instant 2021-04-29T14:00:00Z (given as 2021-04-29T10:00:00-04:00), "
+                    "got no such element (absent)"),
+    (None, "expected a date-time in UTC: the instant 2021-04-29T14:00:00Z (given as 2021-04-29T10:00:00-04:00), "
+           "got null (the element is there, with no value)"),
+    ("2021-04-29T13:30:00Z", "expected the instant 2021-04-29T14:00:00Z (given as 2021-04-29T10:00:00-04:00), "
+                             "got '2021-04-29T13:30:00Z'"),
+])
+def test_an_instant_failure_quotes_the_expected_value_and_tells_absent_from_null(got, says):
+    with pytest.raises(AssertionError) as failed:
+        checks.check_same_instant(got, "2021-04-29T10:00:00-04:00", rule="RECV-1", what="the stored received")
+    assert says in str(failed.value) and "such as" not in str(failed.value)
+
+
+def test_a_window_failure_quotes_the_window():
+    low = datetime(2022, 2, 10, 15, 0, tzinfo=timezone.utc)
+    with pytest.raises(AssertionError) as failed:
+        checks.check_within(checks.ABSENT, low, low + timedelta(seconds=10), rule="SENT-2", what="sent")
+    assert "an instant between 2022-02-10T15:00:00+00:00 and 2022-02-10T15:00:10+00:00, got no such element" \
+        in str(failed.value)
