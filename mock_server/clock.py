@@ -2,55 +2,77 @@
 
 Why: SENT-2 (sent defaults to "now") can only be checked exactly when the test
 knows what "now" is, and token expiry (FHIR-3) is testable by moving time on.
+
+Where it lives: in the database (``mock_state``, key ``clock``), not in the process, so that
+every worker of ``serve --workers N`` tells the same time: a clock frozen through one worker is
+frozen for a request any other worker answers. Reading it is one primary-key lookup; the parsed
+value is kept while the stored text is unchanged.
 """
 from __future__ import annotations
 
-import threading
+import json
 from datetime import datetime, timedelta, timezone
 
 from flask import Flask, current_app
 
+_KEY = "clock"
+
 
 class Clock:
-    """Real time, optionally frozen at an instant or shifted by an offset."""
+    """Real time, optionally frozen at an instant or shifted by an offset; state in the ``Store``."""
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._frozen: datetime | None = None
-        self._offset = timedelta(0)
+    def __init__(self, store) -> None:
+        self._store = store
+        self._seen: tuple[str | None, datetime | None, timedelta] = (None, None, timedelta(0))
+
+    def _read(self) -> tuple[datetime | None, timedelta]:
+        raw = self._store.get_state(_KEY)
+        seen = self._seen
+        if raw != seen[0]:
+            if raw is None:
+                seen = (None, None, timedelta(0))
+            else:
+                data = json.loads(raw)
+                frozen = datetime.fromisoformat(data["frozen"]) if data.get("frozen") else None
+                seen = (raw, frozen, timedelta(seconds=data.get("offset", 0)))
+            self._seen = seen
+        return seen[1], seen[2]
 
     def now(self) -> datetime:
-        with self._lock:
-            if self._frozen is not None:
-                return self._frozen
-            return datetime.now(timezone.utc) + self._offset
+        frozen, offset = self._read()
+        if frozen is not None:
+            return frozen
+        return datetime.now(timezone.utc) + offset
 
     def freeze(self, instant: datetime) -> None:
-        with self._lock:
-            self._frozen = instant.astimezone(timezone.utc)
-            self._offset = timedelta(0)
+        self._write(instant.astimezone(timezone.utc), timedelta(0))
 
     def shift(self, seconds: float) -> None:
         """Move time by ``seconds`` (a frozen clock stays frozen at the moved instant)."""
-        with self._lock:
-            if self._frozen is not None:
-                self._frozen += timedelta(seconds=seconds)
+        def change(raw):
+            data = json.loads(raw) if raw else {}
+            if data.get("frozen"):
+                data["frozen"] = (datetime.fromisoformat(data["frozen"]) + timedelta(seconds=seconds)).isoformat()
             else:
-                self._offset += timedelta(seconds=seconds)
+                data["offset"] = data.get("offset", 0) + seconds
+            return json.dumps(data), None
+
+        self._store.update_state(_KEY, change)
 
     def reset(self) -> None:
-        with self._lock:
-            self._frozen = None
-            self._offset = timedelta(0)
+        self._store.set_state(_KEY, None)
 
     def state(self) -> dict:
-        with self._lock:
-            frozen, offset = self._frozen, self._offset
+        frozen, offset = self._read()
         return {
             "now": self.now().isoformat(),
             "frozen": frozen is not None,
             "offset_seconds": offset.total_seconds(),
         }
+
+    def _write(self, frozen: datetime | None, offset: timedelta) -> None:
+        self._store.set_state(_KEY, json.dumps({"frozen": frozen.isoformat() if frozen else None,
+                                                "offset": offset.total_seconds()}))
 
 
 def get_clock() -> Clock:
@@ -58,4 +80,8 @@ def get_clock() -> Clock:
 
 
 def init_app(app: Flask) -> None:
-    app.extensions["mock_clock"] = Clock()
+    """After ``db.init_app``. A mock starts on real time unless it joins running workers."""
+    clock = Clock(app.extensions["mock_store"])
+    if app.config.get("RESET_SHARED_STATE", True):
+        clock.reset()
+    app.extensions["mock_clock"] = clock

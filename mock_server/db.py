@@ -11,6 +11,7 @@ while another is being written are committed together (``insert_communication``)
 from __future__ import annotations
 
 import json
+import secrets
 import sqlite3
 import threading
 import weakref
@@ -64,6 +65,13 @@ CREATE TABLE IF NOT EXISTS token (
     client_id  TEXT NOT NULL,
     expires_at TEXT NOT NULL
 );
+-- Whatever a client can observe besides messages and tokens: the mock clock, the fault rules with
+-- their counters, the sign-in session secret. Kept here, not in a process's memory, so that every
+-- worker process of ``serve --workers N`` (and every process sharing the file) answers alike.
+CREATE TABLE IF NOT EXISTS mock_state (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS sms_outbox (
     seq        INTEGER PRIMARY KEY AUTOINCREMENT,
     patient_id TEXT NOT NULL,
@@ -333,6 +341,41 @@ class Store:
             self._tokens[token_hash] = row[0]
         return row[0] if row else None
 
+    # -- shared state (mock_state: the clock, the fault rules, the session secret) -----------
+    def get_state(self, key: str) -> str | None:
+        with self._lock:
+            row = self._conn.execute("SELECT value FROM mock_state WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_state(self, key: str, value: str | None) -> None:
+        """Store ``value`` under ``key`` (``None`` removes it)."""
+        with self._lock:
+            if value is None:
+                self._conn.execute("DELETE FROM mock_state WHERE key = ?", (key,))
+            else:
+                self._conn.execute("INSERT OR REPLACE INTO mock_state (key, value) VALUES (?, ?)", (key, value))
+
+    def update_state(self, key: str, change):
+        """Read, change and write one value in one write transaction, so that processes take turns.
+
+        ``change(old)`` (old is ``None`` when absent) returns ``(new value or None to keep it,
+        result)``; the result is returned. Why a transaction: fault counters (``times``, ``every``)
+        are read and moved by every worker; two workers must never both see the same count.
+        """
+        with self._lock, self._tx():
+            row = self._conn.execute("SELECT value FROM mock_state WHERE key = ?", (key,)).fetchone()
+            new, result = change(row[0] if row else None)
+            if new is not None:
+                self._conn.execute("INSERT OR REPLACE INTO mock_state (key, value) VALUES (?, ?)", (key, new))
+        return result
+
+    def shared_secret(self, key: str = "session_secret") -> str:
+        """A random secret made by whichever process asks first, then the same for every process."""
+        with self._lock:
+            self._conn.execute("INSERT OR IGNORE INTO mock_state (key, value) VALUES (?, ?)",
+                               (key, secrets.token_hex(32)))
+            return self._conn.execute("SELECT value FROM mock_state WHERE key = ?", (key,)).fetchone()[0]
+
     # -- SMS outbox (the mock never sends SMS for API-created messages: UI-3) --------------
     def sms_outbox(self) -> list[dict]:
         with self._lock:
@@ -442,6 +485,10 @@ def _message(row: tuple) -> StoredMessage:
 
 def get_db() -> Store:
     return current_app.extensions["mock_store"]
+
+
+def get_store(app: Flask) -> Store:
+    return app.extensions["mock_store"]
 
 
 def init_app(app: Flask) -> None:
