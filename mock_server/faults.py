@@ -311,7 +311,7 @@ class FaultMiddleware:
         if rule.after:
             _serve_and_discard(self.wsgi_app, environ)
         if rule.kind == "drop":
-            _drop(environ)
+            return _drop(environ, start_response)
         return _fault_answer(rule, index)(environ, start_response)
 
 
@@ -326,18 +326,34 @@ def _serve_and_discard(wsgi_app, environ) -> None:
             result.close()
 
 
-def _drop(environ) -> None:
+def _drop(environ, start_response):
     """End the exchange with no answer at all.
 
-    Under waitress (the mock's server) ``ClientDisconnected`` makes the channel close the socket
+    Under waitress (the embedded mock) ``ClientDisconnected`` makes the channel close the socket
     without writing a byte: the client reads EOF ("connection closed without response"). Any
-    other exception would be turned into waitress's own ``500`` answer.
+    other exception would be turned into waitress's own ``500`` answer. Under granian (``serve``)
+    an exception from the app is answered ``500``, but one raised by the body before its first
+    chunk closes the connection before the status line is written: the client reads EOF too.
     """
+    environ["mock.dropped"] = True
     if "waitress.client_disconnected" in environ:
         from waitress.channel import ClientDisconnected
 
         raise ClientDisconnected("fault injection: dropped connection")
-    raise ConnectionAbortedError("fault injection: dropped connection (not served by waitress)")
+    start_response("500 Dropped", [("Content-Length", "1")])
+    return _DroppedBody()
+
+
+class DroppedConnection(ConnectionAbortedError):
+    """Raised by the body of a dropped exchange (the server closes the connection on it)."""
+
+
+class _DroppedBody:
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        raise DroppedConnection("fault injection: dropped connection")
 
 
 def _fault_answer(rule: FaultRule, index: int):
