@@ -82,6 +82,15 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def secret_warning(host: str, secret: str, published: str) -> str | None:
+    """One line when ``serve`` binds beyond loopback while accepting the published development secret."""
+    if secret != published or is_loopback(host):
+        return None
+    return (f"warning: serving on {host}, beyond loopback, with the published development secret "
+            f"{published!r}: anyone who can reach the port can get a token "
+            "(set --client-secret or CANVAS_MOCK_CLIENT_SECRET)")
+
+
 def run(args: argparse.Namespace) -> int:
     from mock_server import DEFAULTS, create_app
     from mock_server.faults import FaultError, rule_from_spec
@@ -123,10 +132,9 @@ def run(args: argparse.Namespace) -> int:
         app = create_app({**config, "FAULTS": faults})
     except Exception as err:  # an unusable database path, mostly
         raise UsageError(f"cannot open the database {args.db}: {err}") from None
-    if config["CLIENT_SECRET"] == DEFAULTS["CLIENT_SECRET"] and not is_loopback(args.host):
-        print(f"warning: serving on {args.host}, beyond loopback, with the published development secret "
-              f"{DEFAULTS['CLIENT_SECRET']!r}: anyone who can reach the port can get a token "
-              "(set --client-secret or CANVAS_MOCK_CLIENT_SECRET)", file=sys.stderr, flush=True)
+    warning = secret_warning(args.host, config["CLIENT_SECRET"], DEFAULTS["CLIENT_SECRET"])
+    if warning:
+        print(warning, file=sys.stderr, flush=True)
     secret_note = "(as given)" if args.client_secret else DEFAULTS["CLIENT_SECRET"] + " (the mock's development default)"
 
     def banner(url: str) -> str:
