@@ -332,15 +332,18 @@ def _drop(environ, start_response):
     Under waitress (the embedded mock) ``ClientDisconnected`` makes the channel close the socket
     without writing a byte: the client reads EOF ("connection closed without response"). Any
     other exception would be turned into waitress's own ``500`` answer. Under granian (``serve``)
-    an exception from the app is answered ``500``, but one raised by the body before its first
-    chunk closes the connection before the status line is written: the client reads EOF too.
+    an exception from the app is answered ``500``, and the app never sees its socket; the body
+    raises before its first chunk instead, and granian aborts the connection: either before the
+    status line (the client reads EOF) or, as it mostly does, right after the status line and
+    headers (the client reads a truncated answer: requests raises ``ChunkedEncodingError``).
+    A connection closed with no answer every time: ``serve --server waitress``.
     """
     environ["mock.dropped"] = True
     if "waitress.client_disconnected" in environ:
         from waitress.channel import ClientDisconnected
 
         raise ClientDisconnected("fault injection: dropped connection")
-    start_response("500 Dropped", [("Content-Length", "1")])
+    start_response("500 Dropped", [(FAULT_HEADER, "drop")])
     return _DroppedBody()
 
 

@@ -121,11 +121,13 @@ def check_port(host: str, port: int) -> None:
 
 
 def serve_workers(config: dict, *, host: str, port: int, workers: int, threads: int,
-                  on_ready: Callable[[str], None], on_failure: Callable[[str], None]) -> None:
+                  on_ready: Callable[[str], None], on_failure: Callable[[str], None],
+                  target: str = "mock_server.wsgi:from_environment") -> None:
     """Serve the mock with granian on ``host:port`` in ``workers`` processes until SIGINT/SIGTERM.
 
     The caller has prepared the shared database (schema, clock, fault rules); every worker builds
-    the app from ``config`` with ``mock_server.wsgi.from_environment``. ``on_ready(url)`` is called
+    the app from ``config`` with ``target`` (``mock_server.wsgi.from_environment``; bench/ gives
+    its bare Flask app, to measure it on the very same settings). ``on_ready(url)`` is called
     once a worker answers; ``on_failure(reason)`` when none did within ``START_TIMEOUT``.
     """
     from granian.constants import HTTPModes, Interfaces
@@ -143,7 +145,7 @@ def serve_workers(config: dict, *, host: str, port: int, workers: int, threads: 
     display_host = f"[{host}]" if ":" in host else host
     url = f"http://{display_host}:{port}"
     os.environ[CONFIG_VARIABLE] = json.dumps(config)
-    server = Server("mock_server.wsgi:from_environment", address=host, port=port,
+    server = Server(target, address=host, port=port,
                     interface=Interfaces.WSGI, factory=True, workers=workers,
                     blocking_threads=threads, backlog=BACKLOG, backpressure=MAX_IN_FLIGHT,
                     http=HTTPModes.http1, websockets=False,
