@@ -180,7 +180,7 @@ def render(box, loads, starts, scales, profile, elapsed, *, quick, cpu, by_threa
         "## Scale: stored messages (bulk-loaded into SQLite, not through HTTP)",
         "",
         "1,000 patients, so a patient has 10 messages at 10^4 and 1,000 at 10^6; a third of all messages",
-        "come from one practitioner. One connection; p50 / p99 in ms. RSS of the `serve` process.",
+        "come from one practitioner. One connection; p50 / p99 in ms. RSS of the `serve` process and its workers, summed.",
         "",
     ]
     queries = list(scales[0]["queries"])
