@@ -1,8 +1,10 @@
 """The WSGI entry point of ``serve``'s worker processes: ``mock_server.wsgi:from_environment``.
 
-Granian starts each worker as a fresh process and imports this factory there; the master passes
-the configuration through the environment (``CANVAS_MOCK_CONFIG``, a JSON object for
-``create_app``), which spawned processes inherit. Workers join the state the master prepared in
+Granian starts each worker process (forked on Linux, spawned where fork is not the default) and
+calls this factory there; the master passes the configuration through the environment
+(``CANVAS_MOCK_CONFIG``, a JSON object for ``create_app``), which workers inherit either way. The
+master closes its own database connection before the workers start: no SQLite connection is
+shared across a fork. Workers join the state the master prepared in
 the shared database (``RESET_SHARED_STATE`` false: they neither reset the clock nor replace the
 fault rules), so a worker started or restarted later changes nothing a client can observe.
 """
