@@ -26,7 +26,8 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $(STAMP)
 
-# Benchmarks of the mock (bench/run.py, writes bench/RESULTS.md; installs Debian's wrk when missing),
+# Benchmarks of the mock (bench/run.py, writes bench/RESULTS.md; installs Debian's wrk when missing):
+# granian, gunicorn, waitress and a bare Flask app side by side, then scale and a profile of create;
 # then the suite's wall time when bench/suite_walltime.py is there. A few minutes; nothing is asserted.
 bench: $(STAMP)
 	$(BIN)/python bench/run.py

@@ -45,16 +45,27 @@ class Server(NamedTuple):
     base_url: str
     process: subprocess.Popen
 
+    def pids(self) -> list[int]:
+        """The server process and its descendants (granian's and gunicorn's workers)."""
+        return process_tree(self.process.pid)
+
     def rss_kib(self) -> int:
-        return _status_field(self.process.pid, "VmRSS")
+        """Resident memory of the server and its workers, summed."""
+        return sum(_status_field(pid, "VmRSS") for pid in self.pids())
 
     def peak_rss_kib(self) -> int:
-        return _status_field(self.process.pid, "VmHWM")
+        return sum(_status_field(pid, "VmHWM") for pid in self.pids())
 
     def cpu_seconds(self) -> float:
-        """User + system CPU the server process has used so far (all its threads)."""
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        """User + system CPU the server process and its workers have used so far (all their threads)."""
+        total = 0
+        for pid in self.pids():
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += int(fields[11]) + int(fields[12])
+        return total / os.sysconf("SC_CLK_TCK")
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -64,6 +75,49 @@ class Server(NamedTuple):
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(timeout=10)
+
+
+def process_tree(root: int) -> list[int]:
+    """``root`` and every process descending from it (read from /proc)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(ppid, []).append(int(entry.name))
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo.extend(children.get(pid, []))
+    return found
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_on_port(command: list[str], port: int, *, timeout: float = 60, env: dict | None = None,
+                  ready_path: str = "/metadata") -> Server:
+    """Start a server told to listen on ``port``; returns once it answers ``ready_path``."""
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    base_url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            requests.get(base_url + ready_path, timeout=2)
+            return Server(base_url, process)
+        except requests.RequestException:
+            time.sleep(0.05)
+    process.kill()
+    raise RuntimeError(f"{command[0]} did not start")
 
 
 def ensure_wrk() -> str:
@@ -98,8 +152,21 @@ def start_mock(db: str, *extra: str, env: dict | None = None) -> Server:
     return start([SERVE, "serve", "--host", "127.0.0.1", "--port", "0", "--db", db, *extra], env=env)
 
 
-def start_ceiling() -> Server:
-    return start([sys.executable, str(BENCH / "ceiling.py"), "--port", "0"])
+def start_bare_flask(*extra: str) -> Server:
+    """bench/bare_flask.py: a Flask app that does no work, on serve's granian settings."""
+    return start([sys.executable, str(BENCH / "bare_flask.py"), "--port", "0", *extra])
+
+
+def start_gunicorn_mock(db: str, workers: int = 3) -> Server:
+    """The mock's own app under gunicorn's sync workers (the database prepared first, as serve does)."""
+    from mock_server import create_app
+
+    create_app({"DATABASE": db}).extensions["mock_store"].close()
+    port = free_port()
+    env = {**os.environ, "CANVAS_MOCK_CONFIG": json.dumps({"DATABASE": db})}
+    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
+    return start_on_port([gunicorn, "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
+                          "mock_server.wsgi:from_environment()"], port, env=env)
 
 
 def wrk_with_cpu(server: Server, url: str, **options) -> dict:

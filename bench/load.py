@@ -1,9 +1,17 @@
-"""Throughput and latency of create, read and search at 1, 8 and 32 connections, beside the ceiling.
+"""Create, read and search at 1, 8, 32 and 128 connections on every compared server, side by side.
 
-The mock runs as users run it (``canvas-conformance serve``, a database file in WAL mode, the
-default 8 threads); the ceiling is bench/ceiling.py on the same waitress settings. wrk runs on
-the same machine, so on a 2-core box it competes with the server for CPU: every figure here
-includes that, for the mock and the ceiling alike.
+Servers, all started at once and measured in turns (server by server inside each endpoint and
+connection count, so that drift in the box's load touches them alike):
+
+- ``granian``: the mock as ``canvas-conformance serve`` runs it (granian, one worker per core);
+- ``gunicorn``: the mock's own app under gunicorn with 3 sync workers;
+- ``waitress``: the mock as ``serve`` ran it before (``--server waitress``, 8 threads, one process);
+- ``bare Flask``: bench/bare_flask.py on serve's granian settings, a Flask app that does nothing:
+  the most any Flask app reaches on that server.
+
+Every mock serves its own database file (WAL); search is ``patient=<fixture patient>&_count=10``,
+run after the create runs, so it pages over the thousands of messages they stored. wrk runs on the
+same machine, so on a 2-core box it competes with the servers for CPU.
 """
 from __future__ import annotations
 
@@ -13,48 +21,59 @@ from pathlib import Path
 
 import requests
 
-from common import fixture_message, start_ceiling, start_mock, token, wrk_with_cpu
+from common import (fixture_message, start_bare_flask, start_gunicorn_mock, start_mock, token,
+                    wrk_with_cpu)
 
-CONNECTIONS = (1, 8, 32)
+CONNECTIONS = (1, 8, 32, 128)
+ENDPOINTS = ("create", "read", "search (patient, 10 a page)")
+SERVERS = ("granian", "gunicorn", "waitress", "bare Flask")
 
 
-def run(*, seconds: float = 3, max_requests: int = 200_000) -> dict:
-    results: dict[str, dict[int, dict]] = {}
+def run(*, seconds: float = 2, max_requests: int = 200_000, connections=CONNECTIONS) -> dict:
+    """``{endpoint: {server: {connections: wrk result}}}`` plus ``_stored`` per mock server."""
+    results: dict = {name: {server: {} for server in SERVERS} for name in ENDPOINTS}
     with tempfile.TemporaryDirectory(prefix="canvas-bench-") as folder:
         body_file = Path(folder) / "body.json"
         body_file.write_text(json.dumps(fixture_message()))
-
-        ceiling = start_ceiling()
+        servers = {}
         try:
-            results["ceiling (trivial 201)"] = {
-                c: wrk_with_cpu(ceiling, ceiling.base_url, method="POST", path="/Communication", token_value="x",
-                                body_file=str(body_file), connections=c, seconds=seconds, max_requests=max_requests)
-                for c in CONNECTIONS}
+            servers["granian"] = start_mock(str(Path(folder) / "granian.sqlite3"))
+            servers["gunicorn"] = start_gunicorn_mock(str(Path(folder) / "gunicorn.sqlite3"))
+            servers["waitress"] = start_mock(str(Path(folder) / "waitress.sqlite3"), "--server", "waitress",
+                                             "--threads", "8")
+            servers["bare Flask"] = start_bare_flask()
+            targets = {}
+            for name, server in servers.items():
+                bearer = token(server.base_url) if name != "bare Flask" else "x"
+                made = requests.post(f"{server.base_url}/Communication", json=fixture_message(), timeout=10,
+                                     headers={"Authorization": f"Bearer {bearer}"})
+                message_id = made.headers["Location"].rsplit("/", 1)[1]
+                patient = fixture_message()["recipient"][0]["reference"]
+                targets[name] = (bearer, {
+                    "create": dict(method="POST", path="/Communication", body_file=str(body_file)),
+                    "read": dict(path=f"/Communication/{message_id}"),
+                    "search (patient, 10 a page)": dict(path=f"/Communication?patient={patient}&_count=10"),
+                })
+            for endpoint in ENDPOINTS:
+                for conns in connections:
+                    for name, server in servers.items():
+                        bearer, options = targets[name]
+                        results[endpoint][name][conns] = wrk_with_cpu(
+                            server, server.base_url, token_value=bearer, connections=conns, seconds=seconds,
+                            max_requests=max_requests, **options[endpoint])
+                    print(f"  {endpoint} at {conns}: " + ", ".join(
+                        f"{n} {results[endpoint][n][conns]['rps']:.0f}/s" for n in servers), flush=True)
+            results["_stored"] = {}
+            for name in ("granian", "gunicorn", "waitress"):
+                bearer = targets[name][0]
+                results["_stored"][name] = requests.get(
+                    f"{servers[name].base_url}/Communication?_count=0", timeout=30,
+                    headers={"Authorization": f"Bearer {bearer}"}).json()["total"]
         finally:
-            ceiling.stop()
-
-        mock = start_mock(str(Path(folder) / "load.sqlite3"))
-        try:
-            bearer = token(mock.base_url)
-            headers = {"Authorization": f"Bearer {bearer}"}
-            made = requests.post(f"{mock.base_url}/Communication", json=fixture_message(), headers=headers, timeout=10)
-            message_id = made.headers["Location"].rsplit("/", 1)[1]
-            patient = fixture_message()["recipient"][0]["reference"]
-            targets = {
-                "create": dict(method="POST", path="/Communication", body_file=str(body_file)),
-                "read": dict(path=f"/Communication/{message_id}"),
-                "search (patient, 10 a page)": dict(path=f"/Communication?patient={patient}&_count=10"),
-            }
-            for name, options in targets.items():
-                results[name] = {c: wrk_with_cpu(mock, mock.base_url, token_value=bearer, connections=c,
-                                                 seconds=seconds, max_requests=max_requests, **options)
-                                 for c in CONNECTIONS}
-            results["_stored_after"] = requests.get(f"{mock.base_url}/Communication?_count=0", headers=headers,
-                                                    timeout=30).json()["total"]
-        finally:
-            mock.stop()
+            for server in servers.values():
+                server.stop()
     return results
 
 
 if __name__ == "__main__":
-    print(json.dumps(run(seconds=2), indent=1))
+    print(json.dumps(run(seconds=1), indent=1))

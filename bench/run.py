@@ -1,7 +1,8 @@
 """``make bench``: every mock benchmark, then bench/RESULTS.md rewritten with the machine's description.
 
-Parts: load (create/read/search at 1, 8, 32 connections beside the ceiling), start-up time to the
-first answer, scale (10^4..10^6 stored messages), and a profile of create. Nothing here is
+Parts: load (create/read/search at 1, 8, 32, 128 connections on granian, gunicorn, waitress and a
+bare Flask app, side by side), threads per granian worker, start-up time to the first answer,
+scale (10^4..10^6 stored messages), and a profile of create. Nothing here is
 asserted: the numbers are reported, with the project's aims beside them.
 Options: ``--quick`` (shorter runs, scale up to 10^5) for trying the scripts out.
 """
@@ -16,7 +17,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import baseline  # noqa: E402
 import cpu_create  # noqa: E402
 import load  # noqa: E402
 import profile_create  # noqa: E402
@@ -46,10 +46,10 @@ def main() -> int:
     args = parser.parse_args()
     ensure_wrk()
     began = time.monotonic()
-    seconds = 1 if args.quick else 3
+    seconds = 1 if args.quick else 2
     print("machine ...", flush=True)
     box = machine()
-    print("load: ceiling, create, read, search at 1/8/32 connections ...", flush=True)
+    print("load: create, read, search at 1/8/32/128 connections, four servers side by side ...", flush=True)
     loads = load.run(seconds=seconds)
     print("start-up ...", flush=True)
     starts = startup()
@@ -59,12 +59,10 @@ def main() -> int:
     profile = profile_create.run(creates=500 if args.quick else profile_create.CREATES)
     print("CPU per create in-process ...", flush=True)
     cpu = cpu_create.run(creates=500 if args.quick else 2_000)
-    print("waitress threads at 32 connections ...", flush=True)
+    print("threads per granian worker at 32 connections ...", flush=True)
     by_threads = threads.run(seconds=seconds)
-    print(f"before/after: {baseline.BEFORE_REF} against the working tree ...", flush=True)
-    compared = baseline.run(seconds=seconds, creates=500 if args.quick else 2_000)
     text = render(box, loads, starts, scales, profile, time.monotonic() - began, quick=args.quick,
-                  cpu=cpu, by_threads=by_threads, compared=compared)
+                  cpu=cpu, by_threads=by_threads)
     args.out.write_text(text)
     print(f"wrote {args.out} in {time.monotonic() - began:.0f} s")
     return 0
@@ -74,15 +72,13 @@ def _ms(value: float) -> str:
     return f"{value:.2f}"
 
 
-def render(box, loads, starts, scales, profile, elapsed, *, quick, cpu, by_threads, compared) -> str:
-    ceiling = loads["ceiling (trivial 201)"]
-    create = loads["create"]
+def render(box, loads, starts, scales, profile, elapsed, *, quick, cpu, by_threads) -> str:
     lines = [
         "# Mock server benchmarks",
         "",
         "Written by `make bench` (bench/run.py); do not edit by hand. Numbers are measurements on the machine",
-        "below, never asserted in tests. wrk runs on the same machine as the server (loopback), so on a small",
-        "box the load generator and the server share the cores: that holds for the ceiling and the mock alike."
+        "below, never asserted in tests. wrk runs on the same machine as the servers (loopback), so on a small",
+        "box the load generator and the server share the cores: that holds for every server alike."
         + (" **Quick run: shorter and smaller than `make bench`.**" if quick else ""),
         "",
         "## Machine",
@@ -91,72 +87,58 @@ def render(box, loads, starts, scales, profile, elapsed, *, quick, cpu, by_threa
         f"- cores: {box['cores']} ({box['cpu']}); memory: {box['memory_gib']} GiB",
         f"- Python {box['python']}, SQLite {box['sqlite']}, {box['os']}; {box['wrk']}",
         f"- load average (1/5/15 min) before the run: {box['load']}; after: {load_average()} "
-        "(anything above 0 is other work competing with the benchmark)",
+        "(anything above 0 is other work competing with the benchmark; above the 2 cores, every figure",
+        "  is mostly a measure of that competition: compare servers within this run, not across runs)",
         "",
-        "## Throughput and latency (wrk, keep-alive, one wrk thread; requests/s, p50/p99 in ms)",
+        "## Servers side by side (wrk, keep-alive, one wrk thread)",
         "",
-        "Server CPU is the user + system CPU time the server process (all its threads) used during the run,",
-        "divided by the requests it answered: it moves much less with other work on the box than requests/s.",
+        "All four servers were up at once and measured in turns within each endpoint and connection count,",
+        "so drift in the box's load touches them alike. requests/s, p99 latency in ms, errors (non-2xx",
+        "answers + socket errors), and server CPU: user + system CPU of the server and all its worker",
+        "processes per answered request (it moves far less with other work on the box than requests/s).",
         "",
-        "The mock is `canvas-conformance serve` on a database file (WAL, `synchronous=NORMAL`), 8 waitress",
-        "threads. The ceiling is bench/ceiling.py: a WSGI app that reads the body and answers 201, on the same",
-        "`mock_server.serve.make_server` settings. Search is `patient=<the fixture patient>&_count=10`, run after",
-        "the create runs, so it pages over the thousands of messages they stored.",
+        "- **granian**: the mock as `canvas-conformance serve` runs it: granian, "
+        "one worker process per core, 4 threads each, one SQLite WAL file, access log on (to /dev/null);",
+        "- **gunicorn**: the mock's own app under gunicorn, 3 sync workers, same database set-up;",
+        "- **waitress**: the mock as `serve` ran it before (`--server waitress`, one process, 8 threads);",
+        "- **bare Flask**: bench/bare_flask.py, a Flask app whose views do nothing, on serve's very granian",
+        "  settings and workers: the most any Flask app reaches on that server here.",
         "",
-        "| endpoint | connections | requests/s | p50 ms | p99 ms | errors | server CPU µs/request |",
-        "|---|---:|---:|---:|---:|---:|---:|",
     ]
-    for name, by_conn in loads.items():
-        if name.startswith("_"):
-            continue
-        for conn, r in by_conn.items():
-            lines.append(f"| {name} | {conn} | {r['rps']:.0f} | {_ms(r['p50_ms'])} | {_ms(r['p99_ms'])} | "
-                         f"{r['errors_status'] + r['errors_socket']} | {r['server_cpu_us']:.0f} |")
-    lines += ["", f"Messages stored by the create runs: {loads['_stored_after']}.", "",
-              "### Create against the ceiling", "",
-              f"| connections | create / ceiling (aim >= {AIM_RATIO}) | create p99 ms (aim < {AIM_P99_MS:.0f} at 32) |",
-              "|---:|---:|---:|"]
-    for conn in create:
-        ratio = create[conn]["rps"] / ceiling[conn]["rps"]
-        lines.append(f"| {conn} | {ratio:.2f} | {_ms(create[conn]['p99_ms'])} |")
+    servers = [s for s in load.SERVERS]
+    for endpoint in load.ENDPOINTS:
+        by_server = loads[endpoint]
+        lines += [f"### {endpoint}", "",
+                  "| connections | " + " | ".join(f"{s} req/s | p99 ms | err | CPU µs" for s in servers) + " |",
+                  "|---:|" + "---:|---:|---:|---:|" * len(servers)]
+        for conn in load.CONNECTIONS:
+            cells = []
+            for server in servers:
+                r = by_server[server].get(conn)
+                if r is None:
+                    cells.append("- | - | - | -")
+                    continue
+                cells.append(f"{r['rps']:.0f} | {_ms(r['p99_ms'])} | {r['errors_status'] + r['errors_socket']} | "
+                             f"{r['server_cpu_us']:.0f}")
+            lines.append(f"| {conn} | " + " | ".join(cells) + " |")
+        lines.append("")
+    stored = loads.get("_stored", {})
+    lines += [f"Messages stored by the create runs: " + ", ".join(f"{k} {v:,}" for k, v in stored.items()) + ".", "",
+              "### The aims at 32 connections (granian, the chosen server)", "",
+              f"| measure | granian | aim |", "|---|---:|---|"]
+    for endpoint in load.ENDPOINTS:
+        mock, bare = loads[endpoint]["granian"].get(32), loads[endpoint]["bare Flask"].get(32)
+        if mock and bare:
+            lines.append(f"| {endpoint}: mock / bare Flask on granian | {mock['rps'] / bare['rps']:.2f} | >= {AIM_RATIO} |")
+    create32 = loads["create"]["granian"].get(32)
+    if create32:
+        lines.append(f"| create p99 ms | {_ms(create32['p99_ms'])} | < {AIM_P99_MS:.0f} |")
+        errors = sum(loads[e]["granian"][c]["errors_status"] + loads[e]["granian"][c]["errors_socket"]
+                     for e in load.ENDPOINTS for c in loads[e]["granian"])
+        lines.append(f"| errors, every granian run | {errors} | 0 |")
     lines += [
         "",
-        "## Before and after the create-path work (branch perf)",
-        "",
-        f"Measured in this same run: commit `{compared['ref']}` (the code before the changes, exported with",
-        "`git archive`, run from the same venv) right beside the working tree (bench/baseline.py). CPU per create",
-        "in-process is bench/cpu_create.py: creates driven straight through the WSGI app with prepared environs,",
-        "`time.process_time`, best of 5 rounds of 2,000 (interference only ever adds time).",
-        "",
-        "| measure | before | after |",
-        "|---|---:|---:|",
-        f"| CPU per create in-process, µs | {compared['before_cpu']['best_us']:.0f} | {compared['after_cpu']['best_us']:.0f} |",
-    ]
-    for conn in baseline.CONNECTIONS:
-        b, a = compared["before_wrk"][conn], compared["after_wrk"][conn]
-        lines += [
-            f"| create at {conn} connection(s): requests/s | {b['rps']:.0f} | {a['rps']:.0f} |",
-            f"| create at {conn} connection(s): p99 ms | {_ms(b['p99_ms'])} | {_ms(a['p99_ms'])} |",
-            f"| create at {conn} connection(s): server CPU µs/request | {b['server_cpu_us']:.0f} | {a['server_cpu_us']:.0f} |",
-        ]
-    lines += [
-        "",
-        "What changed, each kept only because it measured faster and the tests pin its behaviour:",
-        "",
-        "- schema validation: the same schema compiled by fastjsonschema answers yes/no in ~3 µs; only a body it",
-        "  refuses goes through jsonschema's `iter_errors`, which words the OperationOutcome exactly as before",
-        "  (~45 µs saved; tests/mock/test_fast_validation.py compares every answer with the fast path off);",
-        "- SQLite: one autocommit INSERT instead of BEGIN IMMEDIATE / INSERT / COMMIT; group commit of the creates",
-        "  queued behind the write lock (under load, threads queued on the lock one SQLite call at a time, each",
-        "  call giving up the GIL while holding the lock: server CPU per create rose ~45% from 1 to 32",
-        "  connections); WAL checkpoints (each ending in an fsync) moved from inside a create's commit to a",
-        "  background thread;",
-        "- sessions: requests without a cookie skip Flask's signed-cookie serializer (~7 µs);",
-        "- smaller items: correlation ids from a counter instead of `uuid4()` (which reads os.urandom and gives",
-        "  up the GIL), Werkzeug's `url_root` remembered per Host, the depth walk skipped for bodies with fewer",
-        "  brackets than the limit.",
-        "",
-        "## Waitress threads (create, 32 connections)",
+        "## Threads per granian worker (create, 32 connections)",
         "",
         "| threads | requests/s | p50 ms | p99 ms | server CPU µs/request |",
         "|---:|---:|---:|---:|---:|",
@@ -165,19 +147,16 @@ def render(box, loads, starts, scales, profile, elapsed, *, quick, cpu, by_threa
               for count, r in by_threads.items()]
     lines += [
         "",
-        "Under the GIL one thread runs Python at a time, so threads add no throughput; they let a request",
-        "that waits (a SQLite busy timeout, an injected latency fault) not hold up the others. `serve` keeps",
-        "its default of 8 (set in canvas_conformance/serve_cli.py, outside the mock).",
+        "Under the GIL one thread per worker runs Python at a time; threads let a request that waits (the",
+        "write lock, an injected latency fault) not hold up the others. `serve --threads` defaults to 4.",
         "",
         "## Where a create's time goes",
         "",
-        f"The app alone (called in-process, no sockets): **{cpu['best_us']:.0f} µs CPU per create** "
-        f"(bench/cpu_create.py), against {1e6 / ceiling[1]['rps']:.0f} µs per request for the whole ceiling at one "
-        f"connection. Under wrk the server process spends about "
-        f"{create[1]['server_cpu_us']:.0f} µs CPU per create at one connection against "
-        f"{ceiling[1]['server_cpu_us']:.0f} µs for the ceiling: the difference beyond the app's own CPU is the same",
-        "code running slower beside wrk on a 2-core box (shared caches, and wrk on the other core) plus the hand-offs",
-        f"between waitress's threads. pyinstrument samples of {profile['creates']} creates ({profile['per_create_us']:.0f} µs",
+        f"The app alone (called in-process, no sockets, no server): **{cpu['best_us']:.0f} µs CPU per create** "
+        "(bench/cpu_create.py; the same app code every server above runs). Under wrk the granian workers spend "
+        f"{loads['create']['granian'][1]['server_cpu_us']:.0f} µs CPU per create at one connection against "
+        f"{loads['create']['bare Flask'][1]['server_cpu_us']:.0f} µs for the bare Flask app.",
+        f"pyinstrument samples of {profile['creates']} creates ({profile['per_create_us']:.0f} µs",
         "wall per create with the profiler's own overhead), grouped by the part of the mock they fall in:",
         "",
         "| share | part |",
@@ -188,14 +167,10 @@ def render(box, loads, starts, scales, profile, elapsed, *, quick, cpu, by_threa
         "",
         "Reading it: what remains is mostly Flask and Werkzeug themselves (building the request and response",
         "objects, routing, context push/pop, header handling) and the SQLite commit (WAL page writes for the",
-        "table, four indexes and the search counters). A bare Flask app that only reads the body and answers",
-        "201 cost ~85 µs in-process and ~240 µs of server CPU under waitress (measured once on this box while",
-        "the changes above were made, not in this run), so a create / ceiling ratio of 0.5 is out of reach for",
-        "any Flask app on this server and box: the ceiling does nothing per request. When the ceiling's own",
-        "p99 is far above a millisecond, other work on the box was taking the cores during the run.",
-        "Everything runs under one GIL: the server's threads take turns on one core while wrk uses the other,",
-        "so more threads or connections add queueing, not throughput. Several `serve` processes on one",
-        "database file do scale across cores (tests/robust/test_concurrency.py shows they stay correct).",
+        "table, four indexes and the search counters); the shared state (clock, fault switch: one primary-key",
+        "read each in `mock_state`) is inside the SQLite share. Creates of all workers take turns on one",
+        "write lock (a lock file, then SQLite's), so creates scale across workers only as far as the commit",
+        "is a small part of a create; reads and searches never wait for it (WAL).",
         "",
         "## Start-up to first answer",
         "",
@@ -205,7 +180,7 @@ def render(box, loads, starts, scales, profile, elapsed, *, quick, cpu, by_threa
         "## Scale: stored messages (bulk-loaded into SQLite, not through HTTP)",
         "",
         "1,000 patients, so a patient has 10 messages at 10^4 and 1,000 at 10^6; a third of all messages",
-        "come from one practitioner. One connection; p50 / p99 in ms. RSS of the `serve` process.",
+        "come from one practitioner. One connection; p50 / p99 in ms. RSS of the `serve` process and its workers, summed.",
         "",
     ]
     queries = list(scales[0]["queries"])

@@ -1,15 +1,23 @@
 """``canvas-conformance serve``: the mock server in the foreground, for client developers and CI.
 
-The mock (Flask, waitress) is imported by the handler only, so building the command's grammar,
-as every ``canvas-conformance`` invocation does, never loads it; the options the mock defaults
-(client id, token lifetime) are left unset here and take the mock's own ``DEFAULTS``.
+The mock (Flask, granian, waitress) is imported by the handler only, so building the command's
+grammar, as every ``canvas-conformance`` invocation does, never loads it; the options the mock
+defaults (client id, token lifetime) are left unset here and take the mock's own ``DEFAULTS``.
+
+Serving: granian with ``--workers`` processes (default one per core) sharing one SQLite WAL
+file, each with ``--threads`` threads; ``--server waitress`` is the former single-process server,
+kept for comparison (bench/) and for machines where granian's wheel does not install.
 """
 from __future__ import annotations
 
 import argparse
+import atexit
+import ipaddress
 import os
+import shutil
 import signal
 import sys
+import tempfile
 from pathlib import Path
 
 from platformdirs import user_data_dir
@@ -23,14 +31,15 @@ def default_db() -> str:
 
 def add_parser(sub) -> None:
     p = sub.add_parser("serve", help="run the reference mock server",
-                       description="Serve the reference mock of Canvas's Communication API with waitress.")
+                       description="Serve the reference mock of Canvas's Communication API "
+                                   "(granian worker processes sharing one SQLite file).")
     p.add_argument("--host", default=os.environ.get("CANVAS_MOCK_HOST", "127.0.0.1"),
                    help="address to bind (default 127.0.0.1; env CANVAS_MOCK_HOST)")
     p.add_argument("--port", type=int, default=int(os.environ.get("CANVAS_MOCK_PORT", "8000")),
                    help="port to bind, 0 for a free one (default 8000; env CANVAS_MOCK_PORT)")
     p.add_argument("--db", default=os.environ.get("CANVAS_MOCK_DB") or default_db(),
-                   help="SQLite file that keeps messages across restarts, or :memory: (env CANVAS_MOCK_DB; "
-                        "default in the user's data folder)")
+                   help="SQLite file that keeps messages across restarts, or :memory: (with several workers: "
+                        "a temporary file, deleted at exit) (env CANVAS_MOCK_DB; default in the user's data folder)")
     p.add_argument("--client-id", default=os.environ.get("CANVAS_MOCK_CLIENT_ID"),
                    help="OAuth client id the mock accepts (env CANVAS_MOCK_CLIENT_ID; default: the mock's "
                         "development client id)")
@@ -40,7 +49,13 @@ def add_parser(sub) -> None:
                    help="seconds a bearer token lives (default: the mock's token lifetime)")
     p.add_argument("--base-url", default=os.environ.get("CANVAS_MOCK_BASE_URL"),
                    help="absolute base URL for Location headers and links (default: from each request)")
-    p.add_argument("--threads", type=int, default=8, help="worker threads (default %(default)s)")
+    p.add_argument("--workers", type=int, default=_env_int("CANVAS_MOCK_WORKERS"),
+                   help="worker processes (default: one per core; env CANVAS_MOCK_WORKERS)")
+    p.add_argument("--threads", type=int, default=4, help="threads per worker process (default %(default)s)")
+    p.add_argument("--server", choices=("granian", "waitress"), default="granian",
+                   help="granian (default: worker processes) or waitress (one process, threads; the former server)")
+    p.add_argument("--no-access-log", dest="access_log", action="store_false",
+                   help="no access-log line per request on stderr")
     p.add_argument("--fault", action="append", default=[], metavar="SPEC",
                    help="make the mock misbehave on purpose, for testing clients (repeatable): "
                         "KIND[:key=value,...] with KIND latency, 503, 429, drop or html500 and keys "
@@ -53,11 +68,46 @@ def add_parser(sub) -> None:
     p.set_defaults(handler=run)
 
 
+def _env_int(name: str) -> int | None:
+    value = os.environ.get(name)
+    try:
+        return int(value) if value else None
+    except ValueError:
+        raise SystemExit(f"{name} must be a whole number, got {value!r}") from None
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def secret_warning(host: str, secret: str, published: str) -> str | None:
+    """One line when ``serve`` binds beyond loopback while accepting the published development secret."""
+    if secret != published or is_loopback(host):
+        return None
+    return (f"warning: serving on {host}, beyond loopback, with the published development secret "
+            f"{published!r}: anyone who can reach the port can get a token "
+            "(set --client-secret or CANVAS_MOCK_CLIENT_SECRET)")
+
+
 def run(args: argparse.Namespace) -> int:
     from mock_server import DEFAULTS, create_app
     from mock_server.faults import FaultError, rule_from_spec
-    from mock_server.serve import bound_url, make_server
+    from mock_server.serve import default_workers
 
+    workers = default_workers() if args.workers is None else args.workers
+    if workers < 1:
+        raise UsageError("--workers must be 1 or more")
+    if args.threads < 1:
+        raise UsageError("--threads must be 1 or more")
+    if args.server == "waitress" and args.workers not in (None, 1):
+        raise UsageError("--server waitress runs one process: give --workers 1 or leave it out")
+    if args.server == "waitress":
+        workers = 1
     client_id = args.client_id or DEFAULTS["CLIENT_ID"]
     config = {
         "DATABASE": args.db,
@@ -69,26 +119,70 @@ def run(args: argparse.Namespace) -> int:
     if config["TOKEN_LIFETIME"] <= 0:
         raise UsageError("--token-lifetime must be a positive number of seconds")
     try:
-        config["FAULTS"] = [rule_from_spec(spec) for spec in args.fault]
+        faults = [rule_from_spec(spec) for spec in args.fault]
     except FaultError as err:
         raise UsageError(f"--fault: {err}") from None
+    db_note = args.db
+    if args.db == ":memory:" and args.server == "granian":
+        # Worker processes cannot share a :memory: database: a file in a folder of our own, removed at exit.
+        folder = tempfile.mkdtemp(prefix="canvas-mock-")
+        atexit.register(shutil.rmtree, folder, True)
+        config["DATABASE"] = str(Path(folder) / "mock.sqlite3")
+        db_note = f":memory: (a temporary file shared by the workers, deleted at exit: {config['DATABASE']})"
     try:
-        app = create_app(config)
+        # Schema, people, the session secret, the real clock and the --fault rules, once, before any
+        # worker starts (workers join this state; they do not reset it).
+        app = create_app({**config, "FAULTS": faults})
     except Exception as err:  # an unusable database path, mostly
         raise UsageError(f"cannot open the database {args.db}: {err}") from None
+    warning = secret_warning(args.host, config["CLIENT_SECRET"], DEFAULTS["CLIENT_SECRET"])
+    if warning:
+        print(warning, file=sys.stderr, flush=True)
+    secret_note = "(as given)" if args.client_secret else DEFAULTS["CLIENT_SECRET"] + " (the mock's development default)"
+
+    def banner(url: str) -> str:
+        return (f"Canvas mock server at {url}\n"
+                f"  token:     POST {url}/auth/token/ (grant_type=client_credentials)\n"
+                f"  client id: {client_id}\n"
+                f"  secret:    {secret_note}\n"
+                f"  database:  {db_note}\n"
+                f"  server:    {args.server}, {workers} worker process(es) x {args.threads} thread(s)\n"
+                + (f"  faults:    {len(args.fault)} rule(s) in force: {'; '.join(args.fault)}\n" if args.fault else "")
+                + "Stop with Ctrl-C.")
+
+    if args.server == "waitress":
+        return _run_waitress(app, args, banner)
+    app.extensions["mock_store"].close()
+    from mock_server.serve import serve_workers
+
+    def ready(url: str) -> None:
+        print(banner(url), flush=True)
+
+    def failed(reason: str) -> None:
+        print(f"canvas-conformance serve: {reason}", file=sys.stderr, flush=True)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    try:
+        serve_workers({**config, "ACCESS_LOG": args.access_log}, host=args.host, port=args.port,
+                      workers=workers, threads=args.threads, on_ready=ready, on_failure=failed)
+    except OSError as err:
+        raise UsageError(f"cannot listen on {args.host}:{args.port}: {err.strerror or err}") from None
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def _run_waitress(app, args, banner) -> int:
+    from mock_server.accesslog import AccessLog
+    from mock_server.serve import bound_url, make_server
+
+    if args.access_log:
+        app.wsgi_app = AccessLog(app.wsgi_app)
     try:
         server = make_server(app, host=args.host, port=args.port, threads=args.threads)
     except OSError as err:
         raise UsageError(f"cannot listen on {args.host}:{args.port}: {err.strerror or err}") from None
-    url = bound_url(server)
-    secret_note = "(as given)" if args.client_secret else DEFAULTS["CLIENT_SECRET"] + " (the mock's development default)"
-    print(f"Canvas mock server at {url}\n"
-          f"  token:     POST {url}/auth/token/ (grant_type=client_credentials)\n"
-          f"  client id: {client_id}\n"
-          f"  secret:    {secret_note}\n"
-          f"  database:  {args.db}\n"
-          + (f"  faults:    {len(args.fault)} rule(s) in force: {'; '.join(args.fault)}\n" if args.fault else "")
-          + "Stop with Ctrl-C.", flush=True)
+    print(banner(bound_url(server)), flush=True)
     signal.signal(signal.SIGTERM, lambda *_: server.close() or sys.exit(0))
     try:
         server.run()

@@ -8,7 +8,6 @@ comments where each rule is enforced, so a ``grep`` for an ID finds it here.
 from __future__ import annotations
 
 import logging
-import secrets
 from importlib import resources
 from pathlib import Path
 
@@ -40,6 +39,9 @@ DEFAULTS = {
     "MAX_CONTENT_LENGTH": 64 * 1024,
     # Deepest JSON nesting accepted in a body (answered 400 above it).
     "MAX_JSON_DEPTH": 32,
+    # Start from the real clock and the FAULTS rules (True), or join worker processes already
+    # serving the same database file and keep their shared state (False: serve's workers).
+    "RESET_SHARED_STATE": True,
 }
 
 
@@ -47,7 +49,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     """Build the mock. ``test_config`` overrides ``DEFAULTS`` (and nothing else is read)."""
     app = Flask(__name__)
     app.config.from_mapping(DEFAULTS)
-    app.config["SECRET_KEY"] = secrets.token_hex(32)
     if test_config:
         app.config.from_mapping(test_config)
     app.json.sort_keys = False
@@ -58,8 +59,12 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     app.session_interface = sessions.CookieOnlyWhenSent()
 
-    clock.init_app(app)
     db.init_app(app)
+    if not app.config.get("SECRET_KEY"):
+        # The sign-in cookie's signing key, made once per database and read by every process that
+        # shares it: a cookie signed by one worker is honoured by the others (and after a restart).
+        app.config["SECRET_KEY"] = db.get_store(app).shared_secret()
+    clock.init_app(app)
     outcome.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(metadata.bp)

@@ -3,14 +3,19 @@
 Why: SENT-2 (sent defaults to "now") can only be checked exactly when the test
 knows what "now" is, and token expiry (FHIR-3) is testable by moving time on.
 
+Where it lives: in the database (``mock_state``, key ``clock``), not in the process, so that
+every worker of ``serve --workers N`` tells the same time: a clock frozen through one worker is
+frozen for a request any other worker answers. Reading it is one primary-key lookup; the parsed
+value is kept while the stored text is unchanged.
+
 The clock reads between ``EARLIEST`` and ``LATEST`` (years 1900 to 2200): a setting outside is
 refused with ``ClockRangeError``, so no date arithmetic on it (a token's lifetime, a page's
 "4 months ago", a stored instant) can leave the years ``datetime`` holds.
 """
 from __future__ import annotations
 
+import json
 import math
-import threading
 from datetime import datetime, timedelta, timezone
 
 from flask import Flask, current_app
@@ -52,27 +57,39 @@ def _short(number) -> str:
     return text if len(text) <= 40 else text[:39] + "…"
 
 
-class Clock:
-    """Real time, optionally frozen at an instant or shifted by an offset."""
+_KEY = "clock"
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._frozen: datetime | None = None
-        self._offset = timedelta(0)
+
+class Clock:
+    """Real time, optionally frozen at an instant or shifted by an offset; state in the ``Store``."""
+
+    def __init__(self, store) -> None:
+        self._store = store
+        self._seen: tuple[str | None, datetime | None, timedelta] = (None, None, timedelta(0))
+
+    def _read(self) -> tuple[datetime | None, timedelta]:
+        raw = self._store.get_state(_KEY)
+        seen = self._seen
+        if raw != seen[0]:
+            if raw is None:
+                seen = (None, None, timedelta(0))
+            else:
+                data = json.loads(raw)
+                frozen = datetime.fromisoformat(data["frozen"]) if data.get("frozen") else None
+                seen = (raw, frozen, timedelta(seconds=data.get("offset", 0)))
+            self._seen = seen
+        return seen[1], seen[2]
 
     def now(self) -> datetime:
-        with self._lock:
-            if self._frozen is not None:
-                return self._frozen
-            # Within the range however long a shifted clock runs (the offset is bounded, so the sum fits).
-            return min(max(datetime.now(timezone.utc) + self._offset, EARLIEST), LATEST)
+        frozen, offset = self._read()
+        if frozen is not None:
+            return frozen
+        # Within the range however long a shifted clock runs (the offset is bounded, so the sum fits).
+        return min(max(datetime.now(timezone.utc) + offset, EARLIEST), LATEST)
 
     def freeze(self, instant: datetime) -> None:
         """Stop the clock at ``instant`` (ClockRangeError outside the range: nothing changes)."""
-        utc = checked_instant(instant)
-        with self._lock:
-            self._frozen = utc
-            self._offset = timedelta(0)
+        self._write(checked_instant(instant), timedelta(0))
 
     def shift(self, seconds: float) -> None:
         """Move time by ``seconds`` (a frozen clock stays frozen at the moved instant).
@@ -81,26 +98,33 @@ class Clock:
         clock would read outside the range.
         """
         delta = checked_shift(seconds)
-        with self._lock:
-            if self._frozen is not None:
-                self._frozen = checked_instant(self._frozen + delta)
+
+        def change(raw):
+            data = json.loads(raw) if raw else {}
+            if data.get("frozen"):
+                data["frozen"] = checked_instant(datetime.fromisoformat(data["frozen"]) + delta).isoformat()
             else:
-                checked_instant(datetime.now(timezone.utc) + self._offset + delta)
-                self._offset += delta
+                offset = timedelta(seconds=data.get("offset", 0))
+                checked_instant(datetime.now(timezone.utc) + offset + delta)
+                data["offset"] = (offset + delta).total_seconds()
+            return json.dumps(data), None
+
+        self._store.update_state(_KEY, change)
 
     def reset(self) -> None:
-        with self._lock:
-            self._frozen = None
-            self._offset = timedelta(0)
+        self._store.set_state(_KEY, None)
 
     def state(self) -> dict:
-        with self._lock:
-            frozen, offset = self._frozen, self._offset
+        frozen, offset = self._read()
         return {
             "now": self.now().isoformat(),
             "frozen": frozen is not None,
             "offset_seconds": offset.total_seconds(),
         }
+
+    def _write(self, frozen: datetime | None, offset: timedelta) -> None:
+        self._store.set_state(_KEY, json.dumps({"frozen": frozen.isoformat() if frozen else None,
+                                                "offset": offset.total_seconds()}))
 
 
 def get_clock() -> Clock:
@@ -108,4 +132,8 @@ def get_clock() -> Clock:
 
 
 def init_app(app: Flask) -> None:
-    app.extensions["mock_clock"] = Clock()
+    """After ``db.init_app``. A mock starts on real time unless it joins running workers."""
+    clock = Clock(app.extensions["mock_store"])
+    if app.config.get("RESET_SHARED_STATE", True):
+        clock.reset()
+    app.extensions["mock_clock"] = clock

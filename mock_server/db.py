@@ -10,7 +10,10 @@ while another is being written are committed together (``insert_communication``)
 """
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
+import secrets
 import sqlite3
 import threading
 import weakref
@@ -68,6 +71,13 @@ CREATE TABLE IF NOT EXISTS token (
 CREATE TABLE IF NOT EXISTS clock_mover (
     token_hash    TEXT PRIMARY KEY,
     shift_seconds REAL NOT NULL
+) WITHOUT ROWID;
+-- Whatever a client can observe besides messages and tokens: the mock clock, the fault rules with
+-- their counters, the sign-in session secret. Kept here, not in a process's memory, so that every
+-- worker process of ``serve --workers N`` (and every process sharing the file) answers alike.
+CREATE TABLE IF NOT EXISTS mock_state (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS sms_outbox (
     seq        INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -127,13 +137,15 @@ class Store:
         # token issued by another process sharing the file is found. Saves three queries a create.
         self._people: dict[tuple[str, str], dict] = {}
         self._tokens: dict[str, str] = {}
+        # Writers of all processes sharing the file take turns on a lock file first (see _writing).
+        self._write_lock_file = None if path == ":memory:" else open(f"{path}-writelock", "a+b")  # noqa: SIM115
         self._conn = sqlite3.connect(path, check_same_thread=False, timeout=30, isolation_level=None)
         self._conn.execute("PRAGMA busy_timeout = 30000")
         self._checkpointer: _Checkpointer | None = None
         if path != ":memory:":
             self._conn.execute("PRAGMA journal_mode = WAL")
             self._conn.execute("PRAGMA synchronous = NORMAL")
-        with self._lock:
+        with self._writing():
             self._conn.executescript(SCHEMA)
             with self._tx():
                 self._count_existing()
@@ -165,12 +177,14 @@ class Store:
             self._checkpointer.stop()
         with self._lock:
             self._conn.close()
+            if self._write_lock_file is not None:
+                self._write_lock_file.close()
 
     # -- people -------------------------------------------------------------------------
     def load_people(self, people: Iterable[dict]) -> None:
         rows = [(p["resourceType"], p["id"], json.dumps(p)) for p in people]
         self._people.clear()
-        with self._lock, self._tx():
+        with self._writing(), self._tx():
             self._conn.executemany(
                 "INSERT OR REPLACE INTO person (resource_type, id, resource) VALUES (?, ?, ?)", rows
             )
@@ -220,7 +234,8 @@ class Store:
             if not pending.done:
                 with self._queue_lock:
                     batch, self._queue = self._queue, []
-                self._write(batch)
+                with self._across_processes():
+                    self._write(batch)
         if self._checkpointer is not None:
             self._checkpointer.note_commit()
         if not pending.done:  # cannot happen: the batch that held the row marked it
@@ -305,7 +320,7 @@ class Store:
 
     def mark_ui_sent(self, message_id: str, when: str) -> bool:
         """Record that the draft was sent from the chart; ``sent`` is left alone (UI-3)."""
-        with self._lock, self._tx():
+        with self._writing(), self._tx():
             cur = self._conn.execute(
                 "UPDATE communication SET ui_sent_at = ? WHERE id = ? AND ui_sent_at IS NULL",
                 (when, message_id),
@@ -313,14 +328,14 @@ class Store:
         return cur.rowcount == 1
 
     def reset(self) -> None:
-        with self._lock, self._tx():
+        with self._writing(), self._tx():
             self._conn.execute("DELETE FROM communication")
             self._conn.execute("DELETE FROM communication_count")
             self._conn.execute("DELETE FROM sms_outbox")
 
     # -- tokens -------------------------------------------------------------------------
     def add_token(self, token_hash: str, client_id: str, expires_at: str) -> None:
-        with self._lock, self._tx():
+        with self._writing(), self._tx():
             self._conn.execute(
                 "INSERT INTO token (token_hash, client_id, expires_at) VALUES (?, ?, ?)",
                 (token_hash, client_id, expires_at),
@@ -339,7 +354,7 @@ class Store:
         return row[0] if row else None
 
     def add_clock_move(self, token_hash: str, seconds: float) -> None:
-        with self._lock, self._tx():
+        with self._writing(), self._tx():
             self._conn.execute(
                 "INSERT INTO clock_mover (token_hash, shift_seconds) VALUES (?, ?) ON CONFLICT (token_hash) "
                 "DO UPDATE SET shift_seconds = shift_seconds + excluded.shift_seconds", (token_hash, seconds))
@@ -352,8 +367,43 @@ class Store:
         return row[0] if row else None
 
     def forget_clock_moves(self) -> None:
-        with self._lock, self._tx():
+        with self._writing(), self._tx():
             self._conn.execute("DELETE FROM clock_mover")
+
+    # -- shared state (mock_state: the clock, the fault rules, the session secret) -----------
+    def get_state(self, key: str) -> str | None:
+        with self._lock:
+            row = self._conn.execute("SELECT value FROM mock_state WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_state(self, key: str, value: str | None) -> None:
+        """Store ``value`` under ``key`` (``None`` removes it)."""
+        with self._writing():
+            if value is None:
+                self._conn.execute("DELETE FROM mock_state WHERE key = ?", (key,))
+            else:
+                self._conn.execute("INSERT OR REPLACE INTO mock_state (key, value) VALUES (?, ?)", (key, value))
+
+    def update_state(self, key: str, change):
+        """Read, change and write one value in one write transaction, so that processes take turns.
+
+        ``change(old)`` (old is ``None`` when absent) returns ``(new value or None to keep it,
+        result)``; the result is returned. Why a transaction: fault counters (``times``, ``every``)
+        are read and moved by every worker; two workers must never both see the same count.
+        """
+        with self._writing(), self._tx():
+            row = self._conn.execute("SELECT value FROM mock_state WHERE key = ?", (key,)).fetchone()
+            new, result = change(row[0] if row else None)
+            if new is not None:
+                self._conn.execute("INSERT OR REPLACE INTO mock_state (key, value) VALUES (?, ?)", (key, new))
+        return result
+
+    def shared_secret(self, key: str = "session_secret") -> str:
+        """A random secret made by whichever process asks first, then the same for every process."""
+        with self._writing():
+            self._conn.execute("INSERT OR IGNORE INTO mock_state (key, value) VALUES (?, ?)",
+                               (key, secrets.token_hex(32)))
+            return self._conn.execute("SELECT value FROM mock_state WHERE key = ?", (key,)).fetchone()[0]
 
     # -- SMS outbox (the mock never sends SMS for API-created messages: UI-3) --------------
     def sms_outbox(self) -> list[dict]:
@@ -366,6 +416,30 @@ class Store:
     # -- helpers ------------------------------------------------------------------------
     def _tx(self):
         return _Transaction(self._conn)
+
+    @contextlib.contextmanager
+    def _writing(self):
+        """This process's lock, then the lock file shared by every process on the database."""
+        with self._lock, self._across_processes():
+            yield
+
+    @contextlib.contextmanager
+    def _across_processes(self):
+        """``flock`` on ``<database>-writelock`` around a write (the caller holds ``self._lock``).
+
+        Why: when two processes want SQLite's write lock at once, the loser's busy handler sleeps
+        and polls (1, 2, 5, 10 ... 100 ms), so with several workers creates waited milliseconds
+        for a lock held microseconds. A blocked ``flock`` is woken by the kernel the moment the
+        holder lets go. SQLite's own locking still guards the data; this only orders the writers.
+        """
+        if self._write_lock_file is None:
+            yield
+            return
+        fcntl.flock(self._write_lock_file, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(self._write_lock_file, fcntl.LOCK_UN)
 
 
 class _Checkpointer:
@@ -464,6 +538,10 @@ def _message(row: tuple) -> StoredMessage:
 
 def get_db() -> Store:
     return current_app.extensions["mock_store"]
+
+
+def get_store(app: Flask) -> Store:
+    return app.extensions["mock_store"]
 
 
 def init_app(app: Flask) -> None:

@@ -33,13 +33,17 @@ Which requests a rule sees: ``path`` (an ``fnmatch`` pattern on the path, defaul
 by a rule whose ``path`` names them literally (``/auth/token/``, ``/_mock/reset``...), never by
 ``*``; ``/_mock/faults`` itself is never faulted, so faults can always be switched off.
 
-State is per process: several ``serve`` processes sharing one database each keep their own rules.
+State lives in the database (``FaultSet``): every worker of ``serve --workers N``, and every process
+sharing the database file, applies the same rules and moves the same counters. A mock started
+with ``RESET_SHARED_STATE`` (the default; ``serve`` itself, not its workers) replaces the rules
+with its ``FAULTS``.
 """
 from __future__ import annotations
 
 import fnmatch
 import json
 import random
+import secrets
 import threading
 import time
 from typing import Any, NamedTuple
@@ -173,51 +177,64 @@ def _int(data: dict, name: str, default, *, low: int, high: int):
     return value
 
 
-class _RuleState:
-    __slots__ = ("rule", "matched", "fired", "rng")
+class _Rngs:
+    """This process's pseudo-random generators for ``share`` rules, one per rule (by its uid).
 
-    def __init__(self, rule: FaultRule) -> None:
-        self.rule = rule
-        self.matched = 0
-        self.fired = 0
-        self.rng = random.Random(rule.seed)
+    The shared counters say how many draws the rule has made in all processes (``matched``); a
+    generator here that has made fewer draws catches up before drawing, so the decisions are
+    those of one ``random.Random(seed)`` drawn once per matched request, whichever worker draws.
+    """
 
-    def should_fire(self) -> bool:
-        """Count one matched request and say whether the rule fires on it."""
-        self.matched += 1
-        rule = self.rule
-        if rule.share is not None:
-            hit = self.rng.random() < rule.share  # drawn on every match, so decisions replay exactly
-        else:
-            hit = self.matched % (rule.every or 1) == 0
-        if not hit or (rule.times is not None and self.fired >= rule.times):
-            return False
-        self.fired += 1
-        return True
+    def __init__(self) -> None:
+        self._by_uid: dict[str, list] = {}  # uid -> [Random, draws made]
+
+    def draw(self, uid: str, seed: int, drawn: int) -> float:
+        entry = self._by_uid.get(uid)
+        if entry is None or entry[1] > drawn:
+            entry = self._by_uid[uid] = [random.Random(seed), 0]
+        rng = entry[0]
+        for _ in range(drawn - entry[1]):
+            rng.random()
+        entry[1] = drawn + 1
+        return rng.random()
+
+    def forget(self, keep: set[str]) -> None:
+        for uid in set(self._by_uid) - keep:
+            del self._by_uid[uid]
 
 
 class FaultSet:
-    """The rules in force and their counters; one per app, safe across the server's threads."""
+    """The rules in force and their counters, kept in the database (``mock_state``, key ``faults``).
 
-    def __init__(self, rules: list[FaultRule] | None = None) -> None:
-        self._lock = threading.Lock()
-        self._states = [_RuleState(r) for r in rules or []]
+    Why there: every worker process of ``serve --workers N`` must see the same rules and move the
+    same counters, so ``times: 2`` fires twice in all, not twice per worker, and ``every: 3``
+    counts every request whichever worker answers it. Each decision is one write transaction.
+    Stored form: a JSON list of ``{"uid", "rule", "matched", "fired"}``.
+    """
+
+    def __init__(self, store, rules: list[FaultRule] | None = None, *, reset: bool = True) -> None:
+        self._store = store
+        self._lock = threading.Lock()  # this process's generators and rule cache
+        self._rngs = _Rngs()
+        self._rules: dict[str, FaultRule] = {}  # stored JSON text of a rule -> the rule
+        if reset:
+            self.replace(rules or [])
 
     @property
     def active(self) -> bool:
-        return bool(self._states)
+        raw = self._store.get_state(_KEY)
+        return raw is not None and raw != "[]"
 
     def replace(self, rules: list[FaultRule]) -> None:
-        with self._lock:
-            self._states = [_RuleState(r) for r in rules]
+        """Every rule replaced; counters start again from zero."""
+        self._store.set_state(_KEY, json.dumps([_fresh(r) for r in rules]))
 
     def add(self, rule: FaultRule) -> None:
-        with self._lock:
-            self._states = [*self._states, _RuleState(rule)]
+        self._store.update_state(_KEY, lambda raw: (json.dumps([*json.loads(raw or "[]"), _fresh(rule)]), None))
 
     def describe(self) -> list[dict]:
-        with self._lock:
-            return [{**s.rule.as_json(), "matched": s.matched, "fired": s.fired} for s in self._states]
+        states = json.loads(self._store.get_state(_KEY) or "[]")
+        return [{**self._rule(s["rule"]).as_json(), "matched": s["matched"], "fired": s["fired"]} for s in states]
 
     def decide(self, method: str, path: str) -> tuple[int, int | None, FaultRule | None]:
         """(latency ms to add, index of the answering rule, that rule) for one request.
@@ -225,16 +242,54 @@ class FaultSet:
         Rules are looked at in order: every firing latency rule adds its delay; the first firing
         rule of another kind answers instead of the app, and the rules after it are not consulted.
         """
-        delay = 0
-        with self._lock:
-            for index, state in enumerate(self._states):
-                if not state.rule.applies_to(method, path) or not state.should_fire():
-                    continue
-                if state.rule.kind == "latency":
-                    delay += state.rule.ms
-                else:
-                    return delay, index, state.rule
-        return delay, None, None
+        def change(raw):
+            states = json.loads(raw or "[]")
+            delay, answer, moved = 0, (None, None), False
+            with self._lock:
+                for index, state in enumerate(states):
+                    rule = self._rule(state["rule"])
+                    if not rule.applies_to(method, path):
+                        continue
+                    moved = True
+                    if not self._should_fire(state, rule):
+                        continue
+                    if rule.kind == "latency":
+                        delay += rule.ms
+                    else:
+                        answer = (index, rule)
+                        break
+                self._rngs.forget({s["uid"] for s in states})
+            return (json.dumps(states) if moved else None), (delay, *answer)
+
+        return self._store.update_state(_KEY, change)
+
+    def _should_fire(self, state: dict, rule: FaultRule) -> bool:
+        """Count one matched request and say whether the rule fires on it."""
+        drawn = state["matched"]
+        state["matched"] = drawn + 1
+        if rule.share is not None:
+            # drawn on every match, so decisions replay exactly
+            hit = self._rngs.draw(state["uid"], rule.seed, drawn) < rule.share
+        else:
+            hit = state["matched"] % (rule.every or 1) == 0
+        if not hit or (rule.times is not None and state["fired"] >= rule.times):
+            return False
+        state["fired"] += 1
+        return True
+
+    def _rule(self, data: dict) -> FaultRule:
+        key = json.dumps(data, sort_keys=True)
+        rule = self._rules.get(key)
+        if rule is None:
+            rule = self._rules[key] = rule_from_json(data)
+        return rule
+
+
+_KEY = "faults"
+
+
+def _fresh(rule: FaultRule) -> dict:
+    return {"uid": secrets.token_hex(8), "rule": rule.as_json(), "matched": 0, "fired": 0}
 
 
 class FaultMiddleware:
@@ -256,7 +311,7 @@ class FaultMiddleware:
         if rule.after:
             _serve_and_discard(self.wsgi_app, environ)
         if rule.kind == "drop":
-            _drop(environ)
+            return _drop(environ, start_response)
         return _fault_answer(rule, index)(environ, start_response)
 
 
@@ -271,18 +326,37 @@ def _serve_and_discard(wsgi_app, environ) -> None:
             result.close()
 
 
-def _drop(environ) -> None:
+def _drop(environ, start_response):
     """End the exchange with no answer at all.
 
-    Under waitress (the mock's server) ``ClientDisconnected`` makes the channel close the socket
+    Under waitress (the embedded mock) ``ClientDisconnected`` makes the channel close the socket
     without writing a byte: the client reads EOF ("connection closed without response"). Any
-    other exception would be turned into waitress's own ``500`` answer.
+    other exception would be turned into waitress's own ``500`` answer. Under granian (``serve``)
+    an exception from the app is answered ``500``, and the app never sees its socket; the body
+    raises before its first chunk instead, and granian aborts the connection: either before the
+    status line (the client reads EOF) or, as it mostly does, right after the status line and
+    headers (the client reads a truncated answer: requests raises ``ChunkedEncodingError``).
+    A connection closed with no answer every time: ``serve --server waitress``.
     """
+    environ["mock.dropped"] = True
     if "waitress.client_disconnected" in environ:
         from waitress.channel import ClientDisconnected
 
         raise ClientDisconnected("fault injection: dropped connection")
-    raise ConnectionAbortedError("fault injection: dropped connection (not served by waitress)")
+    start_response("500 Dropped", [(FAULT_HEADER, "drop")])
+    return _DroppedBody()
+
+
+class DroppedConnection(ConnectionAbortedError):
+    """Raised by the body of a dropped exchange (the server closes the connection on it)."""
+
+
+class _DroppedBody:
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        raise DroppedConnection("fault injection: dropped connection")
 
 
 def _fault_answer(rule: FaultRule, index: int):
@@ -361,7 +435,7 @@ def init_app(app: Flask) -> None:
     for item in app.config.get("FAULTS") or ():
         rules.append(item if isinstance(item, FaultRule)
                      else rule_from_spec(item) if isinstance(item, str) else rule_from_json(item))
-    faults = FaultSet(rules)
+    faults = FaultSet(app.extensions["mock_store"], rules, reset=app.config.get("RESET_SHARED_STATE", True))
     app.extensions["mock_faults"] = faults
     app.wsgi_app = FaultMiddleware(app.wsgi_app, faults)
     app.register_blueprint(bp)

@@ -1,13 +1,26 @@
-"""Serving the mock with waitress, a production WSGI server.
+"""Serving the mock: granian worker processes for ``serve``, waitress in a thread for embedding.
 
-Why waitress: pure Python (nothing to compile), a thread pool that suits a
-SQLite-backed app, and a server object that can be created on port 0 and run in
-a background thread, which is how the conformance runner embeds the mock.
+``serve`` (``serve_workers``): granian, a WSGI server whose sockets, HTTP parsing and
+keep-alive live in Rust (hyper on tokio) outside the GIL, with N worker processes sharing one
+SQLite WAL file. Why: measured side by side in one run (bench/RESULTS.md), waitress's single
+I/O thread and its worker threads convoy on the GIL, so its CPU per request rose several times
+with concurrency; one process can only ever use one core. Granian with one process per core
+beat gunicorn's sync workers at 32 connections, and (unlike sync workers, which hold a process
+per connection) a slow or idle client costs it a tokio task, not a worker: it has a header read
+deadline of its own (``HEADER_READ_TIMEOUT_MS``).
+
+Embedding (``start_in_thread``): waitress, pure Python, a server object created on port 0 and
+run in a background thread of the caller's process, which is how the conformance runner and the
+tests run the mock.
 """
 from __future__ import annotations
 
+import json
+import os
+import socket
 import threading
-from typing import NamedTuple
+import time
+from typing import Callable, NamedTuple
 
 from flask import Flask
 from waitress.server import create_server
@@ -68,3 +81,101 @@ def start_in_thread(app: Flask, *, host: str = "127.0.0.1", port: int = 0) -> Ru
     thread = threading.Thread(target=server.run, name="canvas-mock", daemon=True)
     thread.start()
     return RunningServer(url, server, thread)
+
+
+# -- serve: granian worker processes --------------------------------------------------------------
+HEADER_READ_TIMEOUT_MS = 10_000  # a client must have sent its request headers within this
+BACKLOG = 2048                   # connections the kernel holds before accept
+MAX_IN_FLIGHT = 256              # requests a worker has in hand at once; more wait in Rust, cheaply
+START_TIMEOUT = 60
+
+
+def default_workers() -> int:
+    """One worker process per core this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def free_port(host: str) -> socket.socket:
+    """A socket bound to a free port on ``host`` with SO_REUSEPORT, not listening.
+
+    Granian binds each worker's listening socket itself (SO_REUSEPORT on Linux), so it cannot be
+    given port 0; holding this socket keeps the chosen port from other programs until the workers
+    have bound it too. A socket that does not listen is never handed a connection.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    probe = socket.socket(family, socket.SOCK_STREAM)
+    probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    probe.bind((host, 0))
+    return probe
+
+
+def check_port(host: str, port: int) -> None:
+    """Raise ``OSError`` if ``host:port`` cannot be bound (taken, or not an address of this machine)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as trial:
+        trial.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        trial.bind((host, port))
+
+
+def serve_workers(config: dict, *, host: str, port: int, workers: int, threads: int,
+                  on_ready: Callable[[str], None], on_failure: Callable[[str], None],
+                  target: str = "mock_server.wsgi:from_environment") -> None:
+    """Serve the mock with granian on ``host:port`` in ``workers`` processes until SIGINT/SIGTERM.
+
+    The caller has prepared the shared database (schema, clock, fault rules); every worker builds
+    the app from ``config`` with ``target`` (``mock_server.wsgi.from_environment``; bench/ gives
+    its bare Flask app, to measure it on the very same settings). ``on_ready(url)`` is called
+    once a worker answers; ``on_failure(reason)`` when none did within ``START_TIMEOUT``.
+    """
+    from granian.constants import HTTPModes, Interfaces
+    from granian.http import HTTP1Settings
+    from granian.log import LogLevels
+    from granian.server import Server
+
+    from .wsgi import CONFIG_VARIABLE
+
+    probe = free_port(host) if port == 0 else None
+    if probe is not None:
+        port = probe.getsockname()[1]
+    else:
+        check_port(host, port)  # granian would fail on a busy port with a panic's backtrace
+    display_host = f"[{host}]" if ":" in host else host
+    url = f"http://{display_host}:{port}"
+    os.environ[CONFIG_VARIABLE] = json.dumps(config)
+    server = Server(target, address=host, port=port,
+                    interface=Interfaces.WSGI, factory=True, workers=workers,
+                    blocking_threads=threads, backlog=BACKLOG, backpressure=MAX_IN_FLIGHT,
+                    http=HTTPModes.http1, websockets=False,
+                    http1_settings=HTTP1Settings(header_read_timeout=HEADER_READ_TIMEOUT_MS),
+                    log_level=LogLevels.warning, respawn_failed_workers=True)
+    threading.Thread(target=_announce, args=(host, port, url, probe, on_ready, on_failure),
+                     name="mock-ready", daemon=True).start()
+    server.serve()
+
+
+def _announce(host, port, url, probe, on_ready, on_failure) -> None:
+    """Wait until a worker answers, then release the probe socket and say so.
+
+    The probe asks ``/_mock/faults`` without a token (answered 401): the one path no fault rule
+    ever matches, so it moves no rule's counter; it shows in the access log as that 401.
+    """
+    deadline = time.monotonic() + START_TIMEOUT
+    connect_host = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)
+    try:
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection((connect_host, port), timeout=2) as conn:
+                    conn.sendall(b"GET /_mock/faults HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                    if conn.recv(12).startswith(b"HTTP/1.1 "):
+                        on_ready(url)
+                        return
+            except OSError:
+                pass
+            time.sleep(0.05)
+        on_failure(f"no worker answered on {url} within {START_TIMEOUT} s")
+    finally:
+        if probe is not None:
+            probe.close()

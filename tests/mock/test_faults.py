@@ -216,8 +216,10 @@ def test_bad_spec_strings_are_refused(spec):
 
 
 @pytest.mark.slow
-def test_serve_fault_flags_take_effect_at_start_up(serve_process):
-    server = serve_process("--fault", "503:every=2,retry_after=3,path=/metadata", "--fault", "drop:path=/Patient", db=":memory:")
+@pytest.mark.parametrize("server_kind", ["waitress"])  # granian's drop: the test below
+def test_serve_fault_flags_take_effect_at_start_up(serve_process, server_kind):
+    server = serve_process("--server", server_kind, "--fault", "503:every=2,retry_after=3,path=/metadata",
+                           "--fault", "drop:path=/Patient", db=":memory:")
     base = server.base_url
     got = [requests.get(f"{base}/metadata", timeout=10) for _ in range(2)]
     assert [a.status_code for a in got] == [200, 503]
@@ -227,6 +229,24 @@ def test_serve_fault_flags_take_effect_at_start_up(serve_process):
         requests.get(f"{base}/Patient", headers=auth, timeout=10)
     rules = requests.get(f"{base}/_mock/faults", headers=auth, timeout=10).json()["rules"]
     assert [r["kind"] for r in rules] == ["503", "drop"]
+
+
+@pytest.mark.slow
+def test_serve_on_granian_drop_gives_no_usable_answer_and_the_flags_count_across_workers(serve_process):
+    """Under granian the app never sees its socket: a drop aborts the answer, at the latest right after
+    the status line (see faults._drop); the client never gets a usable answer, and the rules are shared."""
+    server = serve_process("--workers", "2", "--fault", "503:every=2,retry_after=3,path=/metadata",
+                           "--fault", "drop:path=/Patient", db=":memory:")
+    base = server.base_url
+    got = [requests.get(f"{base}/metadata", timeout=10) for _ in range(4)]
+    assert [a.status_code for a in got] == [200, 503, 200, 503]
+    auth = {"Authorization": f"Bearer {fetch_token(base)}"}
+    for _ in range(5):
+        with pytest.raises((requests.exceptions.ConnectionError, requests.exceptions.ChunkedEncodingError)):
+            requests.get(f"{base}/Patient", headers=auth, timeout=10)
+    rules = requests.get(f"{base}/_mock/faults", headers=auth, timeout=10).json()["rules"]
+    assert [(r["kind"], r["fired"]) for r in rules] == [("503", 2), ("drop", 5)]
+    assert "Traceback" not in server.stderr()
 
 
 @pytest.mark.slow
