@@ -16,6 +16,12 @@ def print_summary(written, report_dir: Path, *, base_url: str, embedded: bool) -
         c = s[kind]
         out.append(f"  {kind + ':':<11} {c['passed']} passed, {c['failed']} failed, {c['error']} error, "
                    f"{c['manual']} manual, {c['skipped']} skipped")
+    partial = [f"{r.id} ({r.reason})" for r in written.run.rules if r.partial]
+    if partial:
+        out.append(f"  partly:     {'; '.join(partial)}")
+    seen = sorted({o.rule for r in written.run.rules for o in r.observations})
+    if seen:
+        out.append(f"  also seen broken while checking other rules: {', '.join(seen)}")
     if written.failing:
         out.append(f"  failing:    {', '.join(written.failing)}")
     out.append(f"report: {report_dir / 'report.html'} (and {', '.join(n for n in REPORT_FILES if n != 'report.html')})")
