@@ -20,6 +20,7 @@ from .config import RunConfig
 from .errors import UsageError
 from .redact import harvest, redact
 from . import progress, selection as listing
+from .report.rows import checked, counts
 from .report.writer import scrub_file, write_all
 from .summary import print_summary
 
@@ -131,4 +132,17 @@ def _report(cfg: RunConfig, target: Target, report_dir: Path, rc: int, started: 
     if cfg.report_dir is None:
         report_folder.point_latest(report_dir)
     print_summary(written, report_dir, base_url=base_url, embedded=target.embedded)
+    nothing_checked(written.run, report_dir)
     return 1 if written.failing else 0
+
+
+def nothing_checked(run, report_dir: Path) -> None:
+    """A run in which no rule reached a verdict (none passed, none failed: every one error, manual,
+    skipped or not selected) checked nothing, so it did not really run: exit 2 with one line, the
+    report kept for the reasons."""
+    if checked(run):
+        return
+    tally = counts(r.status for r in run.rules if r.selected)
+    shown = ", ".join(f"{n} {status}" for status, n in tally.items() if status != "total" and n)
+    raise UsageError(f"no rule could be checked against {run.target.get('base_url')} "
+                     f"({shown or 'no rule selected'}); see {report_dir / 'report.html'}")
