@@ -125,6 +125,7 @@ def _report(cfg: RunConfig, target: Target, report_dir: Path, rc: int, started: 
     base_url = target.record.base_url
     results.setdefault("started", started.isoformat(timespec="seconds"))
     results.setdefault("finished", datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    results.setdefault("selection", cfg.tags)  # rules outside a tag selection are "not selected", even under --strict
     results.setdefault("target", {})
     results["target"].setdefault("base_url", base_url)
     results["target"]["embedded_mock"] = target.embedded
