@@ -27,21 +27,16 @@ _UTC_SUFFIXES = ("Z", "+00:00")
 JSON_TYPES = ("application/fhir+json", "application/json")
 
 
-class RuleViolation(AssertionError):
-    """A check that said no, naming the rule the target broke (``rule``: an ID, or IDs joined by "/").
+def fail(rule: str, what: str, expected: Any, got: Any) -> NoReturn:
+    """Raise the one kind of failure checks give: the rule, what was checked, expected vs got.
 
-    Which scenario's verdict it decides is the results contract's (``results.failure_status``): the
+    A plain ``AssertionError`` carrying the rule (``.rule``: an ID, or IDs joined by "/"): which
+    scenario's verdict it decides is the results contract's (``results.failure_status``). The
     scenario's own rule fails; another rule's breach seen along the way makes it ``error``.
     """
-
-    def __init__(self, rule: str, message: str) -> None:
-        super().__init__(message)
-        self.rule = rule
-
-
-def fail(rule: str, what: str, expected: Any, got: Any) -> NoReturn:
-    """Raise the one kind of failure checks give: the rule, what was checked, expected vs got."""
-    raise RuleViolation(rule, f"[{rule}] {what}: expected {expected}, got {got}")
+    error = AssertionError(f"[{rule}] {what}: expected {expected}, got {got}")
+    error.rule = rule
+    raise error
 
 
 def _shown(value: Any, limit: int = 300) -> str:

@@ -71,7 +71,7 @@ def is_check_failure(exception: BaseException | None) -> bool:
 
 
 def broken_rules(exception: BaseException | None) -> tuple[str, ...]:
-    """The rule IDs a check failure names: its ``rule`` attribute (checks.RuleViolation), else the
+    """The rule IDs a check failure names: its ``rule`` attribute (set by checks.fail), else the
     ``[RULE-ID]`` its message starts with; () when it names none."""
     if not is_check_failure(exception):
         return ()
