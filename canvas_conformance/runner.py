@@ -138,12 +138,12 @@ def _report(cfg: RunConfig, target: Target, report_dir: Path, rc: int, started: 
 
 
 def nothing_checked(run, report_dir: Path) -> None:
-    """A run in which no rule reached a verdict (none passed, none failed: every one error, manual,
-    skipped or not selected) checked nothing, so it did not really run: exit 2 with one line, the
-    report kept for the reasons."""
+    """A run in which no scenario reached a verdict (none passed, none failed: every one error, manual
+    or skipped, so no rule was checked by machine) did not really run: exit 2 with one line, the report
+    kept for the reasons."""
     if checked(run):
         return
-    tally = counts(r.status for r in run.rules if r.selected)
+    tally = counts(s.status for s in run.scenarios)
     shown = ", ".join(f"{n} {status}" for status, n in tally.items() if status != "total" and n)
-    raise UsageError(f"no rule could be checked against {run.target.get('base_url')} "
-                     f"({shown or 'no rule selected'}); see {report_dir / 'report.html'}")
+    raise UsageError(f"no rule could be checked against {run.target.get('base_url')}: no scenario passed or "
+                     f"failed ({shown or 'none ran'}); see {report_dir / 'report.html'}")

@@ -178,6 +178,7 @@ def counts_under(row: RuleRow, run: Run, *, strict: bool) -> bool:
     return fails_run(row.status, strict=strict) or (strict and row.partial)
 
 
-def checked(run: Run) -> list[str]:
-    """The rules that reached a verdict (passed or failed); a run with none checked nothing."""
-    return [r.id for r in run.rules if r.status in ("passed", "failed")]
+def checked(run: Run) -> list[Scenario]:
+    """The scenarios that reached a verdict (passed or failed). A run with none checked nothing: every
+    scenario was error, manual or skipped (a run with some verdicts and an error is a run with an error)."""
+    return [s for s in run.scenarios if s.status in ("passed", "failed")]

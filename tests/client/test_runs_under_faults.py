@@ -27,7 +27,7 @@ def test_a_hanging_target_ends_each_request_at_the_timeout(serve, run_harness):
     print(f"hanging target: the run took {run.elapsed_s:.2f} s")  # measured, not asserted (see -s)
     assert run.elapsed_s < RUN_TIMEOUT_S  # it ended at all (subprocess.run would have raised)
     assert run.code == 2, run.err  # no rule reached a verdict: the run checked nothing (the report is kept)
-    assert run.err.strip().endswith(f"see {run.report / 'report.html'}") and "1 error" in run.err
+    assert run.err.strip().endswith(f"see {run.report / 'report.html'}") and "(2 error)" in run.err
     assert_full_report(run)
     rows = run.rows()
     assert len(rows) == 2 and {row["status"] for row in rows} == {"error"}

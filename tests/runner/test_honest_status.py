@@ -88,10 +88,15 @@ def test_a_strict_run_narrowed_by_tags_passes_when_its_rules_pass(throwaway_runs
         "SENT-2": "passed", "PAY-1": "passed"}
 
 
+def test_a_run_with_one_error_beside_verdicts_is_a_run_with_an_error(throwaway_runs):
+    run = throwaway_runs("--tags", "SENT-2 or FHIR-2")  # FHIR-2's scenario errors, SENT-2's passes
+    assert run.code == 1, run.out + run.err
+
+
 def test_a_run_in_which_no_rule_could_be_checked_exits_2_with_one_line(throwaway_runs):
     run = throwaway_runs("--tags", "RCPT-3 or UI-1")  # one skipped, one manual: no verdict anywhere
     assert run.code == 2, run.out + run.err
     (line,) = [ln for ln in run.err_lines if ln.startswith("canvas-conformance: ")]
-    assert line == (f"canvas-conformance: no rule could be checked against {run.mock.base_url} "
-                    f"(1 manual, 1 skipped); see {run.report / 'report.html'}")
+    assert line == (f"canvas-conformance: no rule could be checked against {run.mock.base_url}: no scenario "
+                    f"passed or failed (1 manual, 1 skipped); see {run.report / 'report.html'}")
     assert (run.report / "conformance.json").is_file()  # the report with the reasons is kept
