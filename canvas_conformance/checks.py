@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import reprlib
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable, Mapping, NoReturn
 from urllib.parse import urlsplit
@@ -27,12 +28,23 @@ JSON_TYPES = ("application/fhir+json", "application/json")
 
 
 def fail(rule: str, what: str, expected: Any, got: Any) -> NoReturn:
-    """Raise the one kind of failure checks give: the rule, what was checked, expected vs got."""
-    raise AssertionError(f"[{rule}] {what}: expected {expected}, got {got}")
+    """Raise the one kind of failure checks give: the rule, what was checked, expected vs got.
+
+    A plain ``AssertionError`` carrying the rule (``.rule``: an ID, or IDs joined by "/"): which
+    scenario's verdict it decides is the results contract's (``results.failure_status``). The
+    scenario's own rule fails; another rule's breach seen along the way makes it ``error``.
+    """
+    error = AssertionError(f"[{rule}] {what}: expected {expected}, got {got}")
+    error.rule = rule
+    raise error
 
 
 def _shown(value: Any, limit: int = 300) -> str:
-    text = value if isinstance(value, str) else json.dumps(value, default=str)
+    """``value`` quoted for a message, cut at ``limit`` characters (any value: a check never crashes on one)."""
+    try:
+        text = value if isinstance(value, str) else json.dumps(value, default=str)
+    except (TypeError, ValueError, RecursionError):
+        text = reprlib.repr(value)
     return repr(text if len(text) <= limit else text[: limit - 3] + "...")
 
 
@@ -54,6 +66,32 @@ def _got_element(value: Any) -> str:
     if value is None:
         return "null (the element is there, with no value)"
     return _shown(value)
+
+
+shown = _shown  # for steps that quote an answer's value in their own failure
+
+
+def check_json_body(text: str | None, *, rule: str, what: str, expected: str = "JSON") -> Any:
+    """The answer's body as JSON, or the rule's failure saying it is not (never a Python exception)."""
+    try:
+        return json.loads(text or "")
+    except (ValueError, RecursionError):
+        fail(rule, f"{what}'s body", expected, _shown((text or "")[:300]))
+
+
+def first_reference(value: Any, *, many: bool = False) -> Reference | None:
+    """The reference a party element names: a Reference object (``{"reference": ...}``), or with
+    ``many`` the first of a list of them (FHIR's 0..* elements such as ``recipient``); None for any
+    other shape, so reading an answer never raises (the caller's check says what was wrong)."""
+    if many:
+        value = value[0] if isinstance(value, list) and value else None
+    return parse_reference(value.get("reference")) if isinstance(value, dict) else None
+
+
+def listed(value: Any) -> list:
+    """``value`` when it is a list, else [] (a field the answer should give as a list; checks that
+    need it a list say so themselves)."""
+    return value if isinstance(value, list) else []
 
 
 def _statuses(statuses: Iterable[int]) -> str:
@@ -89,8 +127,13 @@ def check_location(header: str | None, base_url: str, *, rule: str = "ID-1") -> 
     if not header:
         fail(rule, "the Location header of the created message", "Communication/<id> (absolute or relative)",
              "no Location header")
+    if not isinstance(header, str):
+        fail(rule, "the Location header", "Communication/<id> (absolute or relative)", _shown(header))
     base = urlsplit(base_url.rstrip("/"))
-    parts = urlsplit(header)
+    try:
+        parts = urlsplit(header)
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        fail(rule, "the Location header", "Communication/<id> (absolute or relative)", _shown(header))
     if parts.scheme or parts.netloc:
         if (parts.scheme.lower(), parts.netloc.lower()) != (base.scheme.lower(), base.netloc.lower()):
             fail(rule, "the Location header", f"a URL under the base {base_url}", _shown(header))
@@ -117,10 +160,7 @@ def check_operation_outcome(status: int | None, body: str | None, *, rule: str,
                             statuses: Iterable[int] = CLIENT_ERRORS, what: str = "the answer") -> dict:
     """A refusal: a status in ``statuses`` and an OperationOutcome with at least one issue."""
     check_status(status, statuses, rule=rule, what=what)
-    try:
-        outcome = json.loads(body or "")
-    except ValueError:
-        fail(rule, f"{what}'s body", "an OperationOutcome (JSON)", _shown(body or ""))
+    outcome = check_json_body(body, rule=rule, what=what, expected="an OperationOutcome (JSON)")
     if not isinstance(outcome, dict) or outcome.get("resourceType") != "OperationOutcome":
         got = outcome.get("resourceType") if isinstance(outcome, dict) else type(outcome).__name__
         fail(rule, f"{what}'s body", "resourceType OperationOutcome", _shown(got))
@@ -139,7 +179,7 @@ def issue_text(issue: Mapping) -> str:
 
 def check_outcome_issues(outcome: Mapping, *, rule: str = "FHIR-2", mentions: str | None = None) -> None:
     """Every issue has severity, code and readable text; one of them names ``mentions`` (any case)."""
-    for index, issue in enumerate(outcome.get("issue") or []):
+    for index, issue in enumerate(listed(outcome.get("issue"))):
         if not isinstance(issue, dict):
             fail(rule, f"issue[{index}]", "an object", _shown(issue))
         for element in ("severity", "code"):
@@ -148,7 +188,7 @@ def check_outcome_issues(outcome: Mapping, *, rule: str = "FHIR-2", mentions: st
         if not issue_text(issue):
             fail(rule, f"issue[{index}]", "diagnostics or details.text saying what was wrong", _shown(issue))
     if mentions is not None:
-        texts = [issue_text(i) for i in outcome.get("issue") or [] if isinstance(i, dict)]
+        texts = [issue_text(i) for i in listed(outcome.get("issue")) if isinstance(i, dict)]
         if not any(mentions.lower() in t.lower() for t in texts):
             fail(rule, "the OperationOutcome's text", f"a mention of {mentions!r}", _shown(texts))
 
@@ -282,7 +322,7 @@ def check_resource(body: Any, resource_type: str, *, rule: str, what: str) -> di
 def links(bundle: Mapping) -> dict[str, str]:
     """The Bundle's links by relation (``prev`` read as ``previous``)."""
     out = {}
-    for link in bundle.get("link") or []:
+    for link in listed(bundle.get("link")):
         if isinstance(link, dict) and isinstance(link.get("relation"), str) and isinstance(link.get("url"), str):
             relation = "previous" if link["relation"] == "prev" else link["relation"]
             out[relation] = link["url"]
@@ -299,7 +339,10 @@ def check_searchset(bundle: Any, *, rule: str = "FHIR-7", what: str = "the searc
     if isinstance(total, bool) or not isinstance(total, int) or total < 0:
         fail(rule, f"{what}'s total", "a whole number", _shown(total))
     resources = []
-    for index, entry in enumerate(bundle.get("entry") or []):
+    entries = bundle.get("entry")
+    if entries is not None and not isinstance(entries, list):
+        fail(rule, f"{what}'s entry", "a list of entries", _shown(entries))
+    for index, entry in enumerate(entries or []):
         resource = entry.get("resource") if isinstance(entry, dict) else None
         if not isinstance(resource, dict):
             fail(rule, f"{what}'s entry[{index}]", "an entry with a resource", _shown(entry))

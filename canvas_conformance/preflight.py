@@ -2,6 +2,10 @@
 
 Why check before the suite starts: a run against a wrong URL or with a refused
 token would otherwise turn every rule into an ``error`` after minutes of timeouts.
+Why the CapabilityStatement: a base URL with a wrong path still answers (a 404 page, a
+web app's index), and a run against it would skip or error every rule and say little;
+``GET <base>/metadata`` answering 200 with a CapabilityStatement whose ``rest`` names
+``Communication`` is what a FHIR endpoint for this suite says about itself.
 A CI pipeline wants exit code 2 and one clear line within seconds instead. Why the
 loopback rule: creating messages on a real system writes into patients' charts,
 so a target off this machine needs ``--allow-writes`` before anything is sent.
@@ -20,6 +24,7 @@ show. On top, the whole pre-flight ends within ``DEADLINE_S`` whatever the targe
 from __future__ import annotations
 
 import ipaddress
+import json
 import re
 import threading
 from typing import Callable, NamedTuple
@@ -109,8 +114,8 @@ def _probe(creds: Credentials) -> str | None:
                     retry=creds.retry)
     try:
         metadata = client.url("metadata")
-        reached = _ask("the target at", metadata, lambda: client.request(
-            "reach the target", "GET", metadata, authorize=False))
+        check_capabilities(metadata, _ask("the target at", metadata, lambda: client.request(
+            "reach the target", "GET", metadata, authorize=False)))
         if creds.token:
             return _check_token(client, creds.token)
         answer = _ask("the token endpoint", client.token_url, lambda: client.grant("the pre-flight's token grant"))
@@ -118,10 +123,8 @@ def _probe(creds: Credentials) -> str | None:
         client.close()
     token = _access_token(answer)
     if answer.status == 404:  # nothing is there: a wrong URL, not wrong credentials
-        also = f"; GET {metadata} answered 404 too, so --base-url may not be the FHIR base" \
-            if reached.status == 404 else ""
         raise Refusal(f"the token endpoint {creds.token_url} was not found (HTTP 404): check --base-url "
-                      f"and --token-url{also}")
+                      "and --token-url")
     if answer.status != 200 or not token:
         raise Refusal(f"the token endpoint {creds.token_url} refused the client credentials: "
                       f"HTTP {answer.status}{_oauth_error(answer)}")
@@ -136,6 +139,40 @@ def _ask(where: str, url: str, send: Callable[[], Answer]) -> Answer:
         raise Refusal(f"{where} {url} is unavailable: {err.why}") from None
     except ExchangeError as err:
         raise Refusal(f"cannot reach {where} {url}: {err.why}") from None
+
+
+def check_capabilities(url: str, answer: Answer) -> None:
+    """``answer`` (to GET ``url``) is a CapabilityStatement serving Communication, or the Refusal
+    that says what was found instead: the status, the content type, the resourceType."""
+    media = (answer.headers.get("Content-Type") or "no content type").split(";", 1)[0].strip()
+    found = f"HTTP {answer.status}, {media}"
+    try:
+        body = json.loads(answer.text or "")
+    except (ValueError, RecursionError):
+        body = None
+    if isinstance(body, dict):
+        kind = body.get("resourceType")
+        found += f", resourceType {kind!r}" if isinstance(kind, str) and len(kind) <= 64 else ", no resourceType"
+    else:
+        found += ", not a JSON object"
+    if answer.status == 200 and isinstance(body, dict) and body.get("resourceType") == "CapabilityStatement":
+        if "Communication" in _served_types(body):
+            return
+        found += " not listing Communication among its rest resources"
+    raise Refusal(f"{url} is not a FHIR endpoint serving Communication (expected HTTP 200 with a "
+                  f"CapabilityStatement; got {found}): is --base-url the FHIR base?")
+
+
+def _served_types(capabilities: dict) -> set[str]:
+    """The resource types a CapabilityStatement's ``rest`` entries name (any shape read without raising)."""
+    rests = capabilities.get("rest")
+    types = set()
+    for rest in rests if isinstance(rests, list) else ():
+        resources = rest.get("resource") if isinstance(rest, dict) else None
+        for resource in resources if isinstance(resources, list) else ():
+            if isinstance(resource, dict) and isinstance(resource.get("type"), str):
+                types.add(resource["type"])
+    return types
 
 
 def _check_token(client: Client, token: str) -> str:

@@ -61,8 +61,11 @@ class Emitter:
         })
         exception = call.excinfo.value if call.excinfo is not None else None
         if report.failed:
-            status = results.failure_status(exception, during_call=call.when == "call")
-            message = str(exception).splitlines()[0][:200] if exception is not None and str(exception) else None
+            status = results.failure_status(exception, during_call=call.when == "call", rules=entry["rules"])
+            seen = call.when == "call" and results.observation(exception, entry["rules"])
+            text = results.not_checked(exception) if seen else \
+                str(exception) if exception is not None else ""
+            message = text.splitlines()[0][:200] if text else None
             if results.outranks(status, entry["status"]):  # teardown never hides a failure
                 entry["status"], entry["message"] = status, message
         elif report.skipped:  # a skip happens once, before anything could fail

@@ -13,9 +13,16 @@ Classification: a check that said no (``AssertionError``, ``pytest.fail``) raise
 scenario ran is ``failed``; any other exception, and anything raised in setup or teardown,
 is ``error`` (the target never answered the rule's question, or the suite broke); a skip is
 ``skipped``, or ``manual`` when its reason starts with ``MANUAL_MARKER`` (see ``manual``).
+
+Attribution: a verdict belongs to its rule. A check failure names the rule it is about (its
+message starts ``[RULE-ID]``); when none of the rules it names is among the scenario's rules
+(a SENT-1 scenario whose create answered a malformed Location, which is ID-1's), the target
+broke another rule on the way: the scenario is ``error`` ("could not be checked: ...") and the
+breach is kept as an *observation* for that other rule (``observation``), shown under its row.
 """
 from __future__ import annotations
 
+import re
 import types
 import typing
 from typing import Any, Iterable, Mapping, NamedTuple, NoReturn
@@ -54,14 +61,62 @@ def fails_run(status: str, *, strict: bool = False) -> bool:
 
 
 # -- classification ---------------------------------------------------------------------------
+NOT_CHECKED = "could not be checked: "  # how the message of a scenario stopped by another rule's breach starts
+_NAMED_RULES = re.compile(r"^\[(?P<rules>[A-Z]+-\d+(?:/[A-Z]+-\d+)*)\]")
+
+
 def is_check_failure(exception: BaseException | None) -> bool:
     """A check that said no: an ``AssertionError`` (checks.fail) or ``pytest.fail``."""
     return isinstance(exception, (AssertionError, pytest.fail.Exception))
 
 
-def failure_status(exception: BaseException | None, *, during_call: bool = True) -> str:
-    """``failed`` for a check failure raised while the scenario (or step) ran, else ``error``."""
-    return "failed" if during_call and is_check_failure(exception) else "error"
+def broken_rules(exception: BaseException | None) -> tuple[str, ...]:
+    """The rule IDs a check failure names: its ``rule`` attribute (set by checks.fail), else the
+    ``[RULE-ID]`` its message starts with; () when it names none."""
+    if not is_check_failure(exception):
+        return ()
+    named = getattr(exception, "rule", None)
+    if not isinstance(named, str):
+        text = exception.msg if isinstance(exception, pytest.fail.Exception) else str(exception)
+        match = _NAMED_RULES.match(text or "")
+        named = match["rules"] if match else ""
+    return tuple(r for r in named.split("/") if _NAMED_RULES.match(f"[{r}]"))
+
+
+def elsewhere(exception: BaseException | None, rules: Iterable[str] | None) -> tuple[str, ...]:
+    """The rules a check failure is about when none of them is the scenario's (``rules``); else ().
+
+    A failure naming no rule, or a scenario with no rules, is the scenario's own."""
+    own = set(rules or ())
+    named = broken_rules(exception)
+    return named if own and named and not own.intersection(named) else ()
+
+
+def failure_status(exception: BaseException | None, *, during_call: bool = True,
+                   rules: Iterable[str] | None = None) -> str:
+    """``failed`` for a check failure of the scenario's own rule (any rule, when ``rules`` is not
+    given) raised while the scenario (or step) ran, else ``error``."""
+    if during_call and is_check_failure(exception) and not elsewhere(exception, rules):
+        return "failed"
+    return "error"
+
+
+def observation(exception: BaseException | None, rules: Iterable[str] | None) -> list[dict]:
+    """What a scenario saw of other rules: one ``{"rule", "message"}`` per rule its failure is about
+    when that is not the scenario's own (see ``elsewhere``); [] otherwise."""
+    text = _failure_text(exception)
+    return [{"rule": rule, "message": text} for rule in elsewhere(exception, rules)]
+
+
+def not_checked(exception: BaseException) -> str:
+    """The message of a scenario stopped by another rule's breach."""
+    return NOT_CHECKED + _failure_text(exception)
+
+
+def _failure_text(exception: BaseException | None) -> str:
+    if isinstance(exception, pytest.fail.Exception):
+        return exception.msg or "failed"
+    return str(exception) if exception is not None else ""
 
 
 def skip_status(reason: str) -> str:
@@ -125,6 +180,7 @@ class Scenario(NamedTuple):
     exchanges: tuple[Exchange, ...] = ()
     notes: tuple[str, ...] = ()
     attachments: tuple[dict, ...] = ()  # {"kind", "path" (relative to the report folder), "title"}
+    observations: tuple[dict, ...] = ()  # {"rule", "message"}: other rules' breaches seen along the way
 
 
 def _empty(hint: Any) -> Any:
@@ -169,6 +225,7 @@ def as_json(scenario: Scenario) -> dict:
         "exchanges": [exchange._asdict() for exchange in scenario.exchanges],
         "notes": list(scenario.notes),
         "attachments": [dict(a) for a in scenario.attachments],
+        "observations": [dict(o) for o in scenario.observations],
     }
 
 

@@ -146,7 +146,8 @@ def pytest_bdd_after_step(request, feature, scenario, step, step_func, step_func
 
 
 def pytest_bdd_step_error(request, feature, scenario, step, step_func, step_func_args, exception) -> None:
-    _step_done(request, scenario, step, results.failure_status(exception))
+    row = _record(request.node)
+    _step_done(request, scenario, step, results.failure_status(exception, rules=row["rules"] if row else None))
 
 
 def pytest_bdd_step_func_lookup_error(request, feature, scenario, step, exception) -> None:
@@ -174,8 +175,14 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         if report.when == "call":
             _mark_running_step(row, "skipped")
     elif report.failed and row["status"] in (None, "passed"):
-        row["status"] = results.failure_status(exception, during_call=report.when == "call")
-        row["message"] = _message(exception, report, failed=row["status"] == "failed")
+        during_call = report.when == "call"
+        row["status"] = results.failure_status(exception, during_call=during_call, rules=row["rules"])
+        seen = results.observation(exception, row["rules"]) if during_call else []
+        if seen:  # another rule's breach stopped the check: evidence for that rule, no verdict here
+            row["observations"] = row.get("observations", []) + seen
+            row["message"] = results.not_checked(exception)
+        else:
+            row["message"] = _message(exception, report, failed=row["status"] == "failed")
         if report.when == "call":
             _mark_running_step(row, row["status"])
     if report.when == "teardown":
@@ -262,6 +269,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         "target": described,
         "started": run["started"],
         "finished": _now(),
+        "selection": getattr(config.option, "markexpr", "") or None,  # -m: rules outside it are "not selected"
         "scenarios": run["rows"],
     }
     out = Path(path)

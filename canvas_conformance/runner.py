@@ -20,6 +20,7 @@ from .config import RunConfig
 from .errors import UsageError
 from .redact import harvest, redact
 from . import progress, selection as listing
+from .report.rows import checked, counts
 from .report.writer import scrub_file, write_all
 from .summary import print_summary
 
@@ -177,6 +178,7 @@ def _report(cfg: RunConfig, target: Target, report_dir: Path, rc: int, started: 
     except ValueError as err:
         raise UsageError(f"the suite's results.json is not JSON ({err.msg}); {log_hint}") from None
     written = _finish_report(cfg, target, report_dir, results, started)
+    nothing_checked(written.run, report_dir)
     return 1 if written.failing else 0
 
 
@@ -191,6 +193,7 @@ def _finish_report(cfg: RunConfig, target: Target, report_dir: Path, results: di
     base_url = target.record.base_url
     results.setdefault("started", started.isoformat(timespec="seconds"))
     results.setdefault("finished", datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    results.setdefault("selection", cfg.tags)  # rules outside a tag selection are "not selected", even under --strict
     results.setdefault("target", {})
     results["target"].setdefault("base_url", base_url)
     results["target"]["embedded_mock"] = target.embedded
@@ -199,3 +202,15 @@ def _finish_report(cfg: RunConfig, target: Target, report_dir: Path, results: di
         report_folder.point_latest(report_dir)
     print_summary(written, report_dir, base_url=base_url, embedded=target.embedded)
     return written
+
+
+def nothing_checked(run, report_dir: Path) -> None:
+    """A run in which no scenario reached a verdict (none passed, none failed: every one error, manual
+    or skipped, so no rule was checked by machine) did not really run: exit 2 with one line, the report
+    kept for the reasons."""
+    if checked(run):
+        return
+    tally = counts(s.status for s in run.scenarios)
+    shown = ", ".join(f"{n} {status}" for status, n in tally.items() if status != "total" and n)
+    raise UsageError(f"no rule could be checked against {run.target.get('base_url')}: no scenario passed or "
+                     f"failed ({shown or 'none ran'}); see {report_dir / 'report.html'}")

@@ -21,6 +21,12 @@ def print_summary(written, report_dir: Path, *, base_url: str, embedded: bool) -
         cut = written.run.interrupted
         out.append(f"  INTERRUPTED by {cut.get('signal')}: {cut.get('scenarios_not_run')} selected scenario(s) "
                    "not run; the counts are of what ran")
+    partial = [f"{r.id} ({r.reason})" for r in written.run.rules if r.partial]
+    if partial:
+        out.append(f"  partly:     {'; '.join(partial)}")
+    seen = sorted({o.rule for r in written.run.rules for o in r.observations})
+    if seen:
+        out.append(f"  also seen broken while checking other rules: {', '.join(seen)}")
     if written.failing:
         out.append(f"  failing:    {', '.join(written.failing)}")
     out.append(f"report: {report_dir / 'report.html'} (and {', '.join(n for n in REPORT_FILES if n != 'report.html')})")

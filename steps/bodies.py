@@ -24,6 +24,11 @@ class Draft(NamedTuple):
     involved: tuple[str, ...]  # "Patient/<id>"/"Practitioner/<id>" the message is meant to involve
     raw: str | None = None  # text sent as it is instead of JSON
     content_type: str = FHIR_JSON
+    # Who judges what the target does with it (see steps/verdicts.py): ``varied`` when the scenario
+    # changed the setup body (its create is then the scenario's own question); ``refused_by``, the
+    # rule that says this body must be refused (an accepted one is that rule's breach).
+    varied: bool = False
+    refused_by: str | None = None
 
     @property
     def message(self) -> dict:
@@ -70,4 +75,9 @@ def changed(draft: Draft, *, drop: tuple[str, ...] = (), **elements: Any) -> Dra
     for name in drop:
         body.pop(name, None)
     body.update(elements)
-    return draft._replace(body=body)
+    return draft._replace(body=body, varied=True)
+
+
+def refused(draft: Draft, rule: str) -> Draft:
+    """The draft, marked as one that ``rule`` says the target must refuse."""
+    return draft._replace(refused_by=rule, varied=True)

@@ -16,7 +16,10 @@ from pytest_bdd import given, when
 
 from canvas_conformance.client import Answer
 
-from .bodies import Draft, between, changed
+from canvas_conformance import checks
+from canvas_conformance.references import parse_reference
+
+from .bodies import Draft, between, changed, refused
 from .target import Target, involved_parties
 from .terms import Person, phrase
 
@@ -41,7 +44,8 @@ def party(target: Target, who: Person) -> str:
 @given(phrase("a message from {sender:Person} to {recipient:Person}"), target_fixture="draft")
 def a_message_between(target: Target, sender: Person, recipient: Person) -> Draft:
     name = "practitioner_to_patient" if sender.kind == "Practitioner" else "patient_to_practitioner"
-    return between(name, sender=party(target, sender), recipient=party(target, recipient))
+    draft = between(name, sender=party(target, sender), recipient=party(target, recipient))
+    return refused(draft, "FHIR-5") if sender.kind == recipient.kind else draft
 
 
 @given("the document's example message", target_fixture="draft")
@@ -62,42 +66,62 @@ def no_received_time(draft: Draft) -> Draft:
 
 @given(phrase('its {element:TimeElement} time is "{value:Quoted}"'), target_fixture="draft")
 def a_time(draft: Draft, element: str, value: str) -> Draft:
+    try:
+        checks.parse_instant(value)
+    except ValueError:  # a malformed date-time is FHIR-1's to refuse
+        return refused(changed(draft, **{element: value}), "FHIR-1")
     return changed(draft, **{element: value})
 
 
 @given("its sent time is a number", target_fixture="draft")
 def a_numeric_sent_time(draft: Draft) -> Draft:
-    return changed(draft, sent=1619703000)
+    return refused(changed(draft, sent=1619703000), "FHIR-1")
 
 
 @given(phrase("its {element:Required} is {shape:Shape}"), target_fixture="draft")
 def a_missing_element(draft: Draft, element: str, shape: str) -> Draft:
+    rule = REQUIRED_BY[element]
     if shape == "absent":
-        return changed(draft, drop=(element,))
-    return changed(draft, **{element: []})
+        return refused(changed(draft, drop=(element,)), rule)
+    return refused(changed(draft, **{element: []}), rule)
+
+
+REQUIRED_BY = {"recipient": "RCPT-1", "sender": "SNDR-1", "payload": "PAY-1"}  # the rule requiring each element
+
+
+def _party_rule(value: dict, element: str, kinds: tuple[str, ...] = ("Patient", "Practitioner")) -> str | None:
+    """The rule a party element breaks when it names no Patient or Practitioner (None when it names one)."""
+    reference = parse_reference(value.get("reference"))
+    if reference is not None and reference.type in kinds:
+        return None
+    return "RCPT-2" if element == "recipient" else "SNDR-2"
 
 
 @given(phrase("its recipient is {value:Reference}"), target_fixture="draft")
 def a_recipient(draft: Draft, value: dict) -> Draft:
-    return changed(draft, recipient=[value])
+    rule = _party_rule(value, "recipient")
+    draft = changed(draft, recipient=[value])
+    return refused(draft, rule) if rule else draft
 
 
 @given(phrase("its sender is {value:Reference}"), target_fixture="draft")
 def a_sender(draft: Draft, value: dict) -> Draft:
-    return changed(draft, sender=value)
+    rule = _party_rule(value, "sender")
+    draft = changed(draft, sender=value)
+    return refused(draft, rule) if rule else draft
 
 
 @given(phrase("its {element:Required} is a single object, not a list"), target_fixture="draft")
 def an_object_not_a_list(draft: Draft, element: str) -> Draft:
-    return changed(draft, **{element: draft.message[element][0]})
+    return refused(changed(draft, **{element: draft.message[element][0]}), "FHIR-1")  # not a Communication
 
 
 @given(phrase("its {element:PartyElement} is a {kind:PersonKind} that does not exist"), target_fixture="draft")
 def someone_unknown(draft: Draft, element: str, kind: str) -> Draft:
     reference = {"reference": f"{kind}/{uuid.uuid4().hex}"}
     if element == "recipient":
-        return changed(draft, recipient=[reference])
-    return changed(draft, sender=reference)
+        return refused(changed(draft, recipient=[reference]), "FHIR-4")
+    return refused(changed(draft, sender=reference), "FHIR-4")
 
 
 @given(phrase("{who:Person} is added as a further recipient"), target_fixture="draft")
@@ -119,7 +143,8 @@ def a_single_payload(draft: Draft) -> Draft:
 
 @given(phrase('its message text is "{text:Quoted}" given as {field:TextField}'), target_fixture="draft")
 def a_message_text(draft: Draft, text: str, field: str) -> Draft:
-    return changed(draft, payload=[{field: text}, *draft.message["payload"][1:]])
+    draft = changed(draft, payload=[{field: text}, *draft.message["payload"][1:]])
+    return refused(draft, "PAY-3") if not text.strip() else draft
 
 
 @given("it carries an id of the client's choosing", target_fixture="draft")
@@ -129,19 +154,19 @@ def a_client_id(draft: Draft) -> Draft:
 
 @given(phrase("it is sent as {media_type:MediaType}"), target_fixture="draft")
 def a_media_type(draft: Draft, media_type: str) -> Draft:
-    return draft._replace(content_type=media_type)
+    return draft._replace(content_type=media_type, varied=True)
 
 
 @given(phrase("its body is {bad:BadBody}"), target_fixture="draft")
 def a_body_that_is_not_a_communication(draft: Draft, bad: tuple[str, str | None]) -> Draft:
     kind, resource_type = bad
     if kind == "not json":  # the valid body cut short: JSON that never closes
-        return draft._replace(raw=json.dumps(draft.message)[:-1])
+        return refused(draft._replace(raw=json.dumps(draft.message)[:-1]), "FHIR-1")
     if kind == "array":
-        return draft._replace(body=[draft.message])
+        return refused(draft._replace(body=[draft.message]), "FHIR-1")
     if kind == "wrong type":
-        return changed(draft, resourceType=resource_type)
-    return changed(draft, drop=("resourceType",))
+        return refused(changed(draft, resourceType=resource_type), "FHIR-1")
+    return refused(changed(draft, drop=("resourceType",)), "FHIR-1")
 
 
 # -- sending ----------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from canvas_conformance import checks
 from canvas_conformance.references import Reference, parse_reference
 
 from .bodies import Draft, between
+from .reading_steps import check_created
 from .target import Target
 from .terms import phrase
 
@@ -35,10 +36,7 @@ class Search(NamedTuple):
 def _page(target: Target, name: str, path: str, params: dict | None, rule: str) -> dict:
     answer = target.client.request(name, "GET", path, params=params)
     checks.check_status(answer.status, (200,), rule=rule, what=name)
-    try:
-        bundle = answer.json()
-    except ValueError:
-        checks.fail(rule, name, "a searchset Bundle (JSON)", repr(answer.text[:200]))
+    bundle = checks.check_json_body(answer.text, rule=rule, what=name, expected="a searchset Bundle (JSON)")
     checks.check_searchset(bundle, rule=rule, what=name)
     return bundle
 
@@ -60,9 +58,7 @@ def new_messages_for_a_patient(target: Target, count: int, rule: str) -> Batch:
     for n in range(1, count + 1):
         answer = target.client.request(f"create message {n} of {count} for the search", "POST", "Communication",
                                        json_body=draft.body)
-        if answer.status != 201:
-            raise RuntimeError(f"could not create the messages the search needs: create {n} answered {answer.status}")
-        ids.append(checks.check_location(answer.headers.get("Location"), target.base_url, rule="ID-1"))
+        ids.append(check_created(target, answer, draft, rule, what=f"create {n} of {count} for the search"))
     return Batch(patient, ids, first["total"])
 
 
@@ -96,7 +92,7 @@ def pages_hold_all(search: Search, batch: Batch, count: int, rule: str) -> None:
         _, resources = checks.check_searchset(page, rule=rule)
         if len(resources) > count:
             checks.fail(rule, f"page {n}", f"at most {count} messages", len(resources))
-        seen += [r.get("id") for r in resources]
+        seen += [_id(r) for r in resources]
     total = search.pages[0]["total"]
     if len(seen) != total or len(set(seen)) != len(seen):
         checks.fail(rule, f"the {len(search.pages)} pages together", f"each of the {total} messages once",
@@ -132,6 +128,12 @@ def first_page_has_next(search: Search, rule: str) -> None:
     checks.check_page_links(search.pages[0], last_page=False, rule=rule, what="the first page")
 
 
+def _id(resource: dict) -> str | None:
+    """A found resource's id as text (None when it gives none as text: such an id matches nothing)."""
+    ident = resource.get("id")
+    return ident if isinstance(ident, str) else None
+
+
 def _search_value(key: str, created: str, draft: Draft) -> str:
     body = draft.message
     return {"_id": created, "sender": body["sender"]["reference"],
@@ -149,7 +151,7 @@ def searched_by(target: Target, created: str, draft: Draft, key: str, rule: str)
 
 @then("the new message is among those found")
 def new_one_found(search: Search, created: str, rule: str) -> None:
-    found = [r.get("id") for page in search.pages for r in checks.check_searchset(page, rule=rule)[1]]
+    found = [_id(r) for page in search.pages for r in checks.check_searchset(page, rule=rule)[1]]
     if created not in found:
         checks.fail(rule, "the messages found", f"the new message {created}", f"{len(found)} others")
 
@@ -162,10 +164,13 @@ def all_match(search: Search, created: str, draft: Draft, key: str, rule: str) -
     wanted = Reference("Patient", value) if key == "patient" else parse_reference(value)
     for page in search.pages:
         for resource in checks.check_searchset(page, rule=rule)[1]:
-            sender = parse_reference((resource.get("sender") or {}).get("reference"))
-            recipient = parse_reference(((resource.get("recipient") or [{}])[0] or {}).get("reference"))
-            matches = {"_id": resource.get("id") == value, "sender": sender == wanted,
+            # any shape the answer gives (a recipient object instead of a list, nulls...) is read, never raised on
+            sender = checks.first_reference(resource.get("sender"))
+            recipient = checks.first_reference(resource.get("recipient"), many=True)
+            matches = {"_id": _id(resource) == value, "sender": sender == wanted,
                        "recipient": recipient == wanted, "patient": wanted in (sender, recipient)}[key]
             if not matches:
                 checks.fail(rule, f"a message found by {key}={value}", f"{key} {value}",
-                            f"message {resource.get('id')} (sender {sender}, recipient {recipient})")
+                            f"message {checks.shown(resource.get('id'))} (sender {sender}, recipient {recipient}, "
+                            f"as given: sender {checks.shown(resource.get('sender'))}, "
+                            f"recipient {checks.shown(resource.get('recipient'))})")

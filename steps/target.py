@@ -82,7 +82,9 @@ class Target:
             return ()
         try:
             entries = answer.json().get("entry") or []
-        except (ValueError, AttributeError):
+        except (ValueError, AttributeError, RecursionError):
+            return ()
+        if not isinstance(entries, list):  # any answer shape: what is not a list of entries names no one
             return ()
         ids = []
         for entry in entries:

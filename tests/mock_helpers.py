@@ -139,3 +139,10 @@ def threaded_mock():
     yield start
     for server in running:
         server.stop()
+
+
+# What a FHIR endpoint serving Communication says of itself at GET /metadata (the least the
+# pre-flight accepts), for tests that stand in for a target with ``responses``.
+CAPABILITIES = {"resourceType": "CapabilityStatement", "status": "active", "kind": "instance",
+                "fhirVersion": "4.0.1", "format": ["application/fhir+json"],
+                "rest": [{"mode": "server", "resource": [{"type": "Communication"}]}]}

@@ -44,7 +44,11 @@ def build(run: Run, *, strict: bool = False) -> dict:
                 "title": row.title,
                 "status": row.status,
                 "reason": row.reason,
+                "partial": row.partial,
                 "scenarios": [with_curl(as_json(s)) for s in row.scenarios],
+                "observations": [{"scenario": o.scenario, "seen_while": list(o.seen_while),
+                                  "message": f"also seen while checking {'/'.join(o.seen_while)}: {o.message}"}
+                                 for o in row.observations],
             }
             for row in run.rules
         ],

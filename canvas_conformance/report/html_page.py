@@ -37,7 +37,7 @@ th{background:#f6f8fa}td.n{text-align:right;font-variant-numeric:tabular-nums}td
 .badge{display:inline-block;min-width:4.5em;text-align:center;border-radius:1em;padding:0 .6em;font-weight:600;font-size:.85em}
 .passed{color:var(--ok);background:var(--ok-bg)}.failed{color:var(--bad);background:var(--bad-bg)}
 .error{color:var(--err);background:var(--err-bg)}.manual{color:var(--man);background:var(--man-bg)}
-.skipped,.not-run{color:var(--skip);background:var(--skip-bg)}
+.skipped,.not-run{color:var(--skip);background:var(--skip-bg)}.partial{color:var(--err);background:var(--err-bg)}
 .verdict{font-size:1.1rem;font-weight:700;padding:.5rem .8rem;border-radius:.4rem;display:inline-block}
 dl.meta{display:grid;grid-template-columns:max-content 1fr;gap:.1rem 1rem;margin:.5rem 0}dl.meta dt{font-weight:600}dl.meta dd{margin:0}
 details{border:1px solid var(--line);border-radius:.4rem;margin:.4rem 0;padding:.2rem .6rem}
@@ -129,7 +129,9 @@ def _header(run: Run, failures: list[str], strict: bool) -> str:
         ("Duration", _duration(run.started, run.finished)),
         ("Tool", f"canvas-conformance {run.tool_version}"),
         ("Rules from", catalogue.source()),
-        ("Strict", "yes: manual and skipped rules fail the run" if strict else "no"),
+        ("Strict", "yes: manual, skipped and partly checked rules fail the run (rules not selected do not)"
+         if strict else "no"),
+        ("Selection", run.selection or "every scenario"),
     ]
     rows = "".join(f"<dt>{_e(k)}</dt><dd>{_e(v if v not in (None, '') else '—')}</dd>" for k, v in meta)
     return (f"<header><h1>Canvas Communication create: conformance report</h1>{verdict}"
@@ -184,9 +186,14 @@ def _summary(run: Run) -> str:
             f'{"".join(lines)}</table><p class="muted">{_e(legend)}</p></section>')
 
 
+def _status(row: RuleRow) -> str:
+    """The rule's badge, marked "partly" when some of its scenarios were skipped or manual."""
+    return _badge(row.status) + (' <span class="badge partial">partly</span>' if row.partial else "")
+
+
 def _rules_table(rows: list[RuleRow]) -> str:
     body = "".join(
-        f'<tr><td class="id"><a href="#rule-{_e(r.id)}">{_e(r.id)}</a></td><td>{_badge(r.status)}</td>'
+        f'<tr><td class="id"><a href="#rule-{_e(r.id)}">{_e(r.id)}</a></td><td>{_status(r)}</td>'
         f"<td>{_e(r.section)}</td><td>{_e(r.title)}</td><td class=\"n\">{len(r.scenarios)}</td></tr>"
         for r in rows)
     return ('<table class="rules"><thead><tr><th>ID</th><th>Status</th><th>Section</th><th>Rule</th>'
@@ -196,11 +203,17 @@ def _rules_table(rows: list[RuleRow]) -> str:
 def _rule_details(row: RuleRow, base_dir: Path | None) -> str:
     opened = " open" if row.status in FAILING else ""
     reason = f'<p class="reason"><b>Why:</b> {_e(row.reason)}</p>' if row.reason else ""
+    seen = ""
+    if row.observations:
+        seen = ('<div class="observations"><p><b>Also seen while checking other rules</b> (evidence against this '
+                "rule; those scenarios are error)</p><ul>" + "".join(
+                    f"<li>also seen while checking {_e('/'.join(o.seen_while))} "
+                    f"(<i>{_e(o.scenario)}</i>): {_e(o.message)}</li>" for o in row.observations) + "</ul></div>")
     scenarios = "".join(_scenario(s, base_dir) for s in row.scenarios)
-    return (f'<details class="rule" id="rule-{_e(row.id)}"{opened}><summary>{_badge(row.status)} '
+    return (f'<details class="rule" id="rule-{_e(row.id)}"{opened}><summary>{_status(row)} '
             f"{_e(row.id)} · {_e(row.title)}</summary>"
             f'<p class="muted">{_e(row.kind)} · {_e(row.surface)} · section “{_e(row.section)}”</p>'
-            f"{reason}{scenarios}</details>")
+            f"{reason}{seen}{scenarios}</details>")
 
 
 def _scenario(s: Scenario, base_dir: Path | None) -> str:
@@ -216,6 +229,9 @@ def _scenario(s: Scenario, base_dir: Path | None) -> str:
     if s.message:
         steps_by_hand = _manual_steps(s.message) if s.status == "manual" else None
         parts.append(steps_by_hand or f'<pre class="message">{_e(s.message)}</pre>')
+    if s.observations:
+        parts.append("<p><b>Other rules seen broken</b></p><ul>" + "".join(
+            f"<li>{_e(o.get('rule'))}: {_e(o.get('message'))}</li>" for o in s.observations) + "</ul>")
     if s.notes:
         parts.append("<p><b>Evidence notes</b></p><ul>" + "".join(f"<li>{_e(n)}</li>" for n in s.notes) + "</ul>")
     parts.extend(_attachment(a, base_dir) for a in s.attachments)

@@ -40,6 +40,9 @@ def render(run: Run) -> str:
         props = ET.SubElement(suite, "properties")
         ET.SubElement(props, "property", name="target", value=_x(run.target.get("base_url")))
         ET.SubElement(props, "property", name="tool_version", value=_x(run.tool_version))
+        for row in run.rules:  # a passed rule checked only in part, among this feature's scenarios
+            if row.partial and any(s in row.scenarios for s in scenarios):
+                ET.SubElement(props, "property", name=f"partial {row.id}", value=_x(row.reason))
         for s in scenarios:
             stats["time"] += s.duration_s
             case = ET.SubElement(suite, "testcase", name=_x(case_name(s)),
@@ -70,6 +73,7 @@ def render(run: Run) -> str:
 
 def _evidence(s: Scenario) -> str:
     lines = [f"{st.keyword} {st.text} [{st.status}]" for st in s.steps]
+    lines += [f"also seen: [{o.get('rule')}] {o.get('message')}" for o in s.observations]
     lines += [f"note: {n}" for n in s.notes]
     lines += [exchange_line(x) for x in s.exchanges]
     return _x("\n".join(lines))

@@ -4,6 +4,13 @@ Why rows come from the catalogue and not from the results: a report that only
 listed what ran would hide a rule nobody checked. Every rule gets a row, in
 catalogue order; a rule with no scenario in the run is ``skipped`` ("not selected").
 Its status is the worst of its scenarios' by the contract's precedence (``results``).
+
+A passed rule some of whose scenarios were skipped (or left manual) is ``partial``: it keeps
+the status ``passed`` and says how much of it was checked ("passed, 2 of 3 checks; 1 skipped:
+..."); under ``--strict`` it is not a pass. A rule its scenarios' checks saw broken while they
+checked another rule carries those ``observations`` ("also seen while checking X"); they are
+evidence, not its verdict. Rules left out by a tag selection (``results["selection"]``) do
+not count under ``--strict``; without a selection a rule no scenario checks does.
 """
 from __future__ import annotations
 
@@ -28,6 +35,18 @@ class RuleRow(NamedTuple):
     status: str  # one of STATUSES
     reason: str | None  # why it is not passed: the deciding scenario's message, or NOT_SELECTED
     scenarios: tuple[Scenario, ...]
+    partial: bool = False  # passed, but some of its scenarios were skipped or manual (reason says which)
+    observations: tuple["Observation", ...] = ()  # its breaches seen by other rules' scenarios
+    selected: bool = True  # False: no scenario of it was in the run
+
+
+class Observation(NamedTuple):
+    """A breach of one rule seen by a scenario of other rules."""
+
+    rule: str  # the rule broken
+    scenario: str  # the name of the scenario that saw it
+    seen_while: tuple[str, ...]  # that scenario's own rules
+    message: str
 
 
 class Run(NamedTuple):
@@ -41,6 +60,7 @@ class Run(NamedTuple):
     unmatched: tuple[Scenario, ...]  # scenarios tagged with no catalogue rule (a suite slip, still reported)
     scenarios: tuple[Scenario, ...]  # every scenario, in run order
     interrupted: dict | None = None  # the run was stopped by a signal: results.json's "interrupted" object
+    selection: str | None = None  # the tag expression the run was narrowed to (None: every scenario)
 
 
 def counts(statuses: Iterable[str]) -> dict[str, int]:
@@ -60,14 +80,20 @@ def build_run(results: dict, rules: Iterable[catalogue.Rule] | None = None) -> R
     for rule in rules:
         mine = tuple(s for s in scenarios if rule.id in s.rules)
         status = worst(s.status for s in mine)
+        partial = False
         if not mine:
             reason = NOT_RUN_INTERRUPTED.format(signal=interrupted.get("signal") or "a signal") \
                 if rule.id in cut_short else NOT_SELECTED
         elif status == "passed":
-            reason = None
+            reason = partly(mine)
+            partial = reason is not None
         else:
             reason = next((s.message for s in mine if s.status == status and s.message), None)
-        rows.append(RuleRow(rule.id, rule.kind, rule.surface, rule.section, rule.title, status, reason, mine))
+        seen = tuple(Observation(rule.id, s.name, s.rules, str(o.get("message") or ""))
+                     for s in scenarios for o in s.observations
+                     if isinstance(o, dict) and o.get("rule") == rule.id and rule.id not in s.rules)
+        rows.append(RuleRow(rule.id, rule.kind, rule.surface, rule.section, rule.title, status, reason, mine,
+                            partial=partial, observations=seen, selected=bool(mine)))
     unmatched = tuple(s for s in scenarios if not known.intersection(s.rules))
     target = dict(results.get("target") or {})
     target.setdefault("base_url", None)
@@ -80,7 +106,20 @@ def build_run(results: dict, rules: Iterable[catalogue.Rule] | None = None) -> R
         unmatched=unmatched,
         scenarios=scenarios,
         interrupted=interrupted,
+        selection=results.get("selection") if isinstance(results.get("selection"), str) else None,
     )
+
+
+def partly(scenarios: tuple[Scenario, ...]) -> str | None:
+    """For a passed rule: how much was checked, when some scenarios were skipped or manual; else None."""
+    passed = sum(s.status == "passed" for s in scenarios)
+    left = [s for s in scenarios if s.status in ("skipped", "manual")]
+    if not left:
+        return None
+    by_status = Counter(s.status for s in left)
+    why = "; ".join(f"{n} {status}" for status, n in by_status.items())
+    first = next((s.message for s in left if s.message), None)
+    return f"passed, {passed} of {len(scenarios)} checks; {why}" + (f": {first}" if first else "")
 
 
 def normalise_scenario(raw: dict, known_rules: set[str] | frozenset[str] = frozenset()) -> Scenario:
@@ -112,6 +151,8 @@ def normalise_scenario(raw: dict, known_rules: set[str] | frozenset[str] = froze
         exchanges=tuple(exchange_row(ex) for ex in raw.get("exchanges") or ()),
         notes=tuple(str(n) for n in raw.get("notes") or ()),
         attachments=tuple(dict(a) for a in raw.get("attachments") or ()),
+        observations=tuple({"rule": str(o.get("rule") or ""), "message": str(o.get("message") or "")}
+                           for o in raw.get("observations") or () if isinstance(o, dict)),
     )
 
 
@@ -128,8 +169,22 @@ def summary(run: Run) -> dict:
 def failing(run: Run, *, strict: bool = False) -> list[str]:
     """What makes the run fail: rule IDs (and names of scenarios outside the catalogue).
 
-    Which statuses fail the run is the contract's (``results.fails_run``).
+    Which statuses fail the run is the contract's (``results.fails_run``); under ``strict`` a partial
+    rule fails too, and a rule the run's tag selection left out does not.
     """
-    out = [r.id for r in run.rules if fails_run(r.status, strict=strict)]
+    out = [r.id for r in run.rules if counts_under(r, run, strict=strict)]
     out += [s.name for s in run.unmatched if fails_run(s.status, strict=strict)]
     return out
+
+
+def counts_under(row: RuleRow, run: Run, *, strict: bool) -> bool:
+    """Whether ``row`` fails the run."""
+    if strict and not row.selected and run.selection is not None:
+        return False  # not selected by --tags: not a verdict, so not a failure either
+    return fails_run(row.status, strict=strict) or (strict and row.partial)
+
+
+def checked(run: Run) -> list[Scenario]:
+    """The scenarios that reached a verdict (passed or failed). A run with none checked nothing: every
+    scenario was error, manual or skipped (a run with some verdicts and an error is a run with an error)."""
+    return [s for s in run.scenarios if s.status in ("passed", "failed")]

@@ -16,6 +16,7 @@ from canvas_conformance import preflight
 from canvas_conformance.client import why_no_answer
 from canvas_conformance.retry import RetryPolicy
 
+from ..mock_helpers import CAPABILITIES
 from .conftest import hang_on
 
 PREFLIGHT_BOUND_S = 30  # the README's promise for "could not start"
@@ -71,7 +72,7 @@ def creds(**policy) -> preflight.Credentials:
 def test_the_grant_is_asked_again_after_a_503(monkeypatch):
     waits = []
     monkeypatch.setattr(time, "sleep", waits.append)
-    responses.get("http://127.0.0.1:5996/metadata", json={"resourceType": "CapabilityStatement"})
+    responses.get("http://127.0.0.1:5996/metadata", json=CAPABILITIES)
     responses.post("http://127.0.0.1:5996/auth/token/", status=503, headers={"Retry-After": "2"})
     responses.post("http://127.0.0.1:5996/auth/token/", json={"access_token": "probe-token-31337"})
     assert preflight.probe(creds()) == "probe-token-31337"
@@ -81,7 +82,7 @@ def test_the_grant_is_asked_again_after_a_503(monkeypatch):
 @responses.activate
 def test_a_grant_asking_for_a_long_wait_is_not_waited_for(monkeypatch):
     monkeypatch.setattr(time, "sleep", lambda s: pytest.fail("no wait above the cap"))
-    responses.get("http://127.0.0.1:5996/metadata", json={"resourceType": "CapabilityStatement"})
+    responses.get("http://127.0.0.1:5996/metadata", json=CAPABILITIES)
     responses.post("http://127.0.0.1:5996/auth/token/", status=429, headers={"Retry-After": "3600"})
     with pytest.raises(preflight.Refusal, match="is unavailable: 429 with Retry-After 3600 s, longer than the 5 s"):
         preflight.probe(creds(max_wait=5))
@@ -124,7 +125,7 @@ def test_metadata_still_unavailable_is_said_to_be(monkeypatch):
 
 @responses.activate
 def test_a_dropped_grant_is_worded_by_the_client_without_the_exchange_detail():
-    responses.get("http://127.0.0.1:5996/metadata", json={"resourceType": "CapabilityStatement"})
+    responses.get("http://127.0.0.1:5996/metadata", json=CAPABILITIES)
     responses.post("http://127.0.0.1:5996/auth/token/", body=requests.ConnectionError(
         "('Connection aborted.', RemoteDisconnected('Remote end closed connection without response'))"))
     with pytest.raises(preflight.Refusal) as refused:
@@ -135,7 +136,7 @@ def test_a_dropped_grant_is_worded_by_the_client_without_the_exchange_detail():
 
 @responses.activate
 def test_a_token_url_that_is_no_url_is_said_to_be_none():
-    responses.get("http://127.0.0.1:5996/metadata", json={"resourceType": "CapabilityStatement"})
+    responses.get("http://127.0.0.1:5996/metadata", json=CAPABILITIES)
     odd = creds()._replace(token_url="token-endpoint")
     with pytest.raises(preflight.Refusal, match="^cannot reach the token endpoint token-endpoint: not a valid URL$"):
         preflight.probe(odd)
@@ -144,7 +145,7 @@ def test_a_token_url_that_is_no_url_is_said_to_be_none():
 @responses.activate
 def test_a_ready_token_is_checked_with_a_search_and_no_grant():
     search = responses.get("http://127.0.0.1:5996/Communication", status=401)
-    responses.get("http://127.0.0.1:5996/metadata", json={"resourceType": "CapabilityStatement"})
+    responses.get("http://127.0.0.1:5996/metadata", json=CAPABILITIES)
     ready = creds()._replace(client_id=None, client_secret=None, token="ready-token-77")
     with pytest.raises(preflight.Refusal, match="refused the bearer token given with --token: HTTP 401"):
         preflight.probe(ready)

@@ -26,7 +26,8 @@ def test_a_hanging_target_ends_each_request_at_the_timeout(serve, run_harness):
     run = run_harness(target, "--tags", "RCPT-1", "--timeout", "0.5")
     print(f"hanging target: the run took {run.elapsed_s:.2f} s")  # measured, not asserted (see -s)
     assert run.elapsed_s < RUN_TIMEOUT_S  # it ended at all (subprocess.run would have raised)
-    assert run.code == 1, run.err
+    assert run.code == 2, run.err  # no rule reached a verdict: the run checked nothing (the report is kept)
+    assert run.err.strip().endswith(f"see {run.report / 'report.html'}") and "(2 error)" in run.err
     assert_full_report(run)
     rows = run.rows()
     assert len(rows) == 2 and {row["status"] for row in rows} == {"error"}
@@ -68,7 +69,7 @@ def test_429_and_503_are_sent_again_after_retry_after_and_every_attempt_is_shown
 def test_a_target_still_unavailable_after_the_retries_is_an_error(serve, run_harness):
     target = serve(FAULTS=[{"kind": "503", "path": "/Communication", "methods": ["POST"], "retry_after": 0}])
     run = run_harness(target, "--tags", "RCPT-1", "--retries", "1")
-    assert run.code == 1, run.err
+    assert run.code == 2, run.err  # no rule reached a verdict: the run checked nothing (the report is kept)
     assert_full_report(run)
     rows = run.rows()
     assert len(rows) == 2 and {row["status"] for row in rows} == {"error"}

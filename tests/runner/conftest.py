@@ -87,7 +87,8 @@ def exchange(message):
 def scenario(exchange):
     """A scenario dict of results.json, with one exchange unless told otherwise."""
     def make(status, rules=("SENT-2",), *, name=None, message=None, exchanges=None, tags=None, notes=(),
-             attachments=(), feature="Sent and received times", feature_file="features/sent_received.feature"):
+             attachments=(), feature="Sent and received times", feature_file="features/sent_received.feature",
+             observations=()):
         rules = list(rules)
         step_status = {"passed": "passed", "failed": "failed", "error": "error"}.get(status, "skipped")
         return {
@@ -102,7 +103,7 @@ def scenario(exchange):
                       {"keyword": "Then", "text": "the stored sent time is the creation time",
                        "status": step_status, "duration_s": 0.002}],
             "exchanges": [exchange()] if exchanges is None else list(exchanges),
-            "notes": list(notes), "attachments": list(attachments),
+            "notes": list(notes), "attachments": list(attachments), "observations": list(observations),
         }
     return make
 

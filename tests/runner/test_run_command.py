@@ -11,6 +11,8 @@ import responses
 
 from canvas_conformance.preflight import is_loopback
 
+from ..mock_helpers import CAPABILITIES
+
 SECRET = "do-not-print-this-secret-91ab"
 
 
@@ -68,7 +70,7 @@ def test_loopback_is_decided_from_the_url_alone(url, loopback):
 def test_allow_writes_lets_a_remote_target_through_to_the_checks(run_command, no_target, throwaway_suite):
     base = "https://fumage-example.canvasmedical.com"
     with responses.RequestsMock() as rsps:
-        rsps.get(f"{base}/metadata", json={"resourceType": "CapabilityStatement"})
+        rsps.get(f"{base}/metadata", json=CAPABILITIES)
         rsps.post(f"{base}/auth/token/", status=401, json={"error": "invalid_client",
                                                            "error_description": f"bad secret {SECRET}"})
         outcome = run_command(["run", "--base-url", base, "--client-id", "me", "--client-secret", SECRET,
@@ -85,7 +87,7 @@ def test_a_refused_bearer_token_exits_2(run_command, no_target, monkeypatch, thr
     monkeypatch.setenv("CANVAS_BASE_URL", base)
     monkeypatch.setenv("CANVAS_SUITE", str(throwaway_suite))
     with responses.RequestsMock() as rsps:
-        rsps.get(f"{base}/metadata", json={"resourceType": "CapabilityStatement"})
+        rsps.get(f"{base}/metadata", json=CAPABILITIES)
         rsps.get(f"{base}/Communication", status=401, json={"resourceType": "OperationOutcome"})
         outcome = run_command(["run"])
         assert rsps.calls[1].request.headers["Authorization"] == f"Bearer {SECRET}"
@@ -96,24 +98,36 @@ def test_a_refused_bearer_token_exits_2(run_command, no_target, monkeypatch, thr
 def test_a_token_endpoint_elsewhere_is_used_and_checked(run_command, no_target, throwaway_suite):
     base, token_url = "http://127.0.0.1:5998", "http://127.0.0.1:5997/oauth/token"
     with responses.RequestsMock() as rsps:
-        rsps.get(f"{base}/metadata", status=404)  # an answer, even a 404, means the target is there
+        rsps.get(f"{base}/metadata", json=CAPABILITIES)  # the target is a FHIR endpoint
         rsps.post(token_url, status=200, json={"token_type": "Bearer"})  # but no access_token
         outcome = run_command(["run", "--base-url", base, "--token-url", token_url,
                                "--client-id", "me", "--client-secret", SECRET, "--suite", str(throwaway_suite)])
     assert "refused the client credentials: HTTP 200" in _one_line(outcome)
 
 
-def test_a_token_endpoint_that_is_not_there_is_a_wrong_url_not_refused_credentials(run_command, no_target,
-                                                                                   throwaway_suite):
+def test_a_base_url_with_a_wrong_path_blames_the_url_not_the_credentials(run_command, no_target, throwaway_suite):
     base = "https://fumage-example.canvasmedical.com/wrong/path"
-    with responses.RequestsMock() as rsps:
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
         rsps.get(f"{base}/metadata", status=404)
         rsps.post(f"{base}/auth/token/", status=404, body="<h1>Not Found</h1>")
         outcome = run_command(["run", "--base-url", base, "--client-id", "me", "--client-secret", SECRET,
                                "--allow-writes", "--suite", str(throwaway_suite)])
     line = _one_line(outcome)
+    assert f"{base}/metadata is not a FHIR endpoint serving Communication" in line and "--base-url" in line
+    assert "refused" not in line and SECRET not in line
+
+
+def test_a_token_endpoint_that_is_not_there_is_a_wrong_url_not_refused_credentials(run_command, no_target,
+                                                                                   throwaway_suite):
+    base = "https://fumage-example.canvasmedical.com"
+    with responses.RequestsMock() as rsps:
+        rsps.get(f"{base}/metadata", json=CAPABILITIES)
+        rsps.post(f"{base}/auth/token/", status=404, body="<h1>Not Found</h1>")
+        outcome = run_command(["run", "--base-url", base, "--client-id", "me", "--client-secret", SECRET,
+                               "--allow-writes", "--suite", str(throwaway_suite)])
+    line = _one_line(outcome)
     assert f"the token endpoint {base}/auth/token/ was not found (HTTP 404): check --base-url and --token-url" \
-        in line and "--base-url may not be the FHIR base" in line
+        in line
     assert "refused" not in line and SECRET not in line
 
 

@@ -8,7 +8,7 @@ from canvas_conformance.client import Exchange
 STATUSES = {"passed", "failed", "error", "skipped", "manual"}
 STEP_STATUSES = {"passed", "failed", "error", "skipped", "not run"}
 ROW_KEYS = {"nodeid", "feature_file", "feature", "name", "rules", "tags", "status", "message", "duration_s",
-            "steps", "exchanges", "notes", "attachments"}
+            "steps", "exchanges", "notes", "attachments", "observations"}
 
 
 def test_every_scenario_passes_against_the_embedded_mock(run_suite):
