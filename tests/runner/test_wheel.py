@@ -97,9 +97,13 @@ def test_an_installed_serve_answers_metadata(installed, tmp_path):
     server = subprocess.Popen([str(installed / "canvas-conformance"), "serve", "--port", "0", "--db", ":memory:"],
                               cwd=tmp_path, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        first = server.stdout.readline()
-        assert first.startswith("Canvas mock server at http://127.0.0.1:"), first + server.stdout.read(2000)
-        url = first.split(" at ", 1)[1].strip()
+        seen = []  # the access log may show serve's own readiness probe before the banner
+        for _ in range(20):
+            seen.append(server.stdout.readline())
+            if seen[-1].startswith("Canvas mock server at http://127.0.0.1:") or not seen[-1]:
+                break
+        assert seen[-1].startswith("Canvas mock server at http://127.0.0.1:"), "".join(seen)
+        url = seen[-1].split(" at ", 1)[1].strip()
         answer = requests.get(f"{url}/metadata", timeout=10)
         assert answer.status_code == 200 and answer.json()["resourceType"] == "CapabilityStatement"
         token = requests.post(f"{url}/auth/token/", timeout=10, data={
