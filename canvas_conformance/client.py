@@ -251,7 +251,7 @@ class Client:
             body = raw_body if raw_body is not None else json.dumps(json_body)
             headers["Content-Type"] = content_type
         url = self.url(path)
-        if self.origin is not None and not self.on_target(url):
+        if self.origin is not None and origin(url) != self.origin and not _has_userinfo(url):
             # not the target: nothing is sent there, credentials or not (the target may name any
             # host in a link; following it would hand that host the run's bearer token)
             shown = without_userinfo(url)
@@ -267,7 +267,8 @@ class Client:
         """Send, and send again after a 429/503 as the retry policy allows; every attempt is recorded."""
         __tracebackhide__ = True  # pytest would print arguments that carry the token or secret
         if _has_userinfo(url):  # requests would send it as Basic auth, in place of the bearer token
-            why = "not sent: the URL carries a user name or password"
+            why = ("not sent: the URL holds a user name or password (user:password@host), which the harness "
+                   "never sends; give credentials with --client-id and --client-secret, or --token")
             raise ExchangeError(f"{name}: {method} {without_userinfo(url)}: {why}", why=why)
         try:
             # auth=_no_auth: requests adds no credentials of its own (from the URL, from ~/.netrc)

@@ -49,22 +49,20 @@ def _text(text: str, name: str) -> str:
     return text
 
 
-_USERINFO = re.compile(r"^[^:/?#]*:?//[^/?#]*@")  # scheme://user:password@ (urlsplit's own rule: up to / ? #)
+_USERINFO = re.compile(r"//[^/?#]*@")  # user:password@ in a URL (up to where its authority ends)
 
 
 def _http_url(text: str, name: str) -> str:
-    if _USERINFO.match(text):
-        # refused, not stripped: requests would send it as Basic auth instead of the bearer token, and
-        # the URL is shown in every report. Said without the URL, which holds the password.
-        raise ConfigError(f"{name} holds a user name or password (user:password@host): give the credentials "
-                          "with --client-id and --client-secret or --token, not in the URL")
+    """An http(s) URL. One with user:password@ is accepted here but never sent to (client.py refuses
+    such a URL, so the pre-flight stops the run in one line that masks it)."""
     try:
         parts = urlsplit(text)
         parts.port  # noqa: B018 -- a port that is not a number from 0 to 65535 raises ValueError
     except ValueError:
         parts = None
     if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(f"{name} {text!r} is not an http(s) URL")
+        shown = _USERINFO.sub("//[REDACTED]@", text)  # a password in a malformed URL is still a password
+        raise ConfigError(f"{name} {shown!r} is not an http(s) URL")
     return text
 
 

@@ -171,7 +171,7 @@ def test_a_password_in_a_url_is_refused_in_one_line_without_the_password(serve, 
     args = ("--base-url", url) if flag == "--base-url" else ("--token-url", url)
     run = run_harness(target, *args)
     assert run.code == 2 and len(run.err_lines) == 1, run.err
-    assert "user name or password" in run.err and flag in run.err
+    assert "user name or password" in run.err and "never sends" in run.err
     for spelled in (password, quote(password), quote_plus(password)):
         assert spelled not in run.err + run.out
     assert not run.report.exists() or not any(run.report.iterdir())
