@@ -57,10 +57,13 @@ def test_the_bearer_token_and_any_request_stay_on_the_base_urls_origin(fronts):
     client.evidence = Evidence()
     assert client.request("page 1", "GET", "Communication").status == 200
     for elsewhere in (f"{other.base_url}/Communication?page=2",  # another port: another origin
-                      target.base_url.replace("http://", "https://") + "/Communication",
-                      f"http://someone:pw-in-url-1@{target.base_url.removeprefix('http://')}/Communication"):
+                      target.base_url.replace("http://", "https://") + "/Communication"):
         with pytest.raises(ExchangeError, match="not sent: .* is not on the target's origin"):
             client.request("page 2", "GET", elsewhere)
+    with pytest.raises(ExchangeError, match="not sent: the URL holds a user name or password") as raised:
+        client.request("page 2", "GET", f"http://someone:pw-in-url-1@{target.base_url.removeprefix('http://')}/x")
+    assert "pw-in-url-1" not in str(raised.value)
+    assert not client.on_target(f"http://someone:pw-in-url-1@{target.base_url.removeprefix('http://')}/x")
     assert other.seen == []
     assert [s.headers.get("authorization") for s in target.seen] == [f"Bearer {TOKEN}"]
     assert "pw-in-url-1" not in " ".join(client.evidence.notes)
