@@ -12,26 +12,50 @@ Under faults (retry.py says why): a ``429`` or ``503`` is sent again after the w
 "<name> (attempt N)", and still ``429``/``503`` at the end raises ``TargetUnavailable``;
 a timeout or a dropped connection raises ``ExchangeError`` at once and is never sent
 again. Both end the scenario in ``error``, never in a verdict on the rule. ``timeout``
-bounds each answer as a whole: a target that sends its body a byte at a time is cut off
-too, not only one that says nothing.
+bounds each answer as a whole, its status line and headers included: a target that sends
+them or its body a byte at a time is cut off at the deadline, not only one that says nothing.
+
+Against a hostile target (README, "Hostile targets"):
+- Credentials go only where they were configured to go. The bearer token (every request
+  of ``request``) goes only to the base URL's origin (scheme, host, port); a URL on another
+  origin, e.g. a ``next`` link naming another host, is not sent at all. The client secret
+  goes only to the configured token URL. No redirect is ever followed (``allow_redirects=False``),
+  so nothing is re-sent to a ``Location`` the target names. A URL carrying a user name or
+  password is not sent, and ``requests`` is given an explicit no-op ``auth`` so it never
+  replaces the bearer token with Basic auth from a URL or from ``~/.netrc``.
+- Every answer is bounded: ``max_answer_bytes`` after decoding (the client asks for gzip or
+  deflate only and inflates them itself, a bounded amount at a time, so a small compressed
+  body cannot become gigabytes in memory), ``timeout`` for the whole exchange, and the
+  evidence keeps at most ``MAX_BODY_CHARS`` of each body.
 """
 from __future__ import annotations
 
 import json
+import math
+import socket
+import threading
 import time
+import zlib
 from datetime import datetime, timezone
 from typing import Any, Callable, Mapping, NamedTuple
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import HTTPError, ReadTimeoutError
 
+from .config import MAX_ANSWER_BYTES
 from .retry import RETRY_STATUSES, RetryPolicy
 
 FHIR_JSON = "application/fhir+json"
 CORRELATION_HEADERS = ("fumage-correlation-id", "x-correlation-id", "x-request-id")
 MAX_BODY_CHARS = 64 * 1024  # evidence keeps this much of any body; a report is no archive
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+ACCEPT_ENCODING = "gzip, deflate"  # the codings the client inflates itself, within the bound
+READ_CHUNK = 64 * 1024
+MAX_TOKEN_LIFETIME = 10 * 365 * 24 * 3600  # an expires_in beyond ten years is not a lifetime
 
 
 class Exchange(NamedTuple):
@@ -110,6 +134,10 @@ class _IncompleteAnswer(requests.Timeout):
     """The answer began but did not end within the timeout (a body trickling in, or stalled)."""
 
 
+class _AnswerTooLarge(requests.RequestException):
+    """The answer's body, decoded, is larger than the client keeps."""
+
+
 class TokenError(Exception):
     """The target would not give a bearer token for the configured client credentials."""
 
@@ -128,8 +156,10 @@ class Client:
     def __init__(self, base_url: str, *, token_url: str | None = None, client_id: str | None = None,
                  client_secret: str | None = None, token: str | None = None, timeout: float = 10.0,
                  session: requests.Session | None = None, retry: RetryPolicy | None = None,
-                 sleep: Callable[[float], None] | None = None) -> None:
+                 sleep: Callable[[float], None] | None = None, max_answer_bytes: int = MAX_ANSWER_BYTES) -> None:
         self.base_url = base_url.rstrip("/")
+        self.origin = origin(self.base_url)
+        self.max_answer_bytes = max_answer_bytes
         self.token_url = token_url or f"{self.base_url}/auth/token/"
         self.client_id = client_id
         self.client_secret = client_secret
@@ -137,6 +167,9 @@ class Client:
         self.retry = retry if retry is not None else RetryPolicy()  # the suite passes RunConfig.retry
         self._sleep = sleep if sleep is not None else time.sleep  # looked up when made, so a patch of it holds
         self.session = session or requests.Session()
+        self.session.headers["Accept-Encoding"] = ACCEPT_ENCODING
+        for scheme in ("http://", "https://"):
+            self.session.mount(scheme, _DeadlineAdapter())
         self.history: list[Exchange] = []
         self.evidence: Evidence | None = None
         self._given_token = token
@@ -173,8 +206,7 @@ class Client:
             if answer.status != 200 or not isinstance(token, str) or not token:
                 raise TokenError(f"the token URL {self.token_url} refused the client credentials "
                                  f"(status {answer.status})")
-            lifetime = body.get("expires_in")
-            self.token_lifetime = int(lifetime) if isinstance(lifetime, (int, float)) else None
+            self.token_lifetime = _lifetime(body.get("expires_in"))
             self._token = token
         return self._token
 
@@ -194,10 +226,16 @@ class Client:
 
     # -- requests -------------------------------------------------------------------------
     def url(self, path: str) -> str:
-        """An absolute URL for ``path`` (relative to the base, or already absolute)."""
-        if path.startswith(("http://", "https://")):
+        """An absolute URL for ``path`` (relative to the base, or already absolute, on any origin:
+        ``request`` decides whether it may be sent)."""
+        if path.lower().startswith(("http://", "https://")):
             return path
         return urljoin(self.base_url + "/", path.lstrip("/"))
+
+    def on_target(self, url: str) -> bool:
+        """True when ``url`` is on the base URL's origin (scheme, host, port) and carries no user info:
+        the only URLs the run's requests, and its bearer token, go to."""
+        return self.origin is not None and origin(url) == self.origin and not _has_userinfo(url)
 
     def request(self, name: str, method: str, path: str, *, json_body: Any = None, raw_body: str | None = None,
                 content_type: str = FHIR_JSON, params: Mapping[str, Any] | None = None,
@@ -212,19 +250,33 @@ class Client:
         if json_body is not None or raw_body is not None:
             body = raw_body if raw_body is not None else json.dumps(json_body)
             headers["Content-Type"] = content_type
+        url = self.url(path)
+        if self.origin is not None and origin(url) != self.origin and not _has_userinfo(url):
+            # not the target: nothing is sent there, credentials or not (the target may name any
+            # host in a link; following it would hand that host the run's bearer token)
+            shown = without_userinfo(url)
+            why = f"not sent: {shown} is not on the target's origin {_origin_text(self.origin)}"
+            self._note(f"{name}: {why}")
+            raise ExchangeError(f"{name}: {method} {shown}: {why}", why=why)
         if authorize:
             headers["Authorization"] = f"Bearer {bearer if bearer is not None else self.token()}"
-        return self._send(name, method, self.url(path), headers=headers, params=params,
+        return self._send(name, method, url, headers=headers, params=params,
                           data=body.encode("utf-8") if body is not None else None)
 
     def _send(self, name: str, method: str, url: str, *, headers: dict, params=None, data=None) -> Answer:
         """Send, and send again after a 429/503 as the retry policy allows; every attempt is recorded."""
         __tracebackhide__ = True  # pytest would print arguments that carry the token or secret
+        if _has_userinfo(url):  # requests would send it as Basic auth, in place of the bearer token
+            why = ("not sent: the URL holds a user name or password (user:password@host), which the harness "
+                   "never sends; give credentials with --client-id and --client-secret, or --token")
+            raise ExchangeError(f"{name}: {method} {without_userinfo(url)}: {why}", why=why)
         try:
+            # auth=_no_auth: requests adds no credentials of its own (from the URL, from ~/.netrc)
             prepared = self.session.prepare_request(requests.Request(method, url, headers=headers,
-                                                                     params=params, data=data))
-        except requests.RequestException as err:  # no URL that can be sent to: nothing was sent
-            why = why_no_answer(err, timeout=self.timeout)
+                                                                     params=params, data=data, auth=_no_auth))
+        except (requests.RequestException, ValueError) as err:  # no URL that can be sent to: nothing was sent
+            why = why_no_answer(err, timeout=self.timeout) if isinstance(err, requests.RequestException) \
+                else NoAnswer("not a valid URL", "not a valid URL")
             raise ExchangeError(f"{name}: {method} {url}: {why.detail}", why=why.brief) from None
         if self._unanswered >= GIVE_UP_AFTER:
             # A target that stopped answering would cost a full timeout per remaining request
@@ -261,31 +313,76 @@ class Client:
             return Answer(response.status_code, response.headers, response.text, exchange)
 
     def _fetch(self, prepared: requests.PreparedRequest) -> requests.Response:
-        """One request whose whole answer must arrive within ``timeout``.
+        """One request whose whole answer (status line, headers, body) must arrive within ``timeout``,
+        and whose body, decoded, is at most ``max_answer_bytes``.
 
-        ``requests``' own timeout bounds each wait for a byte, not the answer: a body sent a
-        byte every second would never trip a 10 s timeout. So the body is read here with
-        ``read1`` (whatever has arrived, never waiting to fill a buffer) against a deadline.
-        Headers trickling in are still bounded only per byte: they arrive inside ``send``.
+        ``requests``' own timeout bounds each wait for a byte, not the answer: headers or a
+        body sent a byte every second would never trip a 10 s timeout. So a watchdog
+        (``_Deadline``) shuts the connection's socket down at the deadline, whatever is being
+        read, and the body is read here with ``read1`` (whatever has arrived, never waiting
+        to fill a buffer), still compressed, and inflated here a bounded amount at a time.
         """
-        deadline = time.perf_counter() + self.timeout
-        response = self.session.send(prepared, timeout=self.timeout, allow_redirects=False, stream=True)
-        chunks = []
+        deadline = _Deadline(self.timeout)
+        _watched.deadline = deadline
         try:
-            while chunk := response.raw.read1(64 * 1024, decode_content=True):
-                chunks.append(chunk)
-                if time.perf_counter() > deadline:
+            try:
+                response = self.session.send(prepared, timeout=self.timeout, allow_redirects=False, stream=True)
+            except requests.RequestException:
+                if deadline.expired:  # status line and headers not whole by the deadline: no answer
+                    raise requests.Timeout(f"no answer within {self.timeout:g} s") from None
+                raise
+            except HTTPError as err:  # urllib3 errors requests does not wrap (an invalid Content-Length...)
+                raise requests.ConnectionError(err) from None
+            try:
+                response._content = self._read_body(response, deadline)
+            except requests.RequestException:  # too large, or not whole in time: said as it is
+                raise
+            except HTTPError as err:  # cut off mid-body (IncompleteRead...), the socket shut at the deadline
+                if deadline.expired:
+                    raise _IncompleteAnswer(f"the answer was not complete within {self.timeout:g} s") from None
+                raise requests.ConnectionError(err) from None
+            except (OSError, zlib.error) as err:  # a reset, a body that does not inflate
+                if deadline.expired:
+                    raise _IncompleteAnswer(f"the answer was not complete within {self.timeout:g} s") from None
+                raise requests.ConnectionError(err) from None
+            finally:
+                response.close()
+            if deadline.expired:  # the socket was shut mid-body and the read took that for the end
+                raise _IncompleteAnswer(f"the answer was not complete within {self.timeout:g} s")
+            return response
+        finally:
+            deadline.cancel()
+            _watched.deadline = None
+
+    def _read_body(self, response: requests.Response, deadline: "_Deadline") -> bytes:
+        """The body, decoded, or ``_AnswerTooLarge`` as soon as it passes ``max_answer_bytes``.
+
+        .content and .text read the attribute this fills (``_content``, private in requests, but
+        what its own non-streamed path fills); once set, the answer reads as if it was not streamed.
+        """
+        limit = self.max_answer_bytes
+        inflate = _Inflater.for_coding(response.headers.get("Content-Encoding"))
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            while True:
+                raw = response.raw.read1(READ_CHUNK, decode_content=False)
+                piece = inflate.feed(raw, limit - size + 1) if inflate else raw
+                if not raw and not piece:
+                    break
+                while piece:
+                    size += len(piece)
+                    if size > limit:
+                        raise _AnswerTooLarge(f"the answer is larger than {limit} bytes")
+                    chunks.append(piece)
+                    piece = inflate.more(limit - size + 1) if inflate else b""
+                if not raw:
+                    break
+                if deadline.expired or time.perf_counter() > deadline.at:
                     raise _IncompleteAnswer(f"the answer was not complete within {self.timeout:g} s")
         except ReadTimeoutError:
             raise _IncompleteAnswer(f"the answer stalled for {self.timeout:g} s") from None
-        except HTTPError as err:  # cut off mid-body (IncompleteRead...), a bad encoding
-            raise requests.ConnectionError(err) from None
-        finally:
-            response.close()
-        # .content and .text read this attribute (private in requests, but what its own
-        # non-streamed path fills); once set, the answer reads as if it was not streamed
-        response._content = b"".join(chunks)
-        return response
+        return b"".join(chunks)
 
     def _note(self, text: str) -> None:
         if self.evidence is not None:
@@ -312,6 +409,186 @@ class Client:
         if self.evidence is not None:
             self.evidence.exchanges.append(exchange)
         return exchange
+
+
+# -- origins --------------------------------------------------------------------------------
+
+def origin(url: str) -> tuple[str, str, int] | None:
+    """(scheme, host, port) of an http(s) URL, the port filled in from the scheme; None for any other."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or not parts.hostname:
+        return None
+    return scheme, parts.hostname.lower().rstrip("."), port or (443 if scheme == "https" else 80)
+
+
+def _origin_text(where: tuple[str, str, int] | None) -> str:
+    if where is None:
+        return "(none)"
+    scheme, host, port = where
+    return f"{scheme}://{f'[{host}]' if ':' in host else host}:{port}"
+
+
+def _has_userinfo(url: str) -> bool:
+    try:
+        return "@" in urlsplit(url).netloc
+    except ValueError:
+        return False
+
+
+def without_userinfo(url: str) -> str:
+    """``url`` with any ``user:password@`` taken out, for a message or a note."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "(an unreadable URL)"
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+
+
+def _no_auth(prepared: requests.PreparedRequest) -> requests.PreparedRequest:
+    return prepared
+
+
+def _lifetime(value: Any) -> int | None:
+    """A token answer's ``expires_in`` in whole seconds, if it is a sane one (not bool, NaN, negative, huge)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    if not math.isfinite(value) or not 0 <= value <= MAX_TOKEN_LIFETIME:
+        return None
+    return int(value)
+
+
+# -- the whole-exchange deadline ----------------------------------------------------------------
+
+class _Deadline:
+    """Shuts the watched connection's socket down when ``seconds`` have passed.
+
+    Why a watchdog: the status line and headers are read inside ``requests``' ``send``, with a
+    socket timeout that bounds each wait for a byte, not the whole; only shutting the socket
+    ends a read that keeps getting a byte just in time. The connection registers its socket
+    (``_WatchedConnection.getresponse``) through the thread-local ``_watched``, so the watchdog
+    only ever touches the socket of the request it was started for.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.at = time.perf_counter() + seconds
+        self.expired = False
+        self._sock: socket.socket | None = None
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def watch(self, sock: socket.socket | None) -> None:
+        with self._lock:
+            self._sock = sock
+            if self.expired:
+                _shut(sock)
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            _shut(self._sock)
+
+    def cancel(self) -> None:
+        self._timer.cancel()
+        with self._lock:
+            self._sock = None
+
+
+def _shut(sock: socket.socket | None) -> None:
+    if sock is not None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+
+_watched = threading.local()
+
+
+class _Watched:
+    """A urllib3 connection that hands its socket to the current request's deadline before it reads
+    the answer (a kept-alive connection too: this runs for every request it carries)."""
+
+    def getresponse(self, *args, **kwargs):
+        deadline = getattr(_watched, "deadline", None)
+        if deadline is not None:
+            deadline.watch(getattr(self, "sock", None))
+        return super().getresponse(*args, **kwargs)
+
+
+class _WatchedHTTPConnection(_Watched, HTTPConnection):
+    pass
+
+
+class _WatchedHTTPSConnection(_Watched, HTTPSConnection):
+    pass
+
+
+class _WatchedHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _WatchedHTTPConnection
+
+
+class _WatchedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _WatchedHTTPSConnection
+
+
+class _DeadlineAdapter(HTTPAdapter):
+    """requests' adapter, with connections whose socket the current request's ``_Deadline`` watches."""
+
+    def init_poolmanager(self, *args, **kwargs):
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
+
+
+# -- bounded inflation ----------------------------------------------------------------------------
+
+class _Inflater:
+    """Inflates a gzip or deflate body at most ``room`` bytes at a time (``zlib``'s ``max_length``),
+    so memory holds what is kept, never what a small compressed body could grow into."""
+
+    def __init__(self, wbits: int, *, deflate: bool = False) -> None:
+        self._wbits = wbits
+        self._deflate = deflate  # "deflate" is zlib-wrapped by the standard, raw by some servers
+        self._first = True  # deflate: whether it is zlib-wrapped is learnt from the first bytes
+        self._z = zlib.decompressobj(wbits)
+
+    @classmethod
+    def for_coding(cls, coding: str | None) -> "_Inflater | None":
+        name = (coding or "").strip().lower()
+        if name in ("gzip", "x-gzip"):
+            return cls(16 + zlib.MAX_WBITS)
+        if name == "deflate":
+            return cls(zlib.MAX_WBITS, deflate=True)
+        return None  # identity, or a coding not asked for: the bytes as sent (bounded all the same)
+
+    def feed(self, data: bytes, room: int) -> bytes:
+        if not self._deflate and self._z.eof and self._z.unused_data:  # a gzip body of several members
+            data = self._z.unused_data + data
+            self._z = zlib.decompressobj(self._wbits)
+        if self._deflate and self._first and data:
+            self._first = False
+            try:
+                return self._z.decompress(data, room)
+            except zlib.error:  # not zlib-wrapped: a raw deflate stream
+                self._wbits = -zlib.MAX_WBITS
+                self._z = zlib.decompressobj(self._wbits)
+        return self._z.decompress(data, room)
+
+    def more(self, room: int) -> bytes:
+        """What is still held back of the last input (it gave more than ``room``)."""
+        if self._z.unconsumed_tail:
+            return self._z.decompress(self._z.unconsumed_tail, room)
+        if not self._deflate and self._z.eof and self._z.unused_data:
+            return self.feed(b"", room)
+        return b""
 
 
 def _correlation_id(headers: Mapping[str, str]) -> str | None:
@@ -344,6 +621,8 @@ _NO_HOST = ("Name or service not known", "nodename nor servname", "getaddrinfo f
 
 def why_no_answer(err: requests.RequestException, *, timeout: float) -> NoAnswer:
     """Why ``err`` stood in for an answer, ``timeout`` being the seconds the answer was given."""
+    if isinstance(err, _AnswerTooLarge):
+        return NoAnswer(str(err), f"{err} (not kept)")
     if isinstance(err, _IncompleteAnswer):
         brief = f"no complete answer within {timeout:g} s"
         return NoAnswer(brief, f"{brief} (timeout: the body was still coming)")

@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,14 +53,20 @@ def _text(text: str, name: str) -> str:
     return text
 
 
+_USERINFO = re.compile(r"//[^/?#]*@")  # user:password@ in a URL (up to where its authority ends)
+
+
 def _http_url(text: str, name: str) -> str:
+    """An http(s) URL. One with user:password@ is accepted here but never sent to (client.py refuses
+    such a URL, so the pre-flight stops the run in one line that masks it)."""
     try:
         parts = urlsplit(text)
         parts.port  # noqa: B018 -- a port that is not a number from 0 to 65535 raises ValueError
     except ValueError:
         parts = None
     if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(f"{name} {text!r} is not an http(s) URL")
+        shown = _USERINFO.sub("//[REDACTED]@", text)  # a password in a malformed URL is still a password
+        raise ConfigError(f"{name} {shown!r} is not an http(s) URL")
     return text
 
 
@@ -75,6 +82,17 @@ def _timeout(text: str, name: str) -> float:
     if not 0 < value <= MAX_TIMEOUT:  # nan and inf are refused here too
         raise ConfigError(f"{name} {text} must be more than 0 and at most {MAX_TIMEOUT:g} seconds")
     return value
+
+
+MAX_ANSWER_BYTES = 16 * 1024 * 1024  # default bound on one answer's body, after decoding
+MIN_ANSWER_BYTES, MAX_ANSWER_LIMIT = 1024, 1024 ** 3
+
+
+def _answer_bytes(text: str, name: str) -> int:
+    if not (text.isascii() and text.isdigit()) or not MIN_ANSWER_BYTES <= int(text) <= MAX_ANSWER_LIMIT:
+        raise ConfigError(f"{name} {text!r} must be a whole number of bytes from {MIN_ANSWER_BYTES} "
+                          f"to {MAX_ANSWER_LIMIT}")
+    return int(text)
 
 
 def parse_retries(text: str, name: str) -> int:
@@ -168,6 +186,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("max_retry_wait", "--max-retry-wait", "CANVAS_MAX_RETRY_WAIT", parse_max_wait, DEFAULT_MAX_WAIT,
            f"longest Retry-After wait honoured before sending again (default {DEFAULT_MAX_WAIT:g}); "
            "a target asking for longer gets no retry and the scenario is an error", "SECONDS"),
+    Option("max_answer_bytes", "--max-answer-bytes", "CANVAS_MAX_ANSWER_BYTES", _answer_bytes, MAX_ANSWER_BYTES,
+           "largest answer body kept, in bytes after decoding (default 16 MiB); a larger answer is an error",
+           "BYTES"),
     Option("allow_writes", "--allow-writes", "CANVAS_ALLOW_WRITES", _yes_no, False,
            "allow a target that is not on loopback: the suite creates messages there, which land in "
            "patients' charts"),
@@ -190,7 +211,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("quiet", "--quiet", "CANVAS_QUIET", _yes_no, False,
            "no progress lines while running", group="run", short="-q"),
     Option("suite", "--suite", "CANVAS_SUITE", _absolute_path, ROOT,
-           "folder holding features/ and steps/ to run (default: the suite shipped with this tool)", "DIR",
+           "folder holding features/ and steps/ to run (default: the suite shipped with this tool); its Python "
+           "code runs with the run's configuration, client secret and token included, in its environment",
+           "DIR",
            group="run", decode=Path),
     Option("rerun_failed", "--rerun-failed", "CANVAS_RERUN_FAILED", _path, None,
            "run again only the failed and error scenarios of a report (a report folder or its "
@@ -225,6 +248,7 @@ class RunConfig:
     timeout: float  # seconds per request
     retries: int  # times a 429/503 is sent again
     max_retry_wait: float  # longest Retry-After honoured, seconds
+    max_answer_bytes: int  # largest answer body the client keeps, after decoding
     allow_writes: bool  # needed for any target that is not on loopback
     discover_people: bool  # may write to people found by search on a target that is not on loopback
     report_dir: Path | None  # None: reports/<UTC timestamp>/ with reports/latest

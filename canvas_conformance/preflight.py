@@ -31,6 +31,7 @@ from typing import Callable, NamedTuple
 from urllib.parse import urlsplit
 
 from .client import Answer, Client, ExchangeError, TargetUnavailable
+from .config import MAX_ANSWER_BYTES
 from .retry import RetryPolicy
 
 DEADLINE_S = 25.0  # the whole pre-flight, so "could not start" is said within 30 s
@@ -49,6 +50,7 @@ class Credentials(NamedTuple):
     token: str | None
     timeout: float
     retry: RetryPolicy = RetryPolicy()
+    max_answer_bytes: int = MAX_ANSWER_BYTES
 
 
 def is_loopback(url: str) -> bool:
@@ -111,7 +113,7 @@ def probe(creds: Credentials, *, deadline_s: float = DEADLINE_S) -> str | None:
 def _probe(creds: Credentials) -> str | None:
     client = Client(creds.base_url, token_url=creds.token_url, client_id=creds.client_id,
                     client_secret=creds.client_secret, token=creds.token, timeout=min(creds.timeout, ANSWER_S),
-                    retry=creds.retry)
+                    retry=creds.retry, max_answer_bytes=creds.max_answer_bytes)
     try:
         metadata = client.url("metadata")
         check_capabilities(metadata, _ask("the target at", metadata, lambda: client.request(

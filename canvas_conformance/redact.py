@@ -1,10 +1,15 @@
-"""Secrets out of everything the harness writes: reports, logs, error lines.
+r"""Secrets out of everything the harness writes: reports, logs, error lines.
 
 Why by value rather than by field: a misbehaving target may echo a token or the
 client secret anywhere (a body, a header, an error text), so every string that
-leaves the process is scrubbed of every known secret, in its plain, URL-encoded,
-form-encoded and HTML-escaped spellings. Authorization and cookie headers are
-masked whatever they hold.
+leaves the process is scrubbed of every known secret, in every spelling a writer
+of this harness or the target can give it (``spellings``): plain, URL- and
+form-encoded (upper and lower case hex), HTML/XML-escaped, JSON-escaped (with
+``\/`` and ``\uXXXX``), Python-escaped (``repr``, as pytest and junit.xml show
+values), and the escaped ones HTML-escaped again. A JSON text is also redacted as
+what it decodes to (a secret spelt with escapes no list foresees, ``\u0061...``),
+since every reader (the report's pretty-printer included) sees the decoded text.
+Authorization and cookie headers are masked whatever they hold.
 
 Why ``harvest``: the writer of a report knows the secrets it was given, but not
 every token the suite obtained during the run. The recorded exchanges themselves
@@ -13,8 +18,10 @@ those values are collected and then scrubbed everywhere else they were echoed.
 """
 from __future__ import annotations
 
+import functools
 import html
 import json
+import re
 from typing import Any, Callable, Iterable
 from urllib.parse import parse_qsl, quote, quote_plus, urlsplit
 
@@ -27,11 +34,47 @@ MIN_SECRET = 4  # a secret of 1-3 characters would mask ordinary text
 MIN_HARVESTED = 8  # found values are masked everywhere; a short one ("test") would eat ordinary words
 
 
+_PERCENT = re.compile(r"%[0-9A-F]{2}")
+MAX_DECODED = 4 * 1024 * 1024  # a JSON text longer than this is redacted by its spellings only
+
+
+def _escapes(text: str) -> set[str]:
+    r"""``text`` as a JSON string's inside (ASCII or not, ``/`` or ``\/``) and as a Python string's (``repr``,
+    either quote escaped, or all of it ``unicode_escape``d)."""
+    out = set()
+    for ascii_only in (False, True):
+        as_json = json.dumps(text, ensure_ascii=ascii_only)[1:-1]
+        out |= {as_json, as_json.replace("/", "\\/")}
+    backslashed = text.replace("\\", "\\\\")
+    out |= {repr(text)[1:-1], backslashed.replace("'", "\\'"), backslashed.replace('"', '\\"'),
+            text.encode("unicode_escape").decode("ascii")}
+    return out
+
+
+def spellings(secret: str) -> set[str]:
+    """Every spelling of ``secret`` that a report, a log or an echoing target may write: escaped up to
+    twice (a JSON body quoted by Python in a check's message), each also HTML/XML-escaped, and URL-encoded."""
+    escaped = {secret} | _escapes(secret)
+    escaped |= {twice for once in escaped for twice in _escapes(once)}
+    out = set()
+    for form in escaped:
+        out |= {form, html.escape(form), html.escape(form, quote=False),
+                html.escape(form, quote=False).replace('"', "&quot;")}
+    for url in (quote(secret, safe=""), quote(secret), quote_plus(secret)):
+        out |= {url, _PERCENT.sub(lambda m: m.group(0).lower(), url)}
+    return out
+
+
 def _spellings(secrets: Iterable[str]) -> list[str]:
+    return _spellings_of(tuple(sorted({s for s in secrets if isinstance(s, str) and len(s) >= MIN_SECRET})))
+
+
+@functools.lru_cache(maxsize=64)  # a stream asks at every write, with the same few secrets
+def _spellings_of(secrets: tuple[str, ...]) -> list[str]:
     out = set()
     for secret in secrets:
-        if isinstance(secret, str) and len(secret) >= MIN_SECRET:
-            out.update({secret, quote(secret, safe=""), quote_plus(secret), html.escape(secret)})
+        out |= spellings(secret)
+    out = {s for s in out if len(s) >= MIN_SECRET}
     out.discard(MASK)
     return sorted(out, key=len, reverse=True)
 
@@ -46,7 +89,7 @@ def _redact(value: Any, spellings: list[str]) -> Any:
         for s in spellings:
             if s in value:
                 value = value.replace(s, MASK)
-        return value
+        return _redact_decoded(value, spellings) if "\\" in value else value
     if isinstance(value, dict):
         return {k: (_mask_header(v) if isinstance(k, str) and k.lower() in SENSITIVE_HEADERS
                     else _redact(v, spellings))
@@ -55,6 +98,42 @@ def _redact(value: Any, spellings: list[str]) -> Any:
         return [_redact(v, spellings) for v in value]
     if isinstance(value, tuple):
         return tuple(_redact(v, spellings) for v in value)
+    return value
+
+
+def _redact_decoded(text: str, spellings: list[str]) -> str:
+    """A JSON text holding a secret only in an escaped spelling, written again without it.
+
+    Only texts with an escape in them can hide a secret from the plain spellings; such a text
+    is decoded, redacted as data, and, when that changed anything, written again (as compact
+    JSON: the exact bytes of an answer that echoed a secret are not worth keeping).
+    """
+    stripped = text.strip()
+    if stripped[:1] not in ("{", "[", '"') or len(stripped) > MAX_DECODED:
+        return text
+    try:
+        decoded = json.loads(stripped)
+    except (ValueError, RecursionError):
+        return text
+    cleaned = _redact_data(decoded, spellings, depth=0)
+    if cleaned == decoded:
+        return text
+    return json.dumps(cleaned, ensure_ascii=False)
+
+
+def _redact_data(value: Any, spellings: list[str], *, depth: int) -> Any:
+    if depth > 64:
+        return value
+    if isinstance(value, str):
+        for s in spellings:
+            if s in value:
+                value = value.replace(s, MASK)
+        return value
+    if isinstance(value, dict):
+        return {_redact_data(k, spellings, depth=depth + 1): _redact_data(v, spellings, depth=depth + 1)
+                for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redact_data(v, spellings, depth=depth + 1) for v in value]
     return value
 
 

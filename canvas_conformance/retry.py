@@ -70,6 +70,9 @@ class RetryPolicy(NamedTuple):
         return Decision(True, asked, f"{status} with Retry-After {raw.strip()}: sent again after {asked:g} s")
 
 
+MAX_RETRY_AFTER_S = 365 * 24 * 3600
+
+
 def retry_after_seconds(value: str | None, *, date: str | None = None, now: datetime | None = None) -> float | None:
     """Seconds a ``Retry-After`` asks for: delay-seconds, or an HTTP-date (RFC 9110 10.2.3); None if unusable.
 
@@ -80,8 +83,9 @@ def retry_after_seconds(value: str | None, *, date: str | None = None, now: date
     if value is None:
         return None
     text = value.strip()
-    if text.isdigit():  # delay-seconds is 1*DIGIT: no sign, no fraction
-        return float(int(text))
+    if text.isascii() and text.isdigit():  # delay-seconds is 1*DIGIT: no sign, no fraction
+        # a number of any length is read as at most a year (it is longer than any cap all the same)
+        return float(int(text)) if len(text) <= 8 else float(MAX_RETRY_AFTER_S)
     when = parse_http_date(text)
     if when is None:
         return None

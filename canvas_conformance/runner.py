@@ -105,7 +105,8 @@ def _remote_credentials(cfg: RunConfig) -> preflight.Credentials | None:
         return None
     preflight.check_writes_allowed(cfg.base_url, allow_writes=cfg.allow_writes)
     creds = preflight.Credentials(cfg.base_url, cfg.token_url or f"{cfg.base_url}/auth/token/",
-                                  cfg.client_id, cfg.client_secret, cfg.token, cfg.timeout, cfg.retry)
+                                  cfg.client_id, cfg.client_secret, cfg.token, cfg.timeout, cfg.retry,
+                                  cfg.max_answer_bytes)
     preflight.check_credentials_given(creds)
     return creds
 

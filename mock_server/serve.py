@@ -151,9 +151,21 @@ def serve_workers(config: dict, *, host: str, port: int, workers: int, threads: 
                     http=HTTPModes.http1, websockets=False,
                     http1_settings=HTTP1Settings(header_read_timeout=HEADER_READ_TIMEOUT_MS),
                     log_level=LogLevels.warning, respawn_failed_workers=True)
+    # granian forks its workers while the announcing thread runs. A fork copies the import locks as
+    # they are at that instant, so a module the thread is importing then stays locked in every
+    # worker (seen: ``encodings.idna``, which the first ``getaddrinfo`` of a str host imports, and
+    # which Werkzeug needs for every request: the workers hung). So whatever the thread will
+    # import is imported here, before it starts.
+    socket.getaddrinfo(_connect_host(host), port, type=socket.SOCK_STREAM)
+    "localhost".encode("idna")
     threading.Thread(target=_announce, args=(host, port, url, probe, on_ready, on_failure),
                      name="mock-ready", daemon=True).start()
     server.serve()
+
+
+def _connect_host(host: str) -> str:
+    """Where a client on this machine reaches a server bound to ``host``."""
+    return {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)
 
 
 def _announce(host, port, url, probe, on_ready, on_failure) -> None:
@@ -163,7 +175,7 @@ def _announce(host, port, url, probe, on_ready, on_failure) -> None:
     ever matches, so it moves no rule's counter; it shows in the access log as that 401.
     """
     deadline = time.monotonic() + START_TIMEOUT
-    connect_host = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)
+    connect_host = _connect_host(host)
     try:
         while time.monotonic() < deadline:
             try:

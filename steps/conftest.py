@@ -62,7 +62,7 @@ def target(settings: RunConfig, pytestconfig: pytest.Config):
 
         embedded = embedded_mock.start()
         client = Client(embedded.base_url, client_id=embedded.client_id, client_secret=embedded.client_secret,
-                        timeout=settings.timeout, retry=settings.retry)
+                        timeout=settings.timeout, retry=settings.retry, max_answer_bytes=settings.max_answer_bytes)
         people = {"patients": settings.patients or embedded.patients,
                   "practitioners": settings.practitioners or embedded.practitioners}
     else:
@@ -71,7 +71,7 @@ def target(settings: RunConfig, pytestconfig: pytest.Config):
                         "messages in patients' charts, so set CANVAS_ALLOW_WRITES=1 to run it there", returncode=2)
         client = Client(settings.base_url, token_url=settings.token_url, client_id=settings.client_id,
                         client_secret=settings.client_secret, token=settings.token, timeout=settings.timeout,
-                        retry=settings.retry)
+                        retry=settings.retry, max_answer_bytes=settings.max_answer_bytes)
         people = {"patients": settings.patients, "practitioners": settings.practitioners}
     target = Target(client, embedded=embedded is not None, discover=settings.discover_people, **people)
     pytestconfig.stash[TARGET_KEY] = target

@@ -1,7 +1,10 @@
 """Steps about searching messages (FHIR-7): totals, paging links, and search by id or party.
 
 Pages are followed by their ``next`` links, absolute or relative to the base, with a
-bound on how many so a target whose links loop cannot hold the run.
+bound on how many so a target whose links loop (or whose ``total`` is absurd) cannot hold
+the run. A ``next`` link on another origin than the target's (scheme, host, port) is not
+followed: the client would not send the run's bearer token there, and a paging link that
+leaves the server is itself a broken FHIR-7 link, so it is noted as evidence and judged.
 """
 from __future__ import annotations
 
@@ -10,12 +13,15 @@ from typing import NamedTuple
 from pytest_bdd import given, then, when
 
 from canvas_conformance import checks
+from canvas_conformance.client import without_userinfo
 from canvas_conformance.references import Reference, parse_reference
 
 from .bodies import Draft, between
 from .reading_steps import check_created
 from .target import Target
 from .terms import phrase
+
+MOST_PAGES = 200  # pages one search follows at most, whatever the target's total says
 
 
 class Batch(NamedTuple):
@@ -44,9 +50,23 @@ def _page(target: Target, name: str, path: str, params: dict | None, rule: str) 
 def search_pages(target: Target, params: dict, rule: str, *, what: str, most: int) -> list[dict]:
     """The first page for ``params`` and every page after it, by ``next`` links (``most`` pages at most)."""
     pages = [_page(target, f"{what}, page 1", "Communication", params, rule)]
-    while (following := checks.links(pages[-1]).get("next")) and len(pages) < most:
+    while (following := checks.links(pages[-1]).get("next")) and len(pages) < min(most, MOST_PAGES):
+        _on_target(target, following, f"the next link of page {len(pages)}", rule)
         pages.append(_page(target, f"{what}, page {len(pages) + 1}", following, None, rule))
     return pages
+
+
+def _on_target(target: Target, link: str, what: str, rule: str) -> None:
+    """Fail ``rule`` when the paging ``link`` leaves the target's origin (it is then never requested)."""
+    url = target.client.url(link)
+    if target.client.on_target(url):
+        return
+    shown = without_userinfo(url)
+    shown = shown if len(shown) <= 300 else shown[:297] + "..."
+    if target.client.evidence is not None:
+        target.client.evidence.note(f"{what} names {shown}, not on the target's origin: not followed, "
+                                    "no request and no credentials sent there")
+    checks.fail(rule, what, f"a link on the target's own origin ({target.base_url})", repr(shown))
 
 
 @given(phrase("a patient has {count:d} new messages from a practitioner"), target_fixture="batch")
@@ -112,6 +132,7 @@ def pages_are_linked(target: Target, search: Search, rule: str) -> None:
     for n, page in enumerate(search.pages, 1):
         checks.check_page_links(page, last_page=n == len(search.pages), rule=rule, what=f"page {n}")
     last = checks.links(search.pages[0])["last"]
+    _on_target(target, last, "the first page's last link", rule)
     last_page = _page(target, "open the page the 'last' link names", last, None, rule)
     checks.check_page_links(last_page, last_page=True, rule=rule, what="the page named 'last'")
 

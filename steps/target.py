@@ -12,7 +12,7 @@ from typing import Iterable, Mapping
 
 import pytest
 
-from canvas_conformance.client import Answer, Client
+from canvas_conformance.client import Answer, Client, without_userinfo
 from canvas_conformance.preflight import is_loopback
 from canvas_conformance.references import parse_reference
 
@@ -45,7 +45,7 @@ class Target:
 
     def describe(self) -> dict:
         """The results file's ``target`` object."""
-        return {"base_url": self.base_url, "embedded_mock": self.embedded, "mock_controls": self.mock_controls}
+        return {"base_url": without_userinfo(self.base_url), "embedded_mock": self.embedded, "mock_controls": self.mock_controls}
 
     def secrets(self) -> tuple[str, ...]:
         return self.client.secrets()

@@ -5,11 +5,20 @@ runner knows secrets the suite may not have passed on (the credentials it was gi
 the token it probed with), and credentials found in the exchanges themselves
 (``redact.harvest``) are scrubbed wherever else they were echoed. Every file's final
 text is scrubbed once more before it touches the disk.
+
+Why no file is written through a link: a report folder may be shared (a CI workspace, a
+folder given with --report-dir), and a symlink planted at ``report.html`` or at the writer's
+temporary file must not turn the write into one somewhere else. So each file is written to a
+new temporary file the writer creates itself (``O_CREAT | O_EXCL``: never an existing name,
+never through a link) and renamed over the name, which replaces a link rather than following
+it; a file to scrub is opened with ``O_NOFOLLOW``.
 """
 from __future__ import annotations
 
 import json
 import os
+import stat
+import tempfile
 from pathlib import Path
 from typing import Iterable, NamedTuple
 
@@ -45,19 +54,44 @@ def write_all(results: dict, out_dir: Path, *, secrets: Iterable[str] = (), stri
 
 
 def write_text(path: Path, text: str, secrets: Iterable[str]) -> Path:
-    """Write ``text`` scrubbed of ``secrets``, atomically (a reader never sees half a file)."""
+    """Write ``text`` scrubbed of ``secrets``, atomically (a reader never sees half a file), never through a
+    link (the module's docstring says why)."""
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(redact(text, secrets), encoding="utf-8")
-    os.replace(tmp, path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(redact(text, secrets))
+        os.chmod(tmp, 0o666 & ~_umask())  # as an ordinary write would make it (mkstemp makes 0600)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
     return path
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _read_no_follow(path: Path) -> str | None:
+    """The text of the regular file at ``path``; None when there is none or it is a link."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:  # missing, or a link (ELOOP)
+        return None
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            return None
+        return handle.read().decode("utf-8", errors="replace")
 
 
 def scrub_file(path: Path, secrets: Iterable[str]) -> None:
     """Scrub a file someone else wrote (results.json, the pytest log) in place."""
     path = Path(path)
-    if path.is_file():
-        text = path.read_text(encoding="utf-8", errors="replace")
+    text = _read_no_follow(path)
+    if text is not None:
         known = set(s for s in secrets if s)
         if path.suffix == ".json":
             try:

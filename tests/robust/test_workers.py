@@ -127,3 +127,13 @@ def test_creates_from_many_threads_all_read_back_on_any_worker(two_workers, mess
                          timeout=10).json()["total"]
     assert total == creates
     assert "locked" not in server.stderr() and "Traceback" not in server.stderr()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("start", range(3))
+def test_every_worker_answers_right_after_the_banner(serve_process, start):
+    """The banner is printed when one worker answers; the other must answer too, at once. (A worker
+    forked while serve's announcing thread held an import lock hung on its first request.)"""
+    server = serve_process("--workers", "2")
+    answers = [requests.get(f"{server.base_url}/metadata", timeout=5) for _ in range(8)]
+    assert [a.status_code for a in answers] == [200] * 8

@@ -75,3 +75,45 @@ def test_scrub_file_cleans_what_the_suite_wrote(tmp_path):
     text = path.read_text()
     assert TOKEN not in text and quote_plus(SECRET) not in text and SECRET not in text
     json.loads(text)
+
+
+# -- escaped spellings (issue 14) ----------------------------------------------------------------
+
+ODD = "odd/secret'with\\back\"slash-9c2e"
+SLASHED_TOKEN = "tok/with/slashes-5b7e0a1c"
+
+
+def _escaped_forms(value):
+    as_json = json.dumps(value)[1:-1]
+    return _every_spelling(value) | {as_json, as_json.replace("/", "\\/"), repr(value)[1:-1],
+                                     repr(as_json)[1:-1], value.replace("\\", "\\\\").replace("'", "\\'")}
+
+
+def test_a_secret_echoed_in_escaped_spellings_is_masked_in_every_report_file(tmp_path, results, scenario, exchange):
+    # the token only in a JSON body with "\/" escapes, and once more with every character \u-escaped: a
+    # writer that pretty-prints (report.html) decodes both back to the token itself
+    unicode_escaped = "".join(f"\\u{ord(c):04x}" for c in SLASHED_TOKEN)
+    echoed = '{"resourceType": "OperationOutcome", "echo": "%s", "again": "%s", "issue": []}' % (
+        SLASHED_TOKEN.replace("/", "\\/"), unicode_escaped)
+    x = exchange("echo", method="GET", url="http://127.0.0.1:5999/Communication", status=400,
+                 response_body=echoed, response_headers={"Content-Type": "application/fhir+json"})
+    # the secret as Python quotes it (a check's message, pytest's output) and as JSON quotes it
+    s = scenario("failed", ["FHIR-2"], message=f"[FHIR-2] expected a code, got {json.dumps(ODD)!r} and {ODD!r}",
+                 exchanges=[x])
+    out = tmp_path / "report"
+    write_all(results([s]), out, secrets=[ODD, SLASHED_TOKEN])
+    for path in out.iterdir():
+        text = path.read_text()
+        for planted in _escaped_forms(ODD) | _escaped_forms(SLASHED_TOKEN):
+            assert planted not in text, (path.name, planted)
+    assert "echo" in (out / "report.html").read_text()
+
+
+def test_redact_masks_json_python_and_decoded_spellings():
+    assert redact('{"a": "x\\/y\\/secret-1"}', ["x/y/secret-1"]) == '{"a": "[REDACTED]"}'
+    escaped = "".join(f"\\u{ord(c):04x}" for c in "token-abcdef")
+    assert redact('{"a": "%s", "b": 1}' % escaped, ["token-abcdef"]) == '{"a": "[REDACTED]", "b": 1}'
+    assert redact(repr("it's\\a-secret"), ["it's\\a-secret"]) == '"[REDACTED]"'
+    assert redact(repr(json.dumps({"k": 'q"uo\\te'})), ['q"uo\\te']).count(MASK) == 1
+    assert redact("x%2fy%2fsecret-1", ["x/y/secret-1"]) == MASK  # lower-case percent-encoding
+    assert redact('{"a": "plain \\n text"}', ["secret-absent"]) == '{"a": "plain \\n text"}'  # untouched
