@@ -89,6 +89,15 @@ def parse_max_wait(text: str, name: str) -> float:
     return value
 
 
+MAX_WORKERS = 32
+
+
+def _workers(text: str, name: str) -> int:
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_WORKERS:
+        raise ConfigError(f"{name} {text!r} must be a whole number from 1 to {MAX_WORKERS}")
+    return int(text)
+
+
 def _yes_no(text: str, name: str) -> bool:
     lowered = text.lower()
     if lowered in YES:
@@ -172,6 +181,9 @@ OPTIONS: tuple[Option, ...] = (
            "print the rules and the scenarios that would run, send nothing", group="run"),
     Option("quiet", "--quiet", "CANVAS_QUIET", _yes_no, False,
            "no progress lines while running", group="run", short="-q"),
+    Option("workers", "--workers", "CANVAS_WORKERS", _workers, None,
+           "scenarios run at once, each worker a process of its own (default: 1 for a target on this machine, "
+           f"8 for any other; at most {MAX_WORKERS}); the verdicts are the same at any number", "N", group="run"),
     Option("suite", "--suite", "CANVAS_SUITE", _absolute_path, ROOT,
            "folder holding features/ and steps/ to run (default: the suite shipped with this tool)", "DIR",
            group="run", decode=Path),
@@ -204,6 +216,7 @@ class RunConfig:
     strict: bool
     list_only: bool
     quiet: bool
+    workers: int | None  # scenarios at once; None: the target's default (``suite_process.workers_for``)
     suite: Path  # folder holding features/ and steps/
     results_file: Path | None  # where the suite's process writes results.json; None: nowhere
     screenshot_dir: Path | None  # where it puts screenshots; None: beside results_file, else a temporary folder

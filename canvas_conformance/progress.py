@@ -9,6 +9,11 @@ Two halves in one module because they speak one tiny protocol (a JSON object per
   stay on screen above it); otherwise one plain line per scenario, which reads well
   in CI logs; nothing when quiet.
 
+With workers (pytest-xdist) each worker's ``Emitter`` works out its scenarios' events without
+a stream and attaches each to the scenario's teardown report; the controller, which holds the
+pipe, sends them as the reports arrive, so the runner sees one whole stream at any number of
+workers (in the order scenarios finish: it is live progress, not the report).
+
 The statuses here are a live estimate; the report's verdicts come from results.json.
 """
 from __future__ import annotations
@@ -24,14 +29,17 @@ import pytest
 from . import catalogue, results
 
 FD_ENV = "CANVAS_PROGRESS_FD"
+EVENT_ATTR = "canvas_progress"  # a teardown report's attribute carrying its scenario's event
 
 
 class Emitter:
-    """Sends ``collected`` then one ``scenario`` event per test as it finishes."""
+    """Sends ``collected`` then one ``scenario`` event per test as it finishes (without a stream, as in
+    an xdist worker, only attaches each event to the scenario's teardown report)."""
 
-    def __init__(self, stream: IO[str]):
+    def __init__(self, stream: IO[str] | None):
         self.stream = stream
         self.seen: dict[str, dict] = {}
+        self.collected = False
         self.rule_ids: frozenset[str] = frozenset()
         try:
             self.rule_ids = frozenset(r.id for r in catalogue.rules())
@@ -39,6 +47,8 @@ class Emitter:
             pass
 
     def _send(self, event: dict) -> None:
+        if self.stream is None:
+            return
         try:
             self.stream.write(json.dumps(event) + "\n")
             self.stream.flush()
@@ -48,6 +58,13 @@ class Emitter:
     @pytest.hookimpl(trylast=True)
     def pytest_collection_finish(self, session) -> None:
         self._send({"event": "collected", "count": len(session.items)})
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node, ids) -> None:
+        """In the controller: the first worker's collection is the run's (every worker collects the same)."""
+        if not self.collected:
+            self.collected = True
+            self._send({"event": "collected", "count": len(ids)})
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item, call):
@@ -67,12 +84,15 @@ class Emitter:
             reason = results.skip_reason(report, exception)
             entry["status"] = results.skip_status(reason)
             entry["message"] = reason.splitlines()[0][:200] if reason else None
+        if call.when == "teardown":
+            setattr(report, EVENT_ATTR, self.seen.pop(item.nodeid))
         return report
 
-    def pytest_runtest_logfinish(self, nodeid, location) -> None:
-        entry = self.seen.pop(nodeid, None)
-        if entry:
-            self._send(entry)
+    def pytest_runtest_logreport(self, report) -> None:
+        """The scenario's event, from this process or from a worker, once its teardown is reported."""
+        event = getattr(report, EVENT_ATTR, None)
+        if report.when == "teardown" and isinstance(event, dict):
+            self._send(event)
 
     def pytest_unconfigure(self, config) -> None:
         try:
@@ -95,6 +115,9 @@ def _scenario_name(item) -> str:
 
 
 def pytest_configure(config) -> None:
+    if hasattr(config, "workerinput"):  # an xdist worker: the pipe is the controller's
+        config.pluginmanager.register(Emitter(None), "canvas-conformance-progress")
+        return
     fd = os.environ.get(FD_ENV)
     if fd and fd.isdigit():
         try:

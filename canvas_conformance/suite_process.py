@@ -1,6 +1,8 @@
 """The suite's child process: its command line, its environment, and the pipe its progress comes back on.
 
-The child is ``python -m pytest`` on the suite's steps with the results and progress plugins.
+The child is ``python -m pytest`` on the suite's steps with the results and progress plugins,
+and with more than one worker pytest-xdist's ``-n N --dist loadgroup`` (steps/conftest.py keeps
+the scenarios that hold the whole target to one worker and to themselves).
 Its configuration is the runner's resolved record in one variable (``config.RUN_CONFIG_ENV``);
 the option variables of the runner's own environment are taken out of the child's, so nothing
 in the child can read a value the record does not hold. Its output goes to pytest.log in the
@@ -26,9 +28,24 @@ RESULTS_PLUGIN = "canvas_conformance.results_plugin"
 PROGRESS_PLUGIN = "canvas_conformance.progress"
 
 
-def command(steps_dir: Path, tags: str | None) -> list[str]:
+REMOTE_WORKERS = 8  # a target across a network: exchanges wait on its latency, so they overlap
+
+
+def workers_for(record: config.RunConfig) -> int:
+    """The number of workers: as configured, else 1 on loopback (the embedded mock answers in about a
+    millisecond, so more processes only add their start-up) and ``REMOTE_WORKERS`` elsewhere."""
+    if record.workers is not None:
+        return record.workers
+    from .preflight import is_loopback
+
+    return 1 if record.base_url is None or is_loopback(record.base_url) else REMOTE_WORKERS
+
+
+def command(steps_dir: Path, tags: str | None, workers: int = 1) -> list[str]:
     argv = [sys.executable, "-m", "pytest", str(steps_dir), "-p", "pytest_bdd.plugin", "-p", RESULTS_PLUGIN,
             "-p", PROGRESS_PLUGIN, "-p", "no:cacheprovider", "-q", "--color=no"]
+    if workers > 1:
+        argv += ["-p", "xdist.plugin", "-n", str(workers), "--dist", "loadgroup"]
     return argv + ["-m", tags] if tags else argv
 
 
@@ -53,7 +70,7 @@ def run(record: config.RunConfig, *, steps_dir: Path, log_file: Path, display, s
     env[progress.FD_ENV] = str(write_fd)
     log = tempfile.TemporaryFile(mode="w+b")
     try:
-        child = subprocess.Popen(command(steps_dir, record.tags), cwd=record.suite, env=env,
+        child = subprocess.Popen(command(steps_dir, record.tags, workers_for(record)), cwd=record.suite, env=env,
                                  stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                                  pass_fds=(write_fd,))
     except OSError as err:
