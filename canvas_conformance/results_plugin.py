@@ -238,13 +238,26 @@ class Controller:
 
     def pytest_runtest_logreport(self, report) -> None:
         row = getattr(report, ROW_ATTR, None)
+        run = self.config.stash[_RUN_KEY]
+        if row is None and report.when == "???":  # xdist: the worker died while running the scenario
+            row = _lost_row(report)
         if row is None:
             return
-        run = self.config.stash[_RUN_KEY]
         run.setdefault("by_nodeid", {})[report.nodeid] = row
         if getattr(report, TARGET_ATTR, None) and "target" not in run:
             run["target"] = getattr(report, TARGET_ATTR)
         self.config.stash[_SECRETS_KEY].update(getattr(report, SECRETS_ATTR, None) or ())
+
+
+def _lost_row(report) -> dict:
+    """The row of a scenario whose worker stopped before it ended: an error, so it is never missing."""
+    nodeid = report.nodeid.split("@", 1)[0]
+    keywords = getattr(report, "keywords", None) or {}
+    reason = str(report.longrepr or "").strip().splitlines()
+    return results.as_json(results.Scenario(
+        nodeid=nodeid, name=nodeid.split("::")[-1], rules=tuple(r for r in _rule_ids() if r in keywords),
+        status="error", message="the worker running this scenario stopped before it ended"
+                                + (f": {reason[0][:300]}" if reason else "")))
 
 
 def _is_controller(config: pytest.Config) -> bool:

@@ -92,3 +92,15 @@ def _overlapping(report_dir: Path) -> bool:
             spans.append((min(t for t, _ in times), max(t + d for t, d in times)))
     spans.sort()
     return any(later[0] < earlier[1] for earlier, later in zip(spans, spans[1:]))
+
+
+def test_a_scenario_whose_worker_died_is_an_error_row_not_a_missing_one():
+    from _pytest.reports import TestReport
+
+    from canvas_conformance import results_plugin
+
+    crashed = TestReport("steps/test_conformance.py::test_x@target-wide", ("steps/test_conformance.py", None, ""),
+                         {"SENT-2": 1, "api": 1}, "failed", "worker 'gw1' crashed while running 'test_x'", "???")
+    row = results_plugin._lost_row(crashed)
+    assert row["nodeid"] == "steps/test_conformance.py::test_x" and row["rules"] == ["SENT-2"]
+    assert row["status"] == "error" and "gw1" in row["message"]
