@@ -93,6 +93,10 @@ class Emitter:
         event = getattr(report, EVENT_ATTR, None)
         if report.when == "teardown" and isinstance(event, dict):
             self._send(event)
+        elif report.when == "???":  # xdist: the worker died while running it (results.json has it as error)
+            self._send({"event": "scenario", "nodeid": report.nodeid, "name": report.nodeid.split("::")[-1],
+                        "rules": [k for k in (getattr(report, "keywords", None) or {}) if k in self.rule_ids],
+                        "status": "error", "message": "the worker running this scenario stopped before it ended"})
 
     def pytest_unconfigure(self, config) -> None:
         try:
