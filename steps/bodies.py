@@ -107,6 +107,12 @@ def carries(resource: Any, marker: str) -> bool:
     return any(marker in text for text in texts(resource))
 
 
+def marked_text(draft: Draft, text: str) -> str:
+    """``text`` with the draft's marker at its end, as ``between`` puts it: for a step or a generated case
+    that sets the text itself and is not about the exact text read back, so its stored copy stays findable."""
+    return f"{text} [{draft.marker}]" if draft.marker else text
+
+
 def marked_in_text(draft: Draft) -> bool:
     """Whether the draft's marker is in a text it sends (a step may have replaced or removed the text)."""
     if draft.marker is None:
