@@ -160,7 +160,11 @@ class Target:
         return self.client.request(name, "GET", f"Communication/{message_id}")
 
 
-PAGE = 100  # messages asked for per search page (the mock serves at most 100)
+# Messages asked for per search page. The newest 50 at each end are read (and the page before the
+# last when the last is short), so a stored copy is found unless more than about 50 messages were
+# added to the party between the create and the search (a few hundred milliseconds): larger pages
+# would only multiply the evidence each refusal records.
+PAGE = 50
 
 
 def _party_queries(draft: Draft, involved: Iterable[str]) -> list[tuple[str, str]]:

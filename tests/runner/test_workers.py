@@ -15,7 +15,7 @@ from canvas_conformance import config, suite_process
 
 ROOT = Path(__file__).resolve().parents[2]
 # What differs between two runs of the same suite whatever the workers: markers, ids, ports, times.
-VARIABLE = [(re.compile(r"cc-[0-9a-f]{12}-\d{5}"), "<marker>"), (re.compile(r"[0-9a-f]{32}"), "<id>"),
+VARIABLE = [(re.compile(r"cc-[0-9a-f]{12}-[0-9a-f]{10}"), "<marker>"), (re.compile(r"[0-9a-f]{32}"), "<id>"),
             (re.compile(r"127\.0\.0\.1:\d+"), "<host>"),
             (re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)?"), "<instant>")]
 
