@@ -1,6 +1,6 @@
 """Wall time of the whole API suite against the embedded mock, and the share spent in HTTP exchanges.
 
-Usage: .venv/bin/python bench/suite_walltime.py [--runs N] [--tags EXPR] [--out bench/RESULTS-suite.md]
+Usage: .venv/bin/python bench/suite_walltime.py [--runs N] [--matrix-runs N] [--tags EXPR] [--out bench/RESULTS-suite.md]
 
 Each run is the real command, ``canvas-conformance run --tags api -q`` in a fresh
 process (embedded mock, child pytest, all five report files), timed from outside.
@@ -8,6 +8,11 @@ From each run's results.json it adds up the time spent inside scenarios and
 inside HTTP exchanges (the client's ``duration_ms``), and from pytest.log the
 pytest session's own time. The rest is start-up (interpreters, imports, the mock)
 and the report. The aim: the whole API suite in 3 s or less on 2 cores.
+
+Then the matrix of issue 12: the same command at 1 and at 8 workers (``--workers``), against the
+embedded mock (0 ms) and against ``canvas-conformance serve --fault latency:ms=100`` on loopback
+(every FHIR request answered 100 ms late, as from a distant sandbox), with the verdicts of each
+cell compared to those of the 1-worker run at 0 ms.
 
 Numbers are written to bench/RESULTS-suite.md; nothing here asserts a timing.
 """
@@ -19,24 +24,34 @@ import os
 import platform
 import re
 import resource
+import secrets
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from datetime import datetime, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 AIM_S = 3.0
+LATENT_AIM_S = 8.0  # issue 12: the API suite against a target 100 ms away
+MATRIX = [(0, 1), (0, 8), (100, 1), (100, 8)]  # (latency ms, workers)
 
 
-def one_run(tags: str) -> dict:
+def one_run(tags: str, *, workers: int | None = None, target: dict | None = None) -> dict:
     with tempfile.TemporaryDirectory(prefix="canvas-bench-") as tmp:
         report = Path(tmp) / "report"
         env = {k: v for k, v in os.environ.items() if not k.startswith("CANVAS_")}
         command = [sys.executable, "-m", "canvas_conformance", "run", "--tags", tags, "-q",
                    "--report-dir", str(report)]
+        if workers is not None:
+            command += ["--workers", str(workers)]
+        if target is not None:
+            command += ["--base-url", target["base_url"], "--client-id", target["client_id"]]
+            env["CANVAS_CLIENT_SECRET"] = target["client_secret"]
         cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
         done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
@@ -60,7 +75,98 @@ def one_run(tags: str) -> dict:
         "scenarios": len(scenarios),
         "exchanges": len(exchanges),
         "failed": sum(1 for s in scenarios if s["status"] in ("failed", "error")),
+        "verdicts": {s["nodeid"]: s["status"] for s in scenarios},
     }
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class LatentMock:
+    """``canvas-conformance serve`` on a free loopback port, every request answered ``ms`` late."""
+
+    def __init__(self, ms: int) -> None:
+        self.port = free_port()
+        self.secret = secrets.token_urlsafe(16)
+        command = [sys.executable, "-m", "canvas_conformance", "serve", "--port", str(self.port), "--db", ":memory:",
+                   "--client-secret", self.secret, "--threads", "32", "--fault", f"latency:ms={ms}"]
+        self.process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{self.port}/metadata", timeout=2).read()
+                return
+            except OSError:
+                time.sleep(0.2)
+        self.stop()
+        raise SystemExit("canvas-conformance serve did not answer within 30 s")
+
+    def target(self) -> dict:
+        return {"base_url": f"http://127.0.0.1:{self.port}", "client_id": "conformance-client",
+                "client_secret": self.secret}
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+def matrix(tags: str, runs: int) -> list[dict]:
+    """Every (latency, workers) cell ``runs`` times; each cell's median and its verdicts."""
+    cells = []
+    for latency, workers in MATRIX:
+        mock = LatentMock(latency) if latency else None
+        try:
+            target = mock.target() if mock else None
+            measured = [one_run(tags, workers=workers, target=target) for _ in range(runs)]
+        finally:
+            if mock:
+                mock.stop()
+        cells.append({"latency_ms": latency, "workers": workers, "runs": measured,
+                      "wall_s": statistics.median(r["wall_s"] for r in measured),
+                      "cpu_s": statistics.median(r["cpu_s"] for r in measured)})
+    return cells
+
+
+def render_matrix(cells: list[dict], *, tags: str, load: tuple[float, float, float]) -> str:
+    reference = cells[0]["runs"][0]["verdicts"]
+    lines = [
+        "## 0 and 100 ms latency, 1 and 8 workers",
+        "",
+        f"Command: `canvas-conformance run --tags {tags!r} -q --workers N`, against the embedded mock (0 ms) or "
+        "against `canvas-conformance serve --db :memory: --threads 32 --fault latency:ms=100` on loopback "
+        f"(100 ms), {len(cells[0]['runs'])} run(s) a cell. Load average when starting: "
+        f"{load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f}. Aim at 100 ms: {LATENT_AIM_S:.0f} s.",
+        "",
+        "| latency | workers | wall s (median) | CPU s | runs' wall s | exchanges | failed or error "
+        "| verdicts as at 0 ms, 1 worker |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for cell in cells:
+        last = cell["runs"][-1]
+        same = all(r["verdicts"] == reference for r in cell["runs"])
+        lines.append(f"| {cell['latency_ms']} ms | {cell['workers']} | {cell['wall_s']:.2f} | {cell['cpu_s']:.2f} | "
+                     + ", ".join(f"{r['wall_s']:.2f}" for r in cell["runs"])
+                     + f" | {last['exchanges']} | {last['failed']} | {'yes' if same else 'NO'} |")
+    cpu = {(c["latency_ms"], c["workers"]): c["cpu_s"] for c in cells}
+    extra = (cpu[(100, 8)] - cpu[(100, 1)]) / 7
+    lines += [
+        "",
+        f"CPU seconds (the runner and the suite processes; at 0 ms the embedded mock in the runner too, at 100 ms not the served mock) depend less on the load than wall "
+        f"time: each worker beyond the first costs about {extra:.1f} s of CPU at 100 ms (an interpreter, pytest, "
+        f"pytest-bdd, the steps and the feature files, and its share of the rows sent to the controller), so on "
+        f"{os.cpu_count()} idle cores the 8-worker run at 100 ms cannot take less than about "
+        f"{cpu[(100, 8)] / (os.cpu_count() or 1):.1f} s whatever the latency."
+        + (" The load average was above the core count: the wall times here are inflated by other work and only "
+           "the CPU seconds and the verdicts compare." if load[0] > (os.cpu_count() or 1) else ""),
+        "",
+    ]
+    return "\n".join(lines)
 
 
 def pytest_startup() -> float:
@@ -142,6 +248,7 @@ def render(runs: list[dict], *, tags: str, startup: float, load: tuple[float, fl
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--matrix-runs", type=int, default=1, help="runs per (latency, workers) cell; 0: none")
     parser.add_argument("--tags", default="api", help="scenario selection (default: the whole API suite)")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "RESULTS-suite.md")
     args = parser.parse_args(argv)
@@ -150,6 +257,9 @@ def main(argv: list[str] | None = None) -> int:
     runs = [one_run(args.tags) for _ in range(args.runs)]
     text = render(runs, tags=args.tags, startup=pytest_startup(), load=load,
                   collect=(collection(autoload=True), collection(autoload=False)))
+    if args.matrix_runs:
+        load = os.getloadavg()
+        text += "\n" + render_matrix(matrix(args.tags, args.matrix_runs), tags=args.tags, load=load)
     args.out.write_text(text, encoding="utf-8")
     print(text)
     return 0

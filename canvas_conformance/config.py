@@ -111,6 +111,15 @@ def parse_max_wait(text: str, name: str) -> float:
     return value
 
 
+MAX_WORKERS = 32
+
+
+def _workers(text: str, name: str) -> int:
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_WORKERS:
+        raise ConfigError(f"{name} {text!r} must be a whole number from 1 to {MAX_WORKERS}")
+    return int(text)
+
+
 def _yes_no(text: str, name: str) -> bool:
     lowered = text.lower()
     if lowered in YES:
@@ -210,6 +219,9 @@ OPTIONS: tuple[Option, ...] = (
            "how --list prints: text (default) or json, for scripts", "FORMAT", group="run"),
     Option("quiet", "--quiet", "CANVAS_QUIET", _yes_no, False,
            "no progress lines while running", group="run", short="-q"),
+    Option("workers", "--workers", "CANVAS_WORKERS", _workers, None,
+           "scenarios run at once, each worker a process of its own (default: 1 for a target on this machine, "
+           f"8 for any other; at most {MAX_WORKERS}); the verdicts are the same at any number", "N", group="run"),
     Option("suite", "--suite", "CANVAS_SUITE", _absolute_path, ROOT,
            "folder holding features/ and steps/ to run (default: the suite shipped with this tool); its Python "
            "code runs with the run's configuration, client secret and token included, in its environment",
@@ -257,6 +269,7 @@ class RunConfig:
     list_only: bool
     list_format: str  # text | json: how --list prints
     quiet: bool
+    workers: int | None  # scenarios at once; None: the target's default (``suite_process.workers_for``)
     suite: Path  # folder holding features/ and steps/
     rerun_failed: Path | None  # run only the failed and error scenarios of this report
     config_file: Path | None  # the config file named with --config/CANVAS_CONFIG (None: the default places)

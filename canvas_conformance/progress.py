@@ -11,6 +11,11 @@ Two halves in one module because they speak one tiny protocol (a JSON object per
   line per scenario with no escape codes; nothing when quiet. ``NO_COLOR`` or
   ``TERM=dumb`` turn the Rich display off.
 
+With workers (pytest-xdist) each worker's ``Emitter`` works out its scenarios' events without
+a stream and attaches each to the scenario's teardown report; the controller, which holds the
+pipe, sends them as the reports arrive, so the runner sees one whole stream at any number of
+workers (in the order scenarios finish: it is live progress, not the report).
+
 The statuses here are a live estimate; the report's verdicts come from results.json.
 """
 from __future__ import annotations
@@ -26,14 +31,17 @@ import pytest
 from . import catalogue, results
 
 FD_ENV = "CANVAS_PROGRESS_FD"
+EVENT_ATTR = "canvas_progress"  # a teardown report's attribute carrying its scenario's event
 
 
 class Emitter:
-    """Sends ``collected`` then one ``scenario`` event per test as it finishes."""
+    """Sends ``collected`` then one ``scenario`` event per test as it finishes (without a stream, as in
+    an xdist worker, only attaches each event to the scenario's teardown report)."""
 
-    def __init__(self, stream: IO[str]):
+    def __init__(self, stream: IO[str] | None):
         self.stream = stream
         self.seen: dict[str, dict] = {}
+        self.collected = False
         self.rule_ids: frozenset[str] = frozenset()
         try:
             self.rule_ids = frozenset(r.id for r in catalogue.rules())
@@ -41,6 +49,8 @@ class Emitter:
             pass
 
     def _send(self, event: dict) -> None:
+        if self.stream is None:
+            return
         try:
             self.stream.write(json.dumps(event) + "\n")
             self.stream.flush()
@@ -50,6 +60,13 @@ class Emitter:
     @pytest.hookimpl(trylast=True)
     def pytest_collection_finish(self, session) -> None:
         self._send({"event": "collected", "count": len(session.items)})
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node, ids) -> None:
+        """In the controller: the first worker's collection is the run's (every worker collects the same)."""
+        if not self.collected:
+            self.collected = True
+            self._send({"event": "collected", "count": len(ids)})
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item, call):
@@ -72,12 +89,19 @@ class Emitter:
             reason = results.skip_reason(report, exception)
             entry["status"] = results.skip_status(reason)
             entry["message"] = reason.splitlines()[0][:200] if reason else None
+        if call.when == "teardown":
+            setattr(report, EVENT_ATTR, self.seen.pop(item.nodeid))
         return report
 
-    def pytest_runtest_logfinish(self, nodeid, location) -> None:
-        entry = self.seen.pop(nodeid, None)
-        if entry:
-            self._send(entry)
+    def pytest_runtest_logreport(self, report) -> None:
+        """The scenario's event, from this process or from a worker, once its teardown is reported."""
+        event = getattr(report, EVENT_ATTR, None)
+        if report.when == "teardown" and isinstance(event, dict):
+            self._send(event)
+        elif report.when == "???":  # xdist: the worker died while running it (results.json has it as error)
+            self._send({"event": "scenario", "nodeid": report.nodeid, "name": report.nodeid.split("::")[-1],
+                        "rules": [k for k in (getattr(report, "keywords", None) or {}) if k in self.rule_ids],
+                        "status": "error", "message": "the worker running this scenario stopped before it ended"})
 
     def pytest_unconfigure(self, config) -> None:
         try:
@@ -100,6 +124,9 @@ def _scenario_name(item) -> str:
 
 
 def pytest_configure(config) -> None:
+    if hasattr(config, "workerinput"):  # an xdist worker: the pipe is the controller's
+        config.pluginmanager.register(Emitter(None), "canvas-conformance-progress")
+        return
     fd = os.environ.get(FD_ENV)
     if fd and fd.isdigit():
         try:

@@ -7,6 +7,11 @@ evidence the suite gathered: every HTTP exchange, notes, attachments. The rows' 
 the verdicts and the names of outline rows are the results contract's (``results``).
 Everything written is redacted of the run's secrets first.
 
+With workers (pytest-xdist) each worker makes its rows as above and sends each, redacted of its
+own tokens, to the controller on the scenario's teardown report; the controller alone writes the
+file, its rows in collection order (feature file order, then scenario order), so the file is the
+same at any number of workers and never in the order scenarios happened to finish.
+
 Under faults the rule is the same: a timeout, a dropped connection, a ``429``/``503`` that
 outlasted the retries (``ExchangeError`` and its ``TargetUnavailable``) are ``error``, because
 the target never answered the rule's question; an answer the target did give, a ``500`` to
@@ -33,11 +38,31 @@ TARGET_KEY = pytest.StashKey[Any]()  # config -> the target: .describe() -> dict
 _RECORD_KEY = pytest.StashKey[dict]()  # item -> its row in results.json
 _STEP_STARTED_KEY = pytest.StashKey[float]()
 _RUN_KEY = pytest.StashKey[dict]()  # config -> {"started": ..., "rows": [...]}
+_ORDER_KEY = pytest.StashKey[list]()  # config (controller) -> the node ids in collection order
+_SECRETS_KEY = pytest.StashKey[set]()  # config (controller) -> the tokens the workers were granted
 TAG_ORDER = ("documented", "inferred", "api", "ui")
+ROW_ATTR, TARGET_ATTR, SECRETS_ATTR = "canvas_row", "canvas_target", "canvas_secrets"  # on teardown reports
+
+
+def _is_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
+
+
+def _base_nodeid(item: pytest.Item) -> str:
+    """The item's node id without the ``@group`` suffix xdist's loadgroup adds, so rows name a
+    scenario alike at any number of workers."""
+    nodeid = item.nodeid
+    for mark in item.iter_markers("xdist_group"):
+        name = mark.args[0] if mark.args else mark.kwargs.get("name", "default")
+        nodeid = nodeid.removesuffix(f"@{name}")
+    return nodeid
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.stash[_RUN_KEY] = {"started": _now(), "rows": []}
+    config.stash[_SECRETS_KEY] = set()
+    if _is_controller(config):
+        config.pluginmanager.register(Controller(config), "canvas-conformance-results-controller")
 
 
 @pytest.hookimpl(trylast=True)  # after the terminal plugin has made its writer
@@ -55,7 +80,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         given = ()
 
     def secrets() -> tuple[str, ...]:
-        return (*given, *_target_secrets(config))
+        return (*given, *_target_secrets(config), *config.stash.get(_SECRETS_KEY, ()))
 
     try:
         writer = config.get_terminal_writer()
@@ -90,7 +115,7 @@ def _record(item: pytest.Item) -> dict | None:
     rule_tags = set() if template.rule is None else template.rule.tags
     tags = _ordered(template.tags | template.feature.tags | rule_tags)
     row = results.as_json(results.Scenario(
-        nodeid=item.nodeid,
+        nodeid=_base_nodeid(item),
         feature_file=Path(os.path.relpath(template.feature.filename, item.config.rootpath)).as_posix(),
         feature=template.feature.name,
         name=results.scenario_name(template, example),
@@ -194,7 +219,63 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         if row["status"] is None:
             row["status"] = "error"
             row["message"] = row["message"] or "the scenario did not run to a verdict"
+        if _is_worker(item.config):  # the row travels to the controller on this report, tokens masked
+            target = item.config.stash.get(TARGET_KEY, None)
+            secrets = _target_secrets(item.config)
+            setattr(report, ROW_ATTR, redact(row, secrets))
+            setattr(report, TARGET_ATTR, target.describe() if target is not None else None)
+            setattr(report, SECRETS_ATTR, list(secrets))
     return report
+
+
+# -- the controller of a run with workers ---------------------------------------------------------
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_node_collection_finished(node, ids) -> None:
+    """Every worker collects the same scenarios in the same order: the order of the file's rows."""
+    order = node.config.stash.setdefault(_ORDER_KEY, [])
+    if not order:
+        order.extend(ids)
+
+
+class Controller:
+    """Registered in the controller of a run with workers: gathers the rows the workers send."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+
+    def pytest_runtest_logreport(self, report) -> None:
+        row = getattr(report, ROW_ATTR, None)
+        run = self.config.stash[_RUN_KEY]
+        if row is None and report.when == "???":  # xdist: the worker died while running the scenario
+            row = _lost_row(report)
+        if row is None:
+            return
+        run.setdefault("by_nodeid", {})[report.nodeid] = row
+        if getattr(report, TARGET_ATTR, None) and "target" not in run:
+            run["target"] = getattr(report, TARGET_ATTR)
+        self.config.stash[_SECRETS_KEY].update(getattr(report, SECRETS_ATTR, None) or ())
+
+
+def _lost_row(report) -> dict:
+    """The row of a scenario whose worker stopped before it ended: an error, so it is never missing."""
+    nodeid = report.nodeid.split("@", 1)[0]
+    keywords = getattr(report, "keywords", None) or {}
+    reason = str(report.longrepr or "").strip().splitlines()
+    return results.as_json(results.Scenario(
+        nodeid=nodeid, name=nodeid.split("::")[-1], rules=tuple(r for r in _rule_ids() if r in keywords),
+        status="error", message="the worker running this scenario stopped before it ended"
+                                + (f": {reason[0][:300]}" if reason else "")))
+
+
+def _is_controller(config: pytest.Config) -> bool:
+    return not _is_worker(config) and bool(config.getoption("numprocesses", None))
+
+
+def _controller_rows(config: pytest.Config, run: dict) -> list[dict]:
+    """The workers' rows in collection order (those of ids not collected, if any, after them)."""
+    by_nodeid = run.get("by_nodeid", {})
+    order = {nodeid: n for n, nodeid in enumerate(config.stash.get(_ORDER_KEY, []))}
+    return [by_nodeid[k] for k in sorted(by_nodeid, key=lambda k: (order.get(k, len(order)), k))]
 
 
 def _scrub_in_flight(item: pytest.Item, exception: BaseException) -> None:
@@ -245,6 +326,9 @@ def _message(exception: BaseException | None, report, *, failed: bool) -> str:
 # -- the file -------------------------------------------------------------------------------
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     config = session.config
+    controller = _is_controller(config)
+    if _is_worker(config):  # the controller writes the file
+        return
     try:
         settings = for_suite()
     except ConfigError:  # the suite said why and stopped; there is no results file to trust
@@ -254,8 +338,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if path is None or run is None:
         return
     target = config.stash.get(TARGET_KEY, None)
-    secrets = (*settings.secrets(), *(target.secrets() if target is not None else ()))
-    described = target.describe() if target is not None else {
+    secrets = (*settings.secrets(), *(target.secrets() if target is not None else ()),
+               *config.stash.get(_SECRETS_KEY, ()))
+    described = target.describe() if target is not None else run.get("target") or {
         "base_url": settings.base_url, "embedded_mock": not settings.base_url, "mock_controls": False}
     if exitstatus == pytest.ExitCode.INTERRUPTED:
         # the scenario that was running when the run was stopped (Ctrl-C, or the runner passing on a
@@ -270,7 +355,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         "started": run["started"],
         "finished": _now(),
         "selection": getattr(config.option, "markexpr", "") or None,  # -m: rules outside it are "not selected"
-        "scenarios": run["rows"],
+        "scenarios": _controller_rows(config, run) if controller else run["rows"],
     }
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)

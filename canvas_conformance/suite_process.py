@@ -1,6 +1,8 @@
 """The suite's child process: its command line, its environment, and the pipe its progress comes back on.
 
-The child is ``python -m pytest`` on the suite's steps with the results and progress plugins.
+The child is ``python -m pytest`` on the suite's steps with the results and progress plugins,
+and with more than one worker pytest-xdist's ``-n N --dist loadgroup`` (steps/conftest.py keeps
+the scenarios that hold the whole target to one worker and to themselves).
 Its configuration is the runner's resolved record in one variable (``config.RUN_CONFIG_ENV``);
 the option variables of the runner's own environment are taken out of the child's, so nothing
 in the child can read a value the record does not hold. Its output goes to pytest.log in the
@@ -74,7 +76,8 @@ class Finished(NamedTuple):
     interrupted: Interrupted | None = None
 
 
-def command(steps_dir: Path, tags: str | None, nodeids: list[str] | None = None) -> list[str]:
+def command(steps_dir: Path, tags: str | None, nodeids: list[str] | None = None, *,
+            workers: int = 1) -> list[str]:
     """The child's command line. Its rootdir is the suite folder (feature paths in results.json are
     relative to it). A suite folder with a pytest configuration of its own (the checkout's
     pyproject.toml, a --suite folder's pytest.ini) keeps it; one without (the installed suite) gets
@@ -89,7 +92,22 @@ def command(steps_dir: Path, tags: str | None, nodeids: list[str] | None = None)
         argv += ["-c", str(PYTEST_INI)]
     argv += ["-p", "pytest_bdd.plugin", "-p", RESULTS_PLUGIN, "-p", PROGRESS_PLUGIN, "-p", "no:cacheprovider",
              "-q", "--color=no"]
+    if workers > 1:
+        argv += ["-p", "xdist.plugin", "-n", str(workers), "--dist", "loadgroup"]
     return argv + ["-m", tags] if tags else argv
+
+
+REMOTE_WORKERS = 8  # a target across a network: exchanges wait on its latency, so they overlap
+
+
+def workers_for(record: config.RunConfig) -> int:
+    """The number of workers: as configured, else 1 on loopback (the embedded mock answers in about a
+    millisecond, so more processes only add their start-up) and ``REMOTE_WORKERS`` elsewhere."""
+    if record.workers is not None:
+        return record.workers
+    from .preflight import is_loopback
+
+    return 1 if record.base_url is None or is_loopback(record.base_url) else REMOTE_WORKERS
 
 
 def child_env(record: config.RunConfig) -> dict[str, str]:
@@ -124,7 +142,7 @@ def run(record: config.RunConfig, *, steps_dir: Path, log_file: Path, display,
     env[progress.FD_ENV] = str(write_fd)
     log = tempfile.TemporaryFile(mode="w+b")
     try:
-        child = subprocess.Popen(command(steps_dir, record.tags, nodeids), cwd=record.suite, env=env,
+        child = subprocess.Popen(command(steps_dir, record.tags, nodeids, workers=workers_for(record)), cwd=record.suite, env=env,
                                  stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                                  pass_fds=(write_fd,), start_new_session=True)
     except OSError as err:

@@ -3,11 +3,20 @@
 Why from the fixture file: it is the project's one source of test data; a scenario
 starts from a named valid body, puts in the target's own people, and then states
 what differs (no sent time, a second recipient, an empty text...).
+
+Every body ``between`` makes carries a marker unique to the run and the case: in an
+``identifier`` (system ``MARKER_SYSTEM``) and at the end of its first payload text. What
+the suite judges about storage ("nothing was stored", search totals) it judges from the
+messages carrying its own markers, so other writers on the same target (a colleague, a
+script, a second run) cannot change a verdict. The text carries the marker because a
+target may drop an ``identifier`` it does not ingest (the mock and Canvas do) but must
+keep the text; a step that sets the text itself leaves the marker in the identifier only.
 """
 from __future__ import annotations
 
 import copy
 import json
+import uuid
 from typing import Any, NamedTuple
 
 from canvas_conformance.client import FHIR_JSON
@@ -15,6 +24,16 @@ from canvas_conformance.references import Reference, parse_reference
 from canvas_conformance.shipped import fixture_file
 
 FIXTURE_FILE = fixture_file("communications.json")  # the checkout's fixtures/, or the installed copy
+MARKER_SYSTEM = "urn:canvas-conformance:case"
+# This process's part of every marker, fixed when the suite is imported: random, so two runs (or two
+# workers of one run) never share one.
+RUN_ID = uuid.uuid4().hex[:12]
+
+
+def new_marker() -> str:
+    """A marker no other run and no other case of this run carries: ``cc-<run>-<case>``, the case's part
+    random too (40 bits: two cases of one run share one about once in 10^7 runs of the whole suite)."""
+    return f"cc-{RUN_ID}-{uuid.uuid4().hex[:10]}"
 
 
 class Draft(NamedTuple):
@@ -29,6 +48,7 @@ class Draft(NamedTuple):
     # rule that says this body must be refused (an accepted one is that rule's breach).
     varied: bool = False
     refused_by: str | None = None
+    marker: str | None = None  # the case's marker (``new_marker``), in the identifier and the text
 
     @property
     def message(self) -> dict:
@@ -54,13 +74,57 @@ def fixture_body(name: str) -> dict:
     return copy.deepcopy(bodies[name])
 
 
-def between(name: str, *, sender: str, recipient: str) -> Draft:
-    """The named body, sent by ``sender`` to ``recipient`` (references such as "Patient/<id>")."""
+def between(name: str, *, sender: str, recipient: str, marker: str | None = None) -> Draft:
+    """The named body, sent by ``sender`` to ``recipient`` (references such as "Patient/<id>"), carrying
+    ``marker`` (a fresh one when not given) in an identifier and at the end of its first text."""
     body = fixture_body(name)
     body["sender"] = {**body.get("sender", {}), "reference": sender}
     first = (body.get("recipient") or [{}])[0]
     body["recipient"] = [{**first, "reference": recipient}]
-    return Draft(body=body, involved=(sender, recipient))
+    marker = marker or new_marker()
+    body["identifier"] = [*body.get("identifier", []), {"system": MARKER_SYSTEM, "value": marker}]
+    payload = body.get("payload") or []
+    if payload and isinstance(payload[0], dict):
+        field = "contentString" if "contentString" in payload[0] else "content"
+        if isinstance(payload[0].get(field), str):
+            payload[0] = {**payload[0], field: f"{payload[0][field]} [{marker}]"}
+    return Draft(body=body, involved=(sender, recipient), marker=marker)
+
+
+def texts(resource: Any) -> list[str]:
+    """Every payload text of a message as a target returned it (``contentString`` or ``content``)."""
+    payload = resource.get("payload") if isinstance(resource, dict) else None
+    found = []
+    for part in payload if isinstance(payload, list) else []:
+        if isinstance(part, dict):
+            found += [part[f] for f in ("contentString", "content") if isinstance(part.get(f), str)]
+    return found
+
+
+def carries(resource: Any, marker: str) -> bool:
+    """Whether a message the target returned carries ``marker`` (in an identifier or in a text)."""
+    if not isinstance(resource, dict):
+        return False
+    identifiers = resource.get("identifier")
+    for identifier in identifiers if isinstance(identifiers, list) else []:
+        if isinstance(identifier, dict) and identifier.get("value") == marker:
+            return True
+    return any(marker in text for text in texts(resource))
+
+
+def marked_text(draft: Draft, text: str) -> str:
+    """``text`` with the draft's marker at its end, as ``between`` puts it: for a step or a generated case
+    that sets the text itself and is not about the exact text read back, so its stored copy stays findable."""
+    return f"{text} [{draft.marker}]" if draft.marker else text
+
+
+def marked_in_text(draft: Draft) -> bool:
+    """Whether the draft's marker is in a text it sends (a step may have replaced or removed the text)."""
+    if draft.marker is None:
+        return False
+    if draft.raw is not None:
+        return draft.marker in draft.raw
+    return any(draft.marker in text for text in texts(draft.body))
 
 
 def first_text(body: dict) -> str | None:

@@ -7,6 +7,8 @@ module is a single ``scenarios(...)`` call.
 """
 from __future__ import annotations
 
+import fcntl
+import os
 import tempfile
 from pathlib import Path
 
@@ -42,6 +44,73 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", f"{rule.id}: {rule.title}")
     for tag, meaning in KIND_AND_SURFACE_TAGS.items():
         config.addinivalue_line("markers", f"{tag}: {meaning}")
+    config.addinivalue_line("markers", "xdist_group: scenarios that run on one worker (pytest-xdist)")
+
+
+# -- running with workers (pytest-xdist, ``--workers N``) ---------------------------------------
+# Scenarios run concurrently on worker processes, each with its own client and token; verdicts do
+# not depend on it, since each judges only messages carrying its own marker (bodies.py). What a
+# scenario does to the whole target cannot share it, though: moving or holding the mock's clock
+# (SENT-2, an expired token for FHIR-3, the UI rules' captions) changes every other request's
+# clock and token expiry. Those scenarios are ``EXCLUSIVE``: they go to one worker (xdist's
+# ``loadgroup``) and each runs while no other scenario of the run does, by a lock file the workers
+# share (shared for every other scenario, exclusive for these). The browser part stays on that worker.
+EXCLUSIVE = "target-wide"  # the xdist group of scenarios that hold the target (its clock) to themselves
+LOCK_INPUT = "canvas_conformance_lock"  # workerinput key: the lock file's path
+_TARGET_WIDE_STEPS = ("the target's clock", "an expired bearer token")
+
+
+def _scenario_steps(item: pytest.Item) -> list[str]:
+    from pytest_bdd.scenario import scenario_wrapper_template_registry
+
+    template = scenario_wrapper_template_registry.get(getattr(item, "obj", None))
+    if template is None:
+        return []
+    example = getattr(getattr(item, "callspec", None), "params", {}).get("_pytest_bdd_example", {})
+    return [step.name for step in template.render(example).steps]
+
+
+def is_target_wide(item: pytest.Item) -> bool:
+    """Whether the scenario changes something every request to the target sees (its clock)."""
+    if item.get_closest_marker("ui") is not None:
+        return True
+    return any(phrase in text for text in _scenario_steps(item) for phrase in _TARGET_WIDE_STEPS)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if is_target_wide(item):
+            item.add_marker(pytest.mark.xdist_group(EXCLUSIVE))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node) -> None:
+    """The controller hands every worker the path of the run's lock file."""
+    config = node.config
+    path = getattr(config, "_canvas_lock_path", None)
+    if path is None:
+        handle, path = tempfile.mkstemp(prefix="canvas-conformance-", suffix=".lock")
+        os.close(handle)
+        config._canvas_lock_path = path
+        config.add_cleanup(lambda: os.unlink(path) if os.path.exists(path) else None)
+    node.workerinput[LOCK_INPUT] = path
+
+
+@pytest.fixture(autouse=True)
+def _target_wide_lock(request: pytest.FixtureRequest):
+    """Under workers: a shared hold on the run's lock for an ordinary scenario, an exclusive one for a
+    target-wide scenario, for the whole scenario (set-up and finalizers included). Without workers
+    scenarios run one at a time anyway and nothing is locked."""
+    path = getattr(request.config, "workerinput", {}).get(LOCK_INPUT)
+    if path is None:
+        yield
+        return
+    with open(path, "rb") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX if is_target_wide(request.node) else fcntl.LOCK_SH)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 @pytest.fixture(scope="session")
@@ -88,7 +157,7 @@ def target(settings: RunConfig, pytestconfig: pytest.Config):
 
 
 @pytest.fixture(autouse=True)
-def evidence(request: pytest.FixtureRequest, target: Target):
+def evidence(request: pytest.FixtureRequest, _target_wide_lock, target: Target):
     """What this scenario sends and learns, kept for the results file."""
     gathered = Evidence()
     request.node.stash[EVIDENCE_KEY] = gathered

@@ -1,9 +1,10 @@
 """Steps that say what message a scenario sends, and send it.
 
 A scenario starts from a valid body in fixtures/communications.json with the
-target's own people in it, then states what differs. "When it is submitted"
-counts what the target stores before sending, so "nothing was stored" can be
-checked afterwards through the API.
+target's own people in it, carrying the case's marker (bodies.py), then states what
+differs. "Nothing was stored" is judged afterwards from the messages carrying that
+marker (``Target.find_marked``); only a draft whose text cannot carry the marker has
+the target searched before it is sent too, to set aside the blank messages already there.
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from canvas_conformance.client import Answer
 from canvas_conformance import checks
 from canvas_conformance.references import parse_reference
 
-from .bodies import Draft, between, changed, refused
+from .bodies import Draft, between, changed, marked_in_text, refused
 from .target import Target, involved_parties
 from .terms import Person, phrase
 
@@ -29,10 +30,11 @@ class Submission(NamedTuple):
 
     draft: Draft
     answer: Answer
-    before: dict[str, int]  # search totals before the create (empty when not counted)
-    involved: tuple[str, ...]  # the parties those totals were counted for
+    before: dict[str, int]  # kept for callers that build a Submission; the marker makes a before-count needless
+    involved: tuple[str, ...]  # the parties whose messages "nothing was stored" searches
     started: datetime
     finished: datetime
+    preexisting: frozenset[str] = frozenset()  # blank messages of those parties before a draft without a text marker
 
 
 def party(target: Target, who: Person) -> str:
@@ -171,9 +173,17 @@ def a_body_that_is_not_a_communication(draft: Draft, bad: tuple[str, str | None]
 
 # -- sending ----------------------------------------------------------------------------------
 def count_before(target: Target, draft: Draft) -> tuple[tuple[str, ...], dict[str, int]]:
-    """The parties a draft involves and the search totals a stored copy of it would change."""
-    involved = involved_parties(draft.body if draft.raw is None else None, draft.involved)
-    return involved, target.count_stored(involved, when="before")
+    """The parties a draft involves (whose messages "nothing was stored" searches), and no count: a fresh
+    marker is on no stored message before the draft is sent."""
+    return involved_parties(draft.body if draft.raw is None else None, draft.involved), {}
+
+
+def preexisting(target: Target, draft: Draft, involved: tuple[str, ...]) -> frozenset[str]:
+    """For a draft whose text cannot carry its marker: the blank messages of its parties already stored,
+    which "nothing was stored" sets aside (empty for every other draft: nothing is searched)."""
+    if draft.marker is None or marked_in_text(draft):
+        return frozenset()
+    return frozenset(target.find_marked(draft, involved, when="before"))
 
 
 def send(target: Target, draft: Draft, *, name: str, bearer: str | None = None,
@@ -188,10 +198,11 @@ def send(target: Target, draft: Draft, *, name: str, bearer: str | None = None,
 
 def submit(target: Target, draft: Draft, *, name: str, bearer: str | None = None, authorize: bool = True,
            counted: bool = True) -> Submission:
-    """Count what is stored (unless ``counted`` is false), then send the draft as a create."""
+    """Send the draft as a create, ready for "nothing was stored" unless ``counted`` is false."""
     involved, before = count_before(target, draft) if counted else ((), {})
+    already = preexisting(target, draft, involved) if counted else frozenset()
     answer, started, finished = send(target, draft, name=name, bearer=bearer, authorize=authorize)
-    return Submission(draft, answer, before, involved, started, finished)
+    return Submission(draft, answer, before, involved, started, finished, already)
 
 
 def describe(draft: Draft) -> str:

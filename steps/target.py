@@ -2,7 +2,7 @@
 
 Why a session object: the run's inputs are declared once (``config.RunConfig``) and fed to one
 recording client; what the suite learns about the target along the way (who exists
-there, whether its clock can be set, whether it can count all its messages) is learnt
+there, whether its clock can be set) is learnt
 once and kept here, never in module globals. Steps reach the target only over HTTP.
 """
 from __future__ import annotations
@@ -15,6 +15,8 @@ import pytest
 from canvas_conformance.client import Answer, Client, without_userinfo
 from canvas_conformance.preflight import is_loopback
 from canvas_conformance.references import parse_reference
+
+from .bodies import Draft, carries, marked_in_text, texts
 
 KINDS = ("Patient", "Practitioner")
 
@@ -41,7 +43,6 @@ class Target:
         self.discover = discover or embedded or is_loopback(client.base_url)
         self._people: dict[str, tuple[str, ...]] = {"Patient": tuple(patients), "Practitioner": tuple(practitioners)}
         self.mock_controls = False
-        self._count_all: bool | None = None
 
     def describe(self) -> dict:
         """The results file's ``target`` object."""
@@ -110,55 +111,129 @@ class Target:
         if answer.status != 200:
             raise RuntimeError(f"{name}: the mock's clock control answered {answer.status}")
 
-    # -- counting what is stored --------------------------------------------------------
-    def count_stored(self, involved: Iterable[str], *, when: str) -> dict[str, int]:
-        """Search totals that a stored message involving ``involved`` ("Patient/<id>", ...) would change.
+    # -- what this run stored -----------------------------------------------------------
+    def find_marked(self, draft: Draft, involved: Iterable[str], *, when: str = "after") -> list[str]:
+        """The ids of the messages stored for ``involved`` ("Patient/<id>", ...) that carry ``draft``'s marker.
 
-        Every message on the target when its search can count them all; otherwise one count per
-        party (``patient=``, ``sender=``, ``recipient=``).
+        Why not a count of all messages before and after: other writers on the same target would
+        change it. The marker is unique to the run and the case, so what carries it is this case's
+        own. Only the standard search parameters are used (``patient``, ``sender``, ``recipient``,
+        ``_count``): each party's messages are searched (a patient by ``patient``, a practitioner by
+        the role it has in the draft), and on each search the first page and the last page are read,
+        so the newest messages are seen whether the target lists newest or oldest first. A draft
+        whose text cannot carry the marker (no payload, an empty text) is also recognised as a
+        message of those parties with no text and the draft's sent time, since a target that keeps
+        no identifier leaves nothing else of it.
         """
-        if self._count_all is not False:
-            answer = self.client.request(f"count stored messages ({when})", "GET", "Communication",
-                                         params={"_count": "1"})
-            total = _total(answer)
-            if total is not None:
-                self._count_all = True
-                return {"all messages": total}
-            if self._count_all:
-                raise SearchUnavailable(f"counting stored messages ({when}) failed: status {answer.status}")
-            self._count_all = False
-        counts = {}
-        for reference in sorted(set(involved)):
-            party = parse_reference(reference)
-            if party is None:
-                continue
-            queries = [("patient", party.id)] if party.type == "Patient" \
-                else [("sender", str(party)), ("recipient", str(party))]
-            for param, value in queries:
-                answer = self.client.request(f"count stored messages with {param}={value} ({when})", "GET",
-                                             "Communication", params={param: value, "_count": "1"})
-                total = _total(answer)
-                if total is None:
-                    raise SearchUnavailable(f"cannot tell what is stored: search {param}={value} answered "
-                                            f"{answer.status} without a total")
-                counts[f"{param}={value}"] = total
-        if not counts:
-            raise SearchUnavailable("cannot tell what is stored: the target cannot count all its messages and "
-                                    "the request names no existing patient or practitioner")
-        return counts
+        if draft.marker is None:
+            raise ValueError("the draft carries no marker (make it with bodies.between)")
+        queries = _party_queries(draft, involved)
+        if not queries:
+            raise SearchUnavailable("cannot tell what is stored: the request names no patient or practitioner")
+        textless = not marked_in_text(draft)
+        sent = draft.body.get("sent") if isinstance(draft.body, dict) else None
+        found: dict[str, None] = {}
+        for param, value in queries:
+            for resource in self._party_messages(param, value, when=when):
+                if carries(resource, draft.marker) or (textless and _blank_copy(resource, sent)):
+                    found[str(resource.get("id"))] = None
+        return list(found)
+
+    def count_stored(self, involved: Iterable[str], *, when: str, draft: Draft) -> dict[str, int]:
+        """How many stored messages of ``involved`` carry ``draft``'s marker, as {what was counted: n}.
+
+        Before a fresh draft is sent this is 0 by construction (nobody else has its marker), so a
+        "nothing stored" check needs the count after the request only; ``find_marked`` gives the ids.
+        """
+        return {f"messages marked {draft.marker}": len(self.find_marked(draft, involved, when=when))}
+
+    def _party_messages(self, param: str, value: str, *, when: str) -> list[dict]:
+        name = f"search {param}={value} for this case's marker ({when})"
+        first = self._search_page(f"{name}, first page", "Communication", {param: value, "_count": str(PAGE)})
+        resources = _resources(first)
+        found = _page_links(first)
+        if "next" in found and found.get("last"):
+            last = self._search_page(f"{name}, last page", found["last"], None)
+            resources += _resources(last)
+            previous = _page_links(last).get("previous")
+            if previous and previous not in (found.get("self"), found.get("first")) and len(_resources(last)) < PAGE:
+                resources += _resources(self._search_page(f"{name}, page before the last", previous, None))
+        return resources
+
+    def _search_page(self, name: str, path: str, params: dict | None) -> dict:
+        answer = self.client.request(name, "GET", path, params=params)
+        try:
+            bundle = answer.json() if answer.status == 200 else None
+        except ValueError:
+            bundle = None
+        if not isinstance(bundle, dict) or bundle.get("resourceType") != "Bundle":
+            raise SearchUnavailable(f"cannot tell what is stored: {name} answered {answer.status} without a "
+                                    "searchset Bundle")
+        return bundle
 
     def read(self, name: str, message_id: str) -> Answer:
         return self.client.request(name, "GET", f"Communication/{message_id}")
 
 
-def _total(answer: Answer) -> int | None:
-    if answer.status != 200:
-        return None
+# Messages asked for per search page. The newest 50 at each end are read (and the page before the
+# last when the last is short), so a stored copy is found unless more than about 50 messages were
+# added to the party between the create and the search (a few hundred milliseconds): larger pages
+# would only multiply the evidence each refusal records.
+PAGE = 50
+
+
+def _party_queries(draft: Draft, involved: Iterable[str]) -> list[tuple[str, str]]:
+    """The searches that find a stored copy of ``draft``: a patient by ``patient``, a practitioner by
+    the role the draft gives it (both roles when the draft is not a JSON object naming it)."""
+    roles: dict[str, set[str]] = {}
+    if isinstance(draft.body, Mapping) and draft.raw is None:
+        sender = draft.body.get("sender")
+        recipients = draft.body.get("recipient")
+        for role, parties in (("sender", [sender]), ("recipient", recipients if isinstance(recipients, list) else [])):
+            for one in parties:
+                reference = parse_reference(one.get("reference") if isinstance(one, Mapping) else None)
+                if reference is not None:
+                    roles.setdefault(str(reference), set()).add(role)
+    queries = []
+    for reference in sorted(set(involved)):
+        party = parse_reference(reference)
+        if party is None or party.type not in KINDS:
+            continue
+        if party.type == "Patient":
+            queries.append(("patient", party.id))
+        else:
+            queries += [(role, str(party)) for role in sorted(roles.get(str(party)) or ("recipient", "sender"))]
+    return queries
+
+
+def _resources(bundle: dict) -> list[dict]:
+    entries = bundle.get("entry")
+    return [e["resource"] for e in entries if isinstance(e, dict) and isinstance(e.get("resource"), dict)] \
+        if isinstance(entries, list) else []
+
+
+def _page_links(bundle: dict) -> dict[str, str]:
+    out = {}
+    links = bundle.get("link")
+    for link in links if isinstance(links, list) else []:
+        if isinstance(link, dict) and isinstance(link.get("relation"), str) and isinstance(link.get("url"), str):
+            out["previous" if link["relation"] == "prev" else link["relation"]] = link["url"]
+    return out
+
+
+def _blank_copy(resource: dict, sent: object) -> bool:
+    """A message with no text, sent at ``sent`` (compared as given, when the draft gives one)."""
+    if any(text.strip() for text in texts(resource)):
+        return False
+    return sent is None or not isinstance(sent, str) or _same_instant(resource.get("sent"), sent)
+
+
+def _same_instant(a: object, b: str) -> bool:
     try:
-        total = answer.json().get("total")
-    except (ValueError, AttributeError):
-        return None
-    return total if isinstance(total, int) and not isinstance(total, bool) else None
+        return isinstance(a, str) and datetime.fromisoformat(a.replace("Z", "+00:00")) == \
+            datetime.fromisoformat(b.replace("Z", "+00:00"))
+    except ValueError:
+        return a == b
 
 
 def utc(text: str) -> datetime:
