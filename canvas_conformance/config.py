@@ -103,6 +103,23 @@ def _ids(text: str, name: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))
 
 
+# --depth names (how many cases each explored scenario tries: explore.DEPTHS, which a test keeps equal)
+DEPTH_NAMES = ("quick", "standard", "thorough")
+DEFAULT_SEED = 20220210  # fixed, so CI verdicts are reproducible (explore.DEFAULT_SEED, kept equal by a test)
+
+
+def _depth(text: str, name: str) -> str:
+    if text.lower() not in DEPTH_NAMES:
+        raise ConfigError(f"{name} {text!r} must be one of {', '.join(DEPTH_NAMES)}")
+    return text.lower()
+
+
+def _seed(text: str, name: str) -> int:
+    if not (text.isascii() and text.isdigit()) or len(text) > 19:
+        raise ConfigError(f"{name} {text!r} must be a whole number from 0 to 10**19 - 1")
+    return int(text)
+
+
 def _path(text: str, name: str) -> Path:
     return Path(text).expanduser()
 
@@ -172,6 +189,12 @@ OPTIONS: tuple[Option, ...] = (
            "print the rules and the scenarios that would run, send nothing", group="run"),
     Option("quiet", "--quiet", "CANVAS_QUIET", _yes_no, False,
            "no progress lines while running", group="run", short="-q"),
+    Option("depth", "--depth", "CANVAS_DEPTH", _depth, "standard",
+           "how hard each explored scenario searches its rule's input space: quick, standard (default) "
+           "or thorough", "DEPTH", group="run"),
+    Option("seed", "--seed", "CANVAS_SEED", _seed, DEFAULT_SEED,
+           f"seed of the explored scenarios' generated cases (default {DEFAULT_SEED}: the same cases every run)",
+           "N", group="run"),
     Option("suite", "--suite", "CANVAS_SUITE", _absolute_path, ROOT,
            "folder holding features/ and steps/ to run (default: the suite shipped with this tool)", "DIR",
            group="run", decode=Path),
@@ -204,6 +227,8 @@ class RunConfig:
     strict: bool
     list_only: bool
     quiet: bool
+    depth: str  # quick | standard | thorough: cases per explored scenario
+    seed: int  # of the explored scenarios' cases
     suite: Path  # folder holding features/ and steps/
     results_file: Path | None  # where the suite's process writes results.json; None: nowhere
     screenshot_dir: Path | None  # where it puts screenshots; None: beside results_file, else a temporary folder
