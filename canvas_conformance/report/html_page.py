@@ -117,11 +117,25 @@ def _header(run: Run, failures: list[str], strict: bool) -> str:
         ("Duration", _duration(run.started, run.finished)),
         ("Tool", f"canvas-conformance {run.tool_version}"),
         ("Rules from", catalogue.source()),
+        *_provenance(run.provenance),
         ("Strict", "yes: manual and skipped rules fail the run" if strict else "no"),
     ]
     rows = "".join(f"<dt>{_e(k)}</dt><dd>{_e(v if v not in (None, '') else '—')}</dd>" for k, v in meta)
     return (f"<header><h1>Canvas Communication create: conformance report</h1>{verdict}"
             f'<dl class="meta">{rows}</dl></header>')
+
+
+def _provenance(p: dict) -> list[tuple[str, str | None]]:
+    """The header lines that say what the verdicts rest on (nothing for a results file without them)."""
+    if not p:
+        return []
+    cat, suite = p.get("catalogue") or {}, p.get("suite") or {}
+    return [
+        ("Profile", p.get("profile")),
+        ("Catalogue", f"{cat.get('source')} ({cat.get('edition')}), sha256 {cat.get('sha256')}" if cat else None),
+        ("Explored cases", f"seed {p.get('seed')}, depth {p.get('depth')}"),
+        ("Suite", f"{suite.get('source')}: {suite.get('files')} files, sha256 {suite.get('sha256')}" if suite else None),
+    ]
 
 
 def _duration(started: str | None, finished: str | None) -> str | None:

@@ -39,6 +39,7 @@ class Run(NamedTuple):
     rules: tuple[RuleRow, ...]
     unmatched: tuple[Scenario, ...]  # scenarios tagged with no catalogue rule (a suite slip, still reported)
     scenarios: tuple[Scenario, ...]  # every scenario, in run order
+    provenance: dict = {}  # what the verdicts rest on (results_plugin.provenance); {} from an older results file
 
 
 def counts(statuses: Iterable[str]) -> dict[str, int]:
@@ -74,6 +75,7 @@ def build_run(results: dict, rules: Iterable[catalogue.Rule] | None = None) -> R
         rules=tuple(rows),
         unmatched=unmatched,
         scenarios=scenarios,
+        provenance=dict(results.get("provenance") or {}),
     )
 
 
