@@ -17,6 +17,7 @@ the same cases against any target. No strategy here touches the network or the f
 """
 from __future__ import annotations
 
+import contextlib
 import json
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
@@ -25,6 +26,7 @@ from typing import Any, Callable, NamedTuple
 
 from hypothesis import HealthCheck, Phase, Verbosity, given, seed as hypothesis_seed, settings
 from hypothesis import strategies as st
+from hypothesis.internal.conjecture import providers as _providers
 
 DIMENSIONS_FILE = Path(__file__).with_name("dimensions.json")
 
@@ -35,6 +37,12 @@ DEFAULT_DEPTH = "standard"
 DEFAULT_SEED = 20220210  # fixed, so CI verdicts are reproducible; the date of the document's example
 
 DIRECTIONS = ("practitioner->patient", "patient->practitioner")
+
+def strings(alphabet: str, *, min_size: int = 0, max_size: int) -> st.SearchStrategy[str]:
+    """Text of characters from ``alphabet``. Why not ``st.text``: it reads Unicode tables that
+    Hypothesis caches in ``./.hypothesis``, and the harness writes nothing into a vendor's folder."""
+    return st.lists(st.sampled_from(alphabet), min_size=min_size, max_size=max_size).map("".join)
+
 
 # -- instants -------------------------------------------------------------------------------------
 # Offsets real zones use, minutes included, and the ends of the range; plus any whole quarter hour
@@ -64,7 +72,7 @@ def offset_minutes(offset: str) -> int:
 
 def fractions() -> st.SearchStrategy[str | None]:
     """No fractional seconds, or one to six digits (``5``, ``250``, ``000001``, ``999999``)."""
-    return st.one_of(st.none(), st.text(alphabet="0123456789", min_size=1, max_size=6))
+    return st.one_of(st.none(), strings("0123456789", min_size=1, max_size=6))
 
 
 # Instants near the ends of days, months, years and leap days, where a conversion to UTC changes
@@ -166,7 +174,7 @@ def foreign_references() -> st.SearchStrategy[dict]:
     ``<kind>``/``<KIND>`` in lower/upper case) and ``<self>`` a real id of that kind, both filled in
     by the steps, so in most forms the only thing wrong is the form."""
     real = "<Kind>/<self>"
-    long_ids = st.text(alphabet=ID_CHARS, min_size=65, max_size=90)
+    long_ids = strings(ID_CHARS, min_size=65, max_size=90)
     forms = st.one_of(
         st.builds(lambda t, i: f"{t}/{i}", st.sampled_from(OTHER_TYPES), st.sampled_from(("x", "abc", "<self>"))),
         st.sampled_from(("<Kind>/", "<Kind>", f"{real}/", "<kind>/<self>", "<KIND>/<self>",
@@ -187,9 +195,9 @@ def unknown_ids() -> st.SearchStrategy[str]:
     """Ids of a valid FHIR shape that no one was given: hex like Canvas's, digits, dots and dashes, up to
     64 characters (prefixed so they cannot be a real id by chance)."""
     shapes = st.one_of(
-        st.text(alphabet="0123456789abcdef", min_size=32, max_size=32),
-        st.text(alphabet="0123456789", min_size=1, max_size=12),
-        st.text(alphabet=ID_CHARS, min_size=1, max_size=56),
+        strings("0123456789abcdef", min_size=32, max_size=32),
+        strings("0123456789", min_size=1, max_size=12),
+        strings(ID_CHARS, min_size=1, max_size=56),
     )
     return shapes.map(lambda s: f"no-such-{s}")
 
@@ -281,7 +289,7 @@ def structural_problems() -> st.SearchStrategy[tuple[str, Any]]:
 
 def credentials() -> st.SearchStrategy[str | None]:
     """A bearer token that is not valid: none at all, or a made-up token of varied shape."""
-    made_up = st.one_of(st.text(alphabet=ID_CHARS + "_~+/=", min_size=1, max_size=80),
+    made_up = st.one_of(strings(ID_CHARS + "_~+/=", min_size=1, max_size=80),
                         st.sampled_from(("null", "undefined", "Bearer", "0", "." * 3, "eyJhbGciOiJub25lIn0.e30.")))
     return st.one_of(st.none(), made_up.filter(lambda t: t.strip() == t and t != ""))
 
@@ -297,7 +305,7 @@ def media_types() -> st.SearchStrategy[str]:
 def client_ids() -> st.SearchStrategy[str | None]:
     """An id the client puts in the body: none, a plausible one, or the id of a message already stored
     (``<existing>``, filled in by the steps)."""
-    return st.one_of(st.none(), st.just("<existing>"), st.text(alphabet=ID_CHARS, min_size=1, max_size=64))
+    return st.one_of(st.none(), st.just("<existing>"), strings(ID_CHARS, min_size=1, max_size=64))
 
 
 def optional_elements() -> st.SearchStrategy[list[str]]:
@@ -413,6 +421,23 @@ def describe(case: dict) -> str:
     return json.dumps(case, ensure_ascii=False, default=str, separators=(", ", ": "))
 
 
+@contextlib.contextmanager
+def _no_local_constants():
+    """Hypothesis draws now and then a literal found in the source of the loaded "local" modules
+    (not in site-packages). Which modules those are depends on how the tool was installed and on what
+    else the process imported, so the same seed would draw different cases in a checkout, an
+    installed copy and the project's own tests. Here, for the search only, none is used (and none
+    is cached on disk), so a seed means the same cases wherever it runs."""
+    original = _providers._get_local_constants
+    _providers._get_local_constants = _providers.Constants
+    _providers.CONSTANTS_CACHE.cache.clear()
+    try:
+        yield
+    finally:
+        _providers._get_local_constants = original
+        _providers.CONSTANTS_CACHE.cache.clear()
+
+
 def falsify(strategy: st.SearchStrategy, check: Callable[[Any], None], *, examples: int, seed: int,
             shrink_budget: int, counts_as_failure: Callable[[AssertionError], bool] = lambda err: True) -> Outcome:
     """Run ``check`` on up to ``examples`` cases drawn from ``strategy`` with ``seed``; a case it refuses
@@ -447,7 +472,8 @@ def falsify(strategy: st.SearchStrategy, check: Callable[[Any], None], *, exampl
             state["error"], state["error_case"] = err, case
 
     try:
-        search()
+        with _no_local_constants():
+            search()
     except Exception:  # noqa: BLE001 -- the failing case (or, past the budget, Hypothesis's Flaky) is in state
         if state["falsified"] is None and state["error"] is None:
             raise

@@ -407,7 +407,9 @@ def _fhir_7(ctx: Context, case: dict) -> None:
     total = ctx.memo[probe_key]
 
     def number(symbol: str) -> int:
-        return max(0, eval(symbol, {"__builtins__": {}}, {"total": total}))  # "total+1", "7": trusted literals
+        """"total", "total-1", "total+7" against the patient's total; else a plain number."""
+        relative = symbol.removeprefix("total")
+        return max(0, total + int(relative or 0) if relative != symbol else int(symbol))
 
     count = number(case["count"])
     params = {key: value, "_count": str(count)}

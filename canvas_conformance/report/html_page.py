@@ -134,7 +134,8 @@ def _provenance(p: dict) -> list[tuple[str, str | None]]:
         ("Profile", p.get("profile")),
         ("Catalogue", f"{cat.get('source')} ({cat.get('edition')}), sha256 {cat.get('sha256')}" if cat else None),
         ("Explored cases", f"seed {p.get('seed')}, depth {p.get('depth')}"),
-        ("Suite", f"{suite.get('source')}: {suite.get('files')} files, sha256 {suite.get('sha256')}" if suite else None),
+        ("Suite", f"{suite.get('source')}: {suite.get('files')} files, sha256 {suite.get('sha256')}"
+         if suite else None),
     ]
 
 

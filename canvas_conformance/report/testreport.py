@@ -68,7 +68,8 @@ def _provenance_extension(p: dict) -> list[dict]:
              ("catalogueSha256", "valueString", cat.get("sha256")),
              ("seed", "valueString", None if p.get("seed") is None else str(p["seed"])),
              ("depth", "valueString", p.get("depth")), ("suiteSha256", "valueString", suite.get("sha256")),
-             ("suiteShipped", "valueBoolean", suite.get("shipped")), ("suiteSource", "valueString", suite.get("source"))]
+             ("suiteShipped", "valueBoolean", suite.get("shipped")),
+             ("suiteSource", "valueString", suite.get("source"))]
     return [{"url": PROVENANCE_URL,
              "extension": [{"url": name, kind: value} for name, kind, value in parts if value is not None]}]
 

@@ -14,7 +14,8 @@ from typing import Callable, NamedTuple
 
 from .twists import Twist, on_create
 
-_OFFSET = re.compile(r"^(?P<local>\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?P<fraction>\.\d+)?(?P<offset>Z|[+-]\d{2}:\d{2})$")
+_OFFSET = re.compile(r"^(?P<local>\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?P<fraction>\.\d+)?"
+                     r"(?P<offset>Z|[+-]\d{2}:\d{2})$")
 
 
 def _minutes_added_to_negative_hours(value: str) -> str:

@@ -269,3 +269,42 @@ def test_a_check_of_another_rule_is_an_error_not_a_falsification():
     outcome = explore.falsify(st.integers(), check, examples=10, seed=1, shrink_budget=10,
                               counts_as_failure=lambda err: str(err).startswith("[SENT-1]"))
     assert outcome.falsified is None and isinstance(outcome.error, AssertionError) and outcome.cases == 1
+
+
+def test_a_seed_draws_the_same_cases_in_another_process_with_other_modules_loaded(tmp_path):
+    """Here the mock, the steps and the tests are loaded; in a fresh process, in another folder, only
+    explore.py is: the same seed draws the same cases in both."""
+    import subprocess
+    import sys
+
+    import mock_server.validation  # noqa: F401 -- more local modules, with many literals
+    import steps.explore_steps  # noqa: F401
+
+    def here() -> list:
+        seen = []
+        for rule in ("FHIR-7", "SENT-1", "RCPT-2"):
+            explore.falsify(explore.case_strategy(rule), seen.append, examples=40, seed=9, shrink_budget=0)
+        return seen
+
+    code = ("import json; from canvas_conformance import explore; seen = []\n"
+            "for rule in ('FHIR-7', 'SENT-1', 'RCPT-2'):\n"
+            "    explore.falsify(explore.case_strategy(rule), seen.append, examples=40, seed=9, shrink_budget=0)\n"
+            "print(json.dumps(seen))")
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120,
+                          env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == json.loads(json.dumps(here()))
+
+
+def test_the_suite_writes_no_hypothesis_folder_where_it_runs(tmp_path):
+    import subprocess
+    import sys
+
+    code = ("from canvas_conformance import explore; seen = []; "
+            "explore.falsify(explore.case_strategy('PAY-4'), seen.append, examples=30, seed=1, shrink_budget=0); "
+            "explore.falsify(explore.case_strategy('RCPT-2'), seen.append, examples=30, seed=1, shrink_budget=0); "
+            "print(len(seen))")
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120,
+                          env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 0, done.stderr
+    assert int(done.stdout) == 60 and not (tmp_path / ".hypothesis").exists()
