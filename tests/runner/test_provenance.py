@@ -109,3 +109,14 @@ def test_the_suite_writes_its_provenance_into_results_json(run_suite):
     explored = next(r for r in run.rows if r["name"].endswith("(explored)"))
     assert explored["status"] == "passed"
     assert any("seed 11" in n and "depth quick" in n for n in explored["notes"])
+
+
+def test_the_terminal_summary_prints_the_seed_and_depth(tmp_path, results, every_status, capsys):
+    from canvas_conformance.summary import print_summary
+
+    doc = results(every_status)
+    doc["provenance"] = provenance(settings(CANVAS_SEED="424242"))
+    written = write_all(doc, tmp_path)
+    print_summary(written, tmp_path, base_url="http://127.0.0.1:5999", embedded=False)
+    lines = capsys.readouterr().out.splitlines()
+    assert "  explored:   seed 424242, depth standard (the same seed draws the same cases)" in lines
