@@ -1,13 +1,16 @@
 """Wall time of the whole API suite against the embedded mock, and the share spent in HTTP exchanges.
 
-Usage: .venv/bin/python bench/suite_walltime.py [--runs N] [--tags EXPR] [--out bench/RESULTS-suite.md]
+Usage: .venv/bin/python bench/suite_walltime.py [--runs N] [--depths quick,standard,thorough]
+                                              [--tags EXPR] [--out bench/RESULTS-suite.md]
 
-Each run is the real command, ``canvas-conformance run --tags api -q`` in a fresh
+Each run is the real command, ``canvas-conformance run --tags api -q --depth D`` in a fresh
 process (embedded mock, child pytest, all five report files), timed from outside.
 From each run's results.json it adds up the time spent inside scenarios and
 inside HTTP exchanges (the client's ``duration_ms``), and from pytest.log the
 pytest session's own time. The rest is start-up (interpreters, imports, the mock)
-and the report. The aim: the whole API suite in 3 s or less on 2 cores.
+and the report. The aim: the whole API suite, explored scenarios at the default depth
+(standard) included, in 5 s or less on 2 cores. Every depth is measured (thorough once
+unless --runs-thorough says otherwise); the detailed table is the default depth's.
 
 Numbers are written to bench/RESULTS-suite.md; nothing here asserts a timing.
 """
@@ -28,15 +31,16 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-AIM_S = 3.0
+AIM_S = 5.0
+DEFAULT_DEPTH = "standard"
 
 
-def one_run(tags: str) -> dict:
+def one_run(tags: str, depth: str = DEFAULT_DEPTH) -> dict:
     with tempfile.TemporaryDirectory(prefix="canvas-bench-") as tmp:
         report = Path(tmp) / "report"
         env = {k: v for k, v in os.environ.items() if not k.startswith("CANVAS_")}
         command = [sys.executable, "-m", "canvas_conformance", "run", "--tags", tags, "-q",
-                   "--report-dir", str(report)]
+                   "--depth", depth, "--report-dir", str(report)]
         cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
         done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
@@ -85,8 +89,24 @@ def collection(*, autoload: bool) -> float:
     return statistics.median(times)
 
 
+def depth_table(by_depth: dict[str, list[dict]]) -> list[str]:
+    """One line per depth: cases per explored scenario, runs, and the medians."""
+    from canvas_conformance.explore import DEPTHS
+
+    lines = ["| depth | cases per explored scenario (+ shrinking) | runs | exit | scenarios | exchanges "
+             "| median wall s | median CPU s |", "|---|---|---|---|---|---|---|---|"]
+    for depth, runs in by_depth.items():
+        examples, shrink = DEPTHS[depth]
+        lines.append(f"| {depth}{' (default)' if depth == DEFAULT_DEPTH else ''} | {examples} (+{shrink}) | "
+                     f"{len(runs)} | {'/'.join(sorted({str(r['exit']) for r in runs}))} | {runs[0]['scenarios']} | "
+                     f"{statistics.median(r['exchanges'] for r in runs):.0f} | "
+                     f"{statistics.median(r['wall_s'] for r in runs):.2f} | "
+                     f"{statistics.median(r['cpu_s'] for r in runs):.2f} |")
+    return lines
+
+
 def render(runs: list[dict], *, tags: str, startup: float, load: tuple[float, float, float],
-           collect: tuple[float, float]) -> str:
+           collect: tuple[float, float], by_depth: dict[str, list[dict]] | None = None) -> str:
     med = {k: statistics.median(r[k] for r in runs)
            for k in ("wall_s", "cpu_s", "pytest_s", "scenarios_s", "exchanges_s")}
     verdict = "within" if med["wall_s"] <= AIM_S else "OVER"
@@ -95,11 +115,15 @@ def render(runs: list[dict], *, tags: str, startup: float, load: tuple[float, fl
         "",
         f"Measured {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC by `bench/suite_walltime.py` on "
         f"{os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()} {platform.machine()}.",
-        f"Command: `canvas-conformance run --tags {tags!r} -q` (embedded mock, child pytest, all report files), "
+        f"Command: `canvas-conformance run --tags {tags!r} -q --depth D` (embedded mock, child pytest, all report "
+        "files), "
         f"{len(runs)} runs after one warm-up. Load average when starting: "
         f"{load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f} (1/5/15 min)"
         + ("; above the core count: other work competed for the CPUs and wall times are inflated."
            if load[0] > (os.cpu_count() or 1) else "."),
+        "",
+        *(depth_table(by_depth) + [""] if by_depth else []),
+        f"Depth {DEFAULT_DEPTH} in detail, {len(runs)} runs:",
         "",
         f"**Median wall time {med['wall_s']:.2f} s: {verdict} the {AIM_S:.0f} s aim.** "
         f"Time inside HTTP exchanges: {med['exchanges_s']:.2f} s, "
@@ -143,13 +167,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--tags", default="api", help="scenario selection (default: the whole API suite)")
+    parser.add_argument("--depths", default="quick,standard,thorough", help="the --depth values to measure")
+    parser.add_argument("--runs-thorough", type=int, default=1, help="runs at depth thorough (slow)")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "RESULTS-suite.md")
     args = parser.parse_args(argv)
     load = os.getloadavg()
     one_run(args.tags)  # warm-up: file system caches
-    runs = [one_run(args.tags) for _ in range(args.runs)]
+    depths = [d.strip() for d in args.depths.split(",") if d.strip()]
+    by_depth = {d: [one_run(args.tags, d) for _ in range(args.runs_thorough if d == "thorough" else args.runs)]
+                for d in depths}
+    runs = by_depth.get(DEFAULT_DEPTH) or [one_run(args.tags) for _ in range(args.runs)]
     text = render(runs, tags=args.tags, startup=pytest_startup(), load=load,
-                  collect=(collection(autoload=True), collection(autoload=False)))
+                  collect=(collection(autoload=True), collection(autoload=False)), by_depth=by_depth)
     args.out.write_text(text, encoding="utf-8")
     print(text)
     return 0

@@ -24,7 +24,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, NamedTuple
 
-from hypothesis import HealthCheck, Phase, Verbosity, given, seed as hypothesis_seed, settings
+from hypothesis import HealthCheck, Phase, Verbosity, given, reject, seed as hypothesis_seed, settings
+from hypothesis.errors import UnsatisfiedAssumption
 from hypothesis import strategies as st
 from hypothesis.internal.conjecture import providers as _providers
 
@@ -414,6 +415,12 @@ class Outcome(NamedTuple):
     message: str | None
     error: BaseException | None
     error_case: dict | None
+    left_out: int = 0  # cases the check left out (``leave_out``): not sent, not counted in ``cases``
+
+
+def leave_out() -> None:
+    """Called by a check: this case cannot be sent here (it names someone the target lacks); draw another."""
+    reject()
 
 
 def describe(case: dict) -> str:
@@ -445,7 +452,7 @@ def falsify(strategy: st.SearchStrategy, check: Callable[[Any], None], *, exampl
     and the smallest failing one is returned. Any other exception stops the search at once and is
     returned as ``error`` (the target gave no usable answer: nothing to shrink)."""
     state: dict[str, Any] = {"cases": 0, "after": 0, "falsified": None, "message": None, "error": None,
-                             "error_case": None}
+                             "error_case": None, "left_out": 0}
 
     @settings(max_examples=examples, database=None, deadline=None, derandomize=False,
               phases=(Phase.explicit, Phase.generate, Phase.shrink), report_multiple_bugs=False,
@@ -462,6 +469,10 @@ def falsify(strategy: st.SearchStrategy, check: Callable[[Any], None], *, exampl
         state["cases"] += 1
         try:
             check(case)
+        except UnsatisfiedAssumption:
+            state["cases"] -= 1
+            state["left_out"] += 1
+            raise
         except AssertionError as err:
             if not counts_as_failure(err):
                 state["error"], state["error_case"] = err, case
@@ -477,4 +488,5 @@ def falsify(strategy: st.SearchStrategy, check: Callable[[Any], None], *, exampl
     except Exception:  # noqa: BLE001 -- the failing case (or, past the budget, Hypothesis's Flaky) is in state
         if state["falsified"] is None and state["error"] is None:
             raise
-    return Outcome(state["cases"], state["falsified"], state["message"], state["error"], state["error_case"])
+    return Outcome(state["cases"], state["falsified"], state["message"], state["error"], state["error_case"],
+                   state["left_out"])

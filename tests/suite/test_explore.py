@@ -308,3 +308,17 @@ def test_the_suite_writes_no_hypothesis_folder_where_it_runs(tmp_path):
                           env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)})
     assert done.returncode == 0, done.stderr
     assert int(done.stdout) == 60 and not (tmp_path / ".hypothesis").exists()
+
+
+def test_a_case_left_out_is_not_sent_and_another_is_drawn():
+    checked = []
+
+    def check(case):
+        if case % 2:
+            explore.leave_out()
+        checked.append(case)
+
+    outcome = explore.falsify(st.integers(0, 10 ** 6), check, examples=20, seed=2, shrink_budget=0)
+    assert outcome.falsified is None and outcome.error is None
+    assert outcome.cases == len(checked) > 0 and all(c % 2 == 0 for c in checked)
+    assert outcome.left_out > 0
