@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import json
 import re
+import time
 
 import pytest
 
 from .explore_twists import ONE_STEP_OFF
-from .twists import EXPLORED
+from .twists import EXPLORED, Twist, _no_location
 
 FALSIFIED = re.compile(r"falsified by: (?P<case>\{.*\}) \(seed (?P<seed>\d+), depth (?P<depth>\w+)\)")
 
@@ -51,3 +52,29 @@ def test_the_same_seed_finds_the_same_case_and_sends_the_same_requests(run_suite
         bodies = [x["request_body"] for x in row["exchanges"] if x["method"] == "POST"]
         found.append((falsifying_case(row["message"]), [re.sub(r"[0-9a-f]{32}", "<id>", b or "") for b in bodies]))
     assert found[0] == found[1]
+
+
+def _slow_create(app, incoming, memory):
+    if incoming.is_create:
+        time.sleep(1.0)
+    return None
+
+
+def test_a_case_without_an_answer_ends_the_search_as_an_error_naming_the_case(run_suite, serve):
+    target = serve(Twist("answers creates slowly", before=_slow_create).install)
+    run = run_suite(target.env(CANVAS_TIMEOUT="0.3"), marks="SNDR-1 and explored")
+    (row,) = run.rows
+    assert row["status"] == "error", row["message"]
+    assert row["message"].startswith("ExchangeError: case 1: create message with sender ") and "timeout" in row["message"]
+    assert any(n.startswith("stopped by case {") for n in row["notes"]), row["notes"]
+    assert sum(1 for x in row["exchanges"] if x["method"] == "POST") == 1, "no case is sent after the first timeout"
+
+
+def test_another_rule_broken_on_the_way_is_an_error_here_not_a_failure(run_suite, serve):
+    target = serve(Twist("answers 201 without a Location", after=_no_location).install)
+    run = run_suite(target.env(), marks="SENT-1 and explored")
+    (row,) = run.rows
+    assert row["status"] == "error", row["message"]
+    assert row["message"].startswith("OtherRuleBroken: [ID-1] the Location header of the created message")
+    assert "while checking SENT-1 with case {" in row["message"]
+    assert not any(n.startswith("falsified by") for n in row["notes"])
