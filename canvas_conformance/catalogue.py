@@ -5,6 +5,7 @@ Why a copy of the rules page: the harness must run where ``../shared`` is absent
 """
 from __future__ import annotations
 
+import hashlib
 import json
 from functools import lru_cache
 from pathlib import Path
@@ -36,3 +37,16 @@ def rule(rule_id: str) -> Rule:
 
 def source() -> str:
     return json.loads(CATALOGUE_FILE.read_text(encoding="utf-8"))["source"]
+
+
+def profile() -> str:
+    """The rule profile the catalogue checks (``canvas-2022``, the only one for now)."""
+    return json.loads(CATALOGUE_FILE.read_text(encoding="utf-8"))["profile"]
+
+
+def edition() -> dict:
+    """What a report names as the catalogue it judged by: the source's edition and the file's digest."""
+    raw = CATALOGUE_FILE.read_bytes()
+    data = json.loads(raw)
+    return {"source": data["source"], "edition": data["edition"], "rules": len(data["rules"]),
+            "sha256": hashlib.sha256(raw).hexdigest()}

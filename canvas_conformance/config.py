@@ -140,6 +140,23 @@ def _list_format(text: str, name: str) -> str:
     return text.lower()
 
 
+# --depth names (how many cases each explored scenario tries: explore.DEPTHS, which a test keeps equal)
+DEPTH_NAMES = ("quick", "standard", "thorough")
+DEFAULT_SEED = 20220210  # fixed, so CI verdicts are reproducible (explore.DEFAULT_SEED, kept equal by a test)
+
+
+def _depth(text: str, name: str) -> str:
+    if text.lower() not in DEPTH_NAMES:
+        raise ConfigError(f"{name} {text!r} must be one of {', '.join(DEPTH_NAMES)}")
+    return text.lower()
+
+
+def _seed(text: str, name: str) -> int:
+    if not (text.isascii() and text.isdigit()) or len(text) > 19:
+        raise ConfigError(f"{name} {text!r} must be a whole number from 0 to 10**19 - 1")
+    return int(text)
+
+
 def _path(text: str, name: str) -> Path:
     return Path(text).expanduser()
 
@@ -222,6 +239,12 @@ OPTIONS: tuple[Option, ...] = (
     Option("workers", "--workers", "CANVAS_WORKERS", _workers, None,
            "scenarios run at once, each worker a process of its own (default: 1 for a target on this machine, "
            f"8 for any other; at most {MAX_WORKERS}); the verdicts are the same at any number", "N", group="run"),
+    Option("depth", "--depth", "CANVAS_DEPTH", _depth, "standard",
+           "how hard each explored scenario searches its rule's input space: quick, standard (default) "
+           "or thorough", "DEPTH", group="run"),
+    Option("seed", "--seed", "CANVAS_SEED", _seed, DEFAULT_SEED,
+           f"seed of the explored scenarios' generated cases (default {DEFAULT_SEED}: the same cases every run)",
+           "N", group="run"),
     Option("suite", "--suite", "CANVAS_SUITE", _absolute_path, ROOT,
            "folder holding features/ and steps/ to run (default: the suite shipped with this tool); its Python "
            "code runs with the run's configuration, client secret and token included, in its environment",
@@ -270,6 +293,8 @@ class RunConfig:
     list_format: str  # text | json: how --list prints
     quiet: bool
     workers: int | None  # scenarios at once; None: the target's default (``suite_process.workers_for``)
+    depth: str  # quick | standard | thorough: cases per explored scenario
+    seed: int  # of the explored scenarios' cases
     suite: Path  # folder holding features/ and steps/
     rerun_failed: Path | None  # run only the failed and error scenarios of this report
     config_file: Path | None  # the config file named with --config/CANVAS_CONFIG (None: the default places)

@@ -19,6 +19,7 @@ bad input included, goes to the checks and is ``failed`` when it breaks the rule
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import time
@@ -31,7 +32,7 @@ import pytest
 from . import __version__, catalogue, results
 from .client import Evidence
 from .redact import RedactingStream, redact
-from .config import ConfigError, for_suite
+from .config import ROOT, ConfigError, RunConfig, for_suite
 
 EVIDENCE_KEY = pytest.StashKey[Evidence]()  # item -> what the scenario gathered (set by the suite)
 TARGET_KEY = pytest.StashKey[Any]()  # config -> the target: .describe() -> dict, .secrets() -> tuple
@@ -351,6 +352,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
                 row["message"] = "the run was interrupted before this scenario finished"
     results = {
         "tool_version": __version__,
+        "provenance": provenance(settings),
         "target": described,
         "started": run["started"],
         "finished": _now(),
@@ -362,6 +364,33 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     partial = out.with_name(out.name + ".partial")
     partial.write_text(json.dumps(redact(results, secrets), indent=2, ensure_ascii=False), encoding="utf-8")
     partial.replace(out)
+
+
+def suite_digest(folder: Path) -> dict:
+    """The sha256 of the suite's feature files and step modules (``features/**/*.feature``,
+    ``steps/**/*.py``): each file's path relative to ``folder`` and its bytes, in path order."""
+    folder = Path(folder)
+    files = sorted([*folder.glob("features/**/*.feature"), *folder.glob("steps/**/*.py")])
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return {"sha256": digest.hexdigest(), "files": len(files)}
+
+
+def provenance(settings: RunConfig) -> dict:
+    """What a verdict rests on: the tool, the catalogue and profile, the explored cases' seed and
+    depth, and the digest of the suite that ran (``shipped`` false when ``--suite`` replaced it)."""
+    shipped = Path(settings.suite).resolve() == ROOT.resolve()
+    return {
+        "tool_version": __version__,
+        "catalogue": catalogue.edition(),
+        "profile": catalogue.profile(),
+        "seed": settings.seed,
+        "depth": settings.depth,
+        "suite": {**suite_digest(settings.suite), "shipped": shipped,
+                  "source": "shipped with the tool" if shipped else f"--suite {settings.suite}"},
+    }
 
 
 def _now() -> str:

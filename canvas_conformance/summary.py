@@ -13,6 +13,9 @@ def print_summary(written, report_dir: Path, *, base_url: str, embedded: bool) -
     s = summary(written.run)
     where = "embedded mock at " if embedded else ""
     out = [f"canvas-conformance {__version__}: {len(catalogue.rules())} rules against {where}{base_url}"]
+    p = written.run.provenance
+    if p:
+        out.append(f"  explored:   seed {p.get('seed')}, depth {p.get('depth')} (the same seed draws the same cases)")
     for kind in ("documented", "inferred"):
         c = s[kind]
         out.append(f"  {kind + ':':<11} {c['passed']} passed, {c['failed']} failed, {c['error']} error, "

@@ -190,3 +190,51 @@ Feature: FHIR REST conventions the endpoint is expected to follow
       | media type            |
       | application/json      |
       | application/fhir+json |
+
+  @FHIR-1 @inferred @api @explored
+  Scenario: Any body that is no Communication, or any malformed time, is refused with 400 (explored)
+    Given the rule's input space as written down
+    When cases drawn from it are sent to the target
+    Then every case keeps the rule
+
+  @FHIR-2 @inferred @api @explored
+  Scenario: Any bad input is answered by an OperationOutcome saying what was wrong, never a 5xx (explored)
+    Given the rule's input space as written down
+    When cases drawn from it are sent to the target
+    Then every case keeps the rule
+
+  @FHIR-3 @inferred @api @explored
+  Scenario: Any request without a valid bearer token is refused with 401 (explored)
+    Given the rule's input space as written down
+    When cases drawn from it are sent to the target
+    Then every case keeps the rule
+
+  @FHIR-4 @inferred @api @explored
+  Scenario: A reference to anyone who does not exist, of any id, is refused (explored)
+    Given the rule's input space as written down
+    When cases drawn from it are sent to the target
+    Then every case keeps the rule
+
+  @FHIR-5 @inferred @api @explored
+  Scenario: Any message between two people of the same kind is refused (explored)
+    Given the rule's input space as written down
+    When cases drawn from it are sent to the target
+    Then every case keeps the rule
+
+  @FHIR-6 @inferred @api @explored
+  Scenario: Unknown ids of any shape answer 404, and no change of a message is made (explored)
+    Given the rule's input space as written down
+    When cases drawn from it are sent to the target
+    Then every case keeps the rule
+
+  @FHIR-7 @inferred @api @explored
+  Scenario: Searches page correctly at every boundary of _count and _offset (explored)
+    Given the rule's input space as written down
+    When cases drawn from it are sent to the target
+    Then every case keeps the rule
+
+  @FHIR-8 @inferred @api @explored
+  Scenario: Both JSON media types, with any parameters and letter case, are accepted and answered in JSON (explored)
+    Given the rule's input space as written down
+    When cases drawn from it are sent to the target
+    Then every case keeps the rule

@@ -43,3 +43,15 @@ Feature: Creating a message and finding its id
     When it is submitted 3 times
     Then each of the 3 creates is accepted under an id of its own
     And each of those ids reads back its own message
+
+  @ID-1 @documented @api @explored
+  Scenario: Any valid create, in either direction and either JSON media type, answers 201 with a Location naming it (explored)
+    Given the rule's input space as written down
+    When cases drawn from it are sent to the target
+    Then every case keeps the rule
+
+  @ID-2 @documented @api @explored
+  Scenario: Any create, with or without an id of the client's, gets an id of its own that reads it back (explored)
+    Given the rule's input space as written down
+    When cases drawn from it are sent to the target
+    Then every case keeps the rule

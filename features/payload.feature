@@ -52,3 +52,27 @@ Feature: The payload of a message
       | field         | text                               |
       | content       | You have an upcoming appointment!  |
       | contentString | Your lab results are ready.        |
+
+  @PAY-1 @documented @api @explored
+  Scenario: A payload left out, null or empty is refused and nothing is stored (explored)
+    Given the rule's input space as written down
+    When cases drawn from it are sent to the target
+    Then every case keeps the rule
+
+  @PAY-2 @documented @api @explored
+  Scenario: Of any list of payload elements only the first element's text is saved (explored)
+    Given the rule's input space as written down
+    When cases drawn from it are sent to the target
+    Then every case keeps the rule
+
+  @PAY-3 @documented @api @explored
+  Scenario: Empty text in the first payload element is refused, whatever follows it (explored)
+    Given the rule's input space as written down
+    When cases drawn from it are sent to the target
+    Then every case keeps the rule
+
+  @PAY-4 @documented @api @explored
+  Scenario: Any text, given as content or contentString, reads back exactly as contentString (explored)
+    Given the rule's input space as written down
+    When cases drawn from it are sent to the target
+    Then every case keeps the rule

@@ -57,3 +57,21 @@ Feature: The recipient of a message
       | further           |
       | another patient   |
       | a practitioner    |
+
+  @RCPT-1 @documented @api @explored
+  Scenario: A recipient left out, null or empty is refused and nothing is stored (explored)
+    Given the rule's input space as written down
+    When cases drawn from it are sent to the target
+    Then every case keeps the rule
+
+  @RCPT-2 @documented @api @explored
+  Scenario: Any recipient that is not a reference to a Patient or Practitioner here is refused (explored)
+    Given the rule's input space as written down
+    When cases drawn from it are sent to the target
+    Then every case keeps the rule
+
+  @RCPT-3 @documented @api @explored
+  Scenario: Of any list of recipients only the first is kept (explored)
+    Given the rule's input space as written down
+    When cases drawn from it are sent to the target
+    Then every case keeps the rule

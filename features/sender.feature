@@ -38,3 +38,15 @@ Feature: The sender of a message
       | sender         | recipient      |
       | a practitioner | a patient      |
       | a patient      | a practitioner |
+
+  @SNDR-1 @documented @api @explored
+  Scenario: A sender left out, null or empty is refused and nothing is stored (explored)
+    Given the rule's input space as written down
+    When cases drawn from it are sent to the target
+    Then every case keeps the rule
+
+  @SNDR-2 @documented @api @explored
+  Scenario: Any sender that is not a reference to a Practitioner or Patient here is refused (explored)
+    Given the rule's input space as written down
+    When cases drawn from it are sent to the target
+    Then every case keeps the rule

@@ -87,3 +87,39 @@ Feature: Sent and received times
       | sender          | recipient       | sent                                   |
       | a practitioner  | a patient       | its sent time is "2021-04-29T13:30:00Z" |
       | a patient       | a practitioner  | it has no sent time                     |
+
+  @SENT-1 @documented @api @explored
+  Scenario: Any sent time with an offset reads back as the same instant in UTC (explored)
+    Given the rule's input space as written down
+    When cases drawn from it are sent to the target
+    Then every case keeps the rule
+
+  @SENT-2 @documented @api @explored
+  Scenario: Without sent or received, sent is the target's time of creation, whenever that is (explored)
+    Given the rule's input space as written down
+    When cases drawn from it are sent to the target
+    Then every case keeps the rule
+
+  @SENT-3 @documented @api @explored
+  Scenario: Any received time given alone is also the stored sent instant (explored)
+    Given the rule's input space as written down
+    When cases drawn from it are sent to the target
+    Then every case keeps the rule
+
+  @SENT-4 @documented @api @explored
+  Scenario: Any sent and received times given together are each stored as given (explored)
+    Given the rule's input space as written down
+    When cases drawn from it are sent to the target
+    Then every case keeps the rule
+
+  @RECV-1 @documented @api @explored
+  Scenario: Any received time with an offset reads back as the same instant in UTC (explored)
+    Given the rule's input space as written down
+    When cases drawn from it are sent to the target
+    Then every case keeps the rule
+
+  @RECV-2 @documented @api @explored
+  Scenario: Without a received time none is stored, whatever sent is (explored)
+    Given the rule's input space as written down
+    When cases drawn from it are sent to the target
+    Then every case keeps the rule

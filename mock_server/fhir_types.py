@@ -20,7 +20,7 @@ _ID_BODY = ID_PATTERN[1:-1]
 # The kinds of people a message passes between (RCPT-2, SNDR-2, FHIR-5).
 PARTY_TYPES = ("Patient", "Practitioner")
 # A literal reference ``<Type>/<id>``; which types are allowed is for the caller to say.
-REFERENCE = re.compile(rf"^(?P<type>[A-Za-z]+)/(?P<id>{_ID_BODY})$")
+REFERENCE = re.compile(rf"^(?P<type>[A-Za-z]+)/(?P<id>{_ID_BODY})\Z")  # \Z: "$" would take a trailing newline
 # REFERENCE restricted to PARTY_TYPES, as a pattern for documents.
 PARTY_REFERENCE_PATTERN = rf"^({'|'.join(PARTY_TYPES)})/{_ID_BODY}$"
 

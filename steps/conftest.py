@@ -21,6 +21,7 @@ from canvas_conformance.preflight import is_loopback
 from canvas_conformance.results_plugin import EVIDENCE_KEY, TARGET_KEY
 
 from .auth_steps import *  # noqa: F401,F403
+from .explore_steps import *  # noqa: F401,F403
 from .message_steps import *  # noqa: F401,F403
 from .reading_steps import *  # noqa: F401,F403
 from .rejection_steps import *  # noqa: F401,F403
@@ -35,6 +36,7 @@ KIND_AND_SURFACE_TAGS = {
     "inferred": "a rule inferred from FHIR R4 REST conventions or Canvas's current docs",
     "api": "checked through the API",
     "ui": "seen in the Canvas UI (checked in a browser, or by hand)",
+    "explored": "a seeded, bounded search of the rule's input space (--depth, --seed; dimensions.json)",
 }
 
 

@@ -27,6 +27,7 @@ def build(run: Run, *, strict: bool = False) -> dict:
         "tool": {"name": "canvas-conformance", "version": run.tool_version},
         "tool_version": run.tool_version,
         "source": catalogue.source(),
+        "provenance": run.provenance,
         "target": run.target,
         "started": run.started,
         "finished": run.finished,

@@ -129,6 +129,7 @@ def _header(run: Run, failures: list[str], strict: bool) -> str:
         ("Duration", _duration(run.started, run.finished)),
         ("Tool", f"canvas-conformance {run.tool_version}"),
         ("Rules from", catalogue.source()),
+        *_provenance(run.provenance),
         ("Strict", "yes: manual, skipped and partly checked rules fail the run (rules not selected do not)"
          if strict else "no"),
         ("Selection", run.selection or "every scenario"),
@@ -161,6 +162,20 @@ def _failing_first(run: Run, failures: list[str], base_dir: Path | None) -> str:
     return ('<section id="failing"><h2>Failing rules</h2>'
             '<p class="muted">Each opens to the scenario that decided it and the exchange that shows it.</p>'
             + "".join(_rule_details(r, base_dir) for r in rows) + "</section>")
+
+
+def _provenance(p: dict) -> list[tuple[str, str | None]]:
+    """The header lines that say what the verdicts rest on (nothing for a results file without them)."""
+    if not p:
+        return []
+    cat, suite = p.get("catalogue") or {}, p.get("suite") or {}
+    return [
+        ("Profile", p.get("profile")),
+        ("Catalogue", f"{cat.get('source')} ({cat.get('edition')}), sha256 {cat.get('sha256')}" if cat else None),
+        ("Explored cases", f"seed {p.get('seed')}, depth {p.get('depth')}"),
+        ("Suite", f"{suite.get('source')}: {suite.get('files')} files, sha256 {suite.get('sha256')}"
+         if suite else None),
+    ]
 
 
 def _duration(started: str | None, finished: str | None) -> str | None:

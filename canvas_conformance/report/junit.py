@@ -43,6 +43,8 @@ def render(run: Run) -> str:
         for row in run.rules:  # a passed rule checked only in part, among this feature's scenarios
             if row.partial and any(s in row.scenarios for s in scenarios):
                 ET.SubElement(props, "property", name=f"partial {row.id}", value=_x(row.reason))
+        for name, value in provenance_properties(run.provenance):
+            ET.SubElement(props, "property", name=name, value=_x(value))
         for s in scenarios:
             stats["time"] += s.duration_s
             case = ET.SubElement(suite, "testcase", name=_x(case_name(s)),
@@ -69,6 +71,17 @@ def render(run: Run) -> str:
         root.set(key, f"{value:.3f}" if key == "time" else str(value))
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def provenance_properties(p: dict) -> list[tuple[str, object]]:
+    """The provenance as flat name/value properties (none for a results file without it)."""
+    if not p:
+        return []
+    cat, suite = p.get("catalogue") or {}, p.get("suite") or {}
+    return [("profile", p.get("profile")), ("catalogue_edition", cat.get("edition")),
+            ("catalogue_sha256", cat.get("sha256")), ("seed", p.get("seed")), ("depth", p.get("depth")),
+            ("suite_sha256", suite.get("sha256")), ("suite_shipped", str(suite.get("shipped")).lower()),
+            ("suite_source", suite.get("source"))]
 
 
 def _evidence(s: Scenario) -> str:

@@ -61,6 +61,7 @@ class Run(NamedTuple):
     scenarios: tuple[Scenario, ...]  # every scenario, in run order
     interrupted: dict | None = None  # the run was stopped by a signal: results.json's "interrupted" object
     selection: str | None = None  # the tag expression the run was narrowed to (None: every scenario)
+    provenance: dict = {}  # what the verdicts rest on (results_plugin.provenance); {} from an older results file
 
 
 def counts(statuses: Iterable[str]) -> dict[str, int]:
@@ -107,6 +108,7 @@ def build_run(results: dict, rules: Iterable[catalogue.Rule] | None = None) -> R
         scenarios=scenarios,
         interrupted=interrupted,
         selection=results.get("selection") if isinstance(results.get("selection"), str) else None,
+        provenance=dict(results.get("provenance") or {}),
     )
 
 

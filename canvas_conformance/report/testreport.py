@@ -52,7 +52,26 @@ def build(run: Run, *, strict: bool = False) -> dict:
     }
     if run.finished:
         resource["issued"] = run.finished
+    if run.provenance:
+        resource["extension"] = _provenance_extension(run.provenance)
     return resource
+
+
+PROVENANCE_URL = "urn:canvas-conformance:provenance"
+
+
+def _provenance_extension(p: dict) -> list[dict]:
+    """The provenance as one complex extension (FHIR's place for what its elements do not hold)."""
+    cat, suite = p.get("catalogue") or {}, p.get("suite") or {}
+    parts = [("toolVersion", "valueString", p.get("tool_version")), ("profile", "valueString", p.get("profile")),
+             ("catalogueEdition", "valueString", cat.get("edition")),
+             ("catalogueSha256", "valueString", cat.get("sha256")),
+             ("seed", "valueString", None if p.get("seed") is None else str(p["seed"])),
+             ("depth", "valueString", p.get("depth")), ("suiteSha256", "valueString", suite.get("sha256")),
+             ("suiteShipped", "valueBoolean", suite.get("shipped")),
+             ("suiteSource", "valueString", suite.get("source"))]
+    return [{"url": PROVENANCE_URL,
+             "extension": [{"url": name, kind: value} for name, kind, value in parts if value is not None]}]
 
 
 def _test(row) -> dict:

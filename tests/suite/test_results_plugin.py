@@ -17,7 +17,7 @@ def _closed_port() -> int:
 
 def test_an_unreachable_target_is_an_error_for_every_scenario(run_suite, capfd):
     run = run_suite({"CANVAS_BASE_URL": f"http://127.0.0.1:{_closed_port()}", "CANVAS_CLIENT_ID": "x",
-                     "CANVAS_CLIENT_SECRET": "not-a-real-secret", "CANVAS_TIMEOUT": "2"}, marks="ID-1 or PAY-1")
+                     "CANVAS_CLIENT_SECRET": "not-a-real-secret", "CANVAS_TIMEOUT": "2"}, marks="(ID-1 or PAY-1) and not explored")
     assert run.exit_code == 1
     assert len(run.rows) == 4 and {row["status"] for row in run.rows} == {"error"}
     for row in run.rows:
@@ -38,7 +38,7 @@ def _slow_create(app, incoming, memory):
 
 def test_a_timeout_is_an_error_with_the_request_in_evidence(run_suite, serve):
     target = serve(Twist("answers creates slowly", before=_slow_create).install)
-    run = run_suite(target.env(CANVAS_TIMEOUT="0.3"), marks="SNDR-1")
+    run = run_suite(target.env(CANVAS_TIMEOUT="0.3"), marks="SNDR-1 and not explored")
     (row,) = run.rows
     assert row["status"] == "error"
     assert row["message"].startswith("ExchangeError: create message without sender: POST ")

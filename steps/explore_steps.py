@@ -1,0 +1,615 @@
+"""Steps of the explored scenarios: a bounded, seeded Hypothesis search of a rule's input space.
+
+Each API rule has one explored scenario (tagged with its ID and ``@explored``). Its case is one
+value per dimension that ``canvas_conformance/dimensions.json`` names for the rule (drawn by
+``explore.case_strategy``); ``CHECKS`` below says, per rule, how a case becomes real requests
+(bodies from fixtures/communications.json through ``bodies``, sent through the one client) and
+which checks.py functions judge the answers. The run's ``--depth`` sets how many cases and how much
+shrinking, ``--seed`` which cases: the same seed draws the same cases against any target.
+
+Verdicts: a case whose check fails *this* rule is shrunk and the smallest one found is the
+scenario's failure, "falsified by: <case>", in its message and notes. A check failing another
+rule on the way (a broken Location while checking SENT-1), a request without an answer, or a
+target that cannot count what it stores ends the search at once as an ``error`` naming the case.
+"""
+from __future__ import annotations
+
+import copy
+import json
+from datetime import datetime, timedelta, timezone
+from typing import Any, Callable, NamedTuple
+
+import pytest
+from pytest_bdd import given, then, when
+
+from canvas_conformance import checks, explore
+from canvas_conformance.client import Answer, Evidence
+from canvas_conformance.config import RunConfig
+from canvas_conformance.references import Reference, parse_reference
+
+from .bodies import Draft, between, changed
+from .message_steps import Submission, submit
+from .rejection_steps import check_nothing_stored
+from .target import Target
+
+SENT_2_TOLERANCE = timedelta(seconds=5)  # as time_steps: clock skew and processing time around the request
+
+
+class OtherRuleBroken(Exception):
+    """A check of another rule failed while this rule's case ran: evidence for that rule, an error here."""
+
+
+class Space(NamedTuple):
+    rule: str
+    dimensions: tuple[explore.Dimension, ...]
+
+
+class Explored(NamedTuple):
+    outcome: explore.Outcome
+    examples: int
+    seed: int
+    depth: str
+
+
+class Context:
+    """What a rule's case function works with: the target, its people, and a scratch memo for the
+    scenario (messages created once and reused by every case)."""
+
+    def __init__(self, target: Target, rule: str) -> None:
+        self.target = target
+        self.rule = rule
+        self.memo: dict[str, Any] = {}
+        self.case = 0
+        patients, practitioners = target.people("Patient", 1), target.people("Practitioner", 1)
+        self.people = {"<patient>": f"Patient/{patients[0]}", "<practitioner>": f"Practitioner/{practitioners[0]}"}
+        self.missing: list[str] = []  # the second patient/practitioner, when the target has none known
+        for kind, placeholder in (("Patient", "<other patient>"), ("Practitioner", "<other practitioner>")):
+            try:
+                self.people[placeholder] = f"{kind}/{target.people(kind, 2)[1]}"
+            except pytest.skip.Exception:
+                self.missing.append(placeholder)
+
+    def person(self, placeholder: str) -> str:
+        """The reference of one of the target's people; a case naming one the target lacks is left out
+        (Hypothesis draws another), so a target with one patient is still explored where it can be."""
+        if placeholder in self.missing:
+            explore.leave_out()
+        return self.people[placeholder]
+
+    def name(self, what: str) -> str:
+        return f"case {self.case}: {what}"
+
+    # -- bodies ---------------------------------------------------------------------------
+    def draft(self, direction: str, fixture: str | None = None) -> Draft:
+        """A valid body for the direction, with the target's own people."""
+        if direction == "practitioner->patient":
+            return between(fixture or "practitioner_to_patient", sender=self.people["<practitioner>"],
+                           recipient=self.people["<patient>"])
+        return between(fixture or "patient_to_practitioner", sender=self.people["<patient>"],
+                       recipient=self.people["<practitioner>"])
+
+    def resolve(self, value: Any, kind: str = "Patient") -> Any:
+        """The case's placeholders replaced: people by the target's references, ``<Kind>`` by ``kind``
+        (the party's kind in this direction) and ``<self>`` by the id of that party."""
+        if isinstance(value, dict):
+            return {k: self.resolve(v, kind) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.resolve(v, kind) for v in value]
+        if not isinstance(value, str):
+            return value
+        own = self.people["<patient>" if kind == "Patient" else "<practitioner>"].split("/", 1)[1]
+        for placeholder in self.missing:
+            if placeholder in value:
+                explore.leave_out()
+        for placeholder, reference in self.people.items():
+            value = value.replace(placeholder, reference)
+        return (value.replace("<Kind>", kind).replace("<kind>", kind.lower()).replace("<KIND>", kind.upper())
+                .replace("<self>", own))
+
+    # -- sending and judging ----------------------------------------------------------------
+    def submit(self, draft: Draft, what: str, *, counted: bool = False, **kwargs) -> Submission:
+        return submit(self.target, draft, name=self.name(what), counted=counted, **kwargs)
+
+    def accepted(self, submission: Submission) -> str:
+        answer = submission.answer
+        if answer.status != 201:
+            checks.fail(self.rule, "the create of a valid message", "status 201 Created",
+                        f"status {answer.status}: {answer.text[:300]!r}")
+        return checks.check_location(answer.headers.get("Location"), self.target.base_url, rule="ID-1")
+
+    def read(self, message_id: str) -> dict:
+        answer = self.target.read(self.name("read the new message back"), message_id)
+        checks.check_status(answer.status, (200,), rule=self.rule, what="reading the new message back")
+        return checks.check_resource(answer.json(), "Communication", rule=self.rule, what="the read-back")
+
+    def create_and_read(self, draft: Draft, what: str = "create message") -> dict:
+        return self.read(self.accepted(self.submit(draft, what)))
+
+    def refused(self, draft: Draft, what: str, *, statuses=checks.CLIENT_ERRORS, **kwargs) -> dict:
+        """The create is refused with an OperationOutcome and nothing was stored."""
+        submission = self.submit(draft, what, counted=True, **kwargs)
+        outcome = checks.check_operation_outcome(submission.answer.status, submission.answer.text, rule=self.rule,
+                                                 statuses=statuses, what="the answer to the create")
+        check_nothing_stored(self.target, submission, rule=self.rule)
+        return outcome
+
+
+def _party(reference: str) -> Reference:
+    parsed = parse_reference(reference)
+    if parsed is None:
+        raise ValueError(f"{reference!r} is no Type/id reference")
+    return parsed
+
+
+def _kinds(direction: str) -> tuple[str, str]:
+    """(sender kind, recipient kind) of a direction."""
+    return ("Practitioner", "Patient") if direction == "practitioner->patient" else ("Patient", "Practitioner")
+
+
+# -- instants (SENT-*, RECV-*) ------------------------------------------------------------------------
+def _timed(ctx: Context, case: dict, *, sent: dict | None, received: dict | None) -> tuple[dict, Draft]:
+    elements, drop = {}, []
+    for element, given_ in (("sent", sent), ("received", received)):
+        if given_ is None:
+            drop.append(element)
+        else:
+            elements[element] = explore.instant_of(given_).written
+    draft = changed(ctx.draft(case["direction"]), drop=tuple(drop), **elements)
+    return ctx.create_and_read(draft), draft
+
+
+def _sent_1(ctx: Context, case: dict) -> None:
+    stored, _ = _timed(ctx, case, sent=case["sent"], received=case["received"])
+    checks.check_same_instant(stored.get("sent"), explore.instant_of(case["sent"]).utc, rule=ctx.rule,
+                              what="the stored message's sent")
+
+
+def _sent_2(ctx: Context, case: dict) -> None:
+    draft = changed(ctx.draft(case["direction"]), drop=("sent", "received"))
+    what = "the stored sent time (none was given)"
+    if ctx.target.mock_controls:
+        held = explore.instant_of(case["now"]).utc
+        ctx.target.hold_clock(held)
+        ctx.memo["clock held"] = True
+        stored = ctx.create_and_read(draft, "create message without sent or received")
+        checks.check_same_instant(stored.get("sent"), held, rule=ctx.rule, what=what)
+        return
+    submission = ctx.submit(draft, "create message without sent or received")
+    stored = ctx.read(ctx.accepted(submission))
+    low, high, _ = checks.creation_window(submission.started, submission.finished,
+                                          submission.answer.headers.get("Date"), SENT_2_TOLERANCE)
+    checks.check_within(stored.get("sent"), low, high, rule=ctx.rule, what=what)
+
+
+def _sent_3(ctx: Context, case: dict) -> None:
+    stored, _ = _timed(ctx, case, sent=None, received=case["received"])
+    expected = explore.instant_of(case["received"]).utc
+    checks.check_same_instant(stored.get("sent"), expected, rule=ctx.rule, what="the stored message's sent")
+    checks.check_same_instant(stored.get("received"), expected, rule=ctx.rule, what="the stored message's received")
+
+
+def _sent_4(ctx: Context, case: dict) -> None:
+    stored, _ = _timed(ctx, case, sent=case["sent"], received=case["received"])
+    checks.check_same_instant(stored.get("sent"), explore.instant_of(case["sent"]).utc, rule=ctx.rule,
+                              what="the stored message's sent")
+    checks.check_same_instant(stored.get("received"), explore.instant_of(case["received"]).utc, rule=ctx.rule,
+                              what="the stored message's received")
+
+
+def _recv_1(ctx: Context, case: dict) -> None:
+    stored, _ = _timed(ctx, case, sent=case["sent"], received=case["received"])
+    checks.check_same_instant(stored.get("received"), explore.instant_of(case["received"]).utc, rule=ctx.rule,
+                              what="the stored message's received")
+
+
+def _recv_2(ctx: Context, case: dict) -> None:
+    stored, _ = _timed(ctx, case, sent=case["sent"], received=None)
+    checks.check_absent(stored, "received", rule=ctx.rule)
+
+
+# -- required elements and references (RCPT-*, SNDR-*, PAY-1, FHIR-4, FHIR-5) ----------------------------
+def _missing(draft: Draft, element: str, shape: str) -> Draft:
+    if shape == "absent":
+        return changed(draft, drop=(element,))
+    return changed(draft, **{element: copy.deepcopy(explore.MISSING_VALUES[shape])})
+
+
+def _rcpt_1(ctx: Context, case: dict) -> None:
+    ctx.refused(_missing(ctx.draft(case["direction"]), "recipient", case["shape"]),
+                f"create message with recipient {case['shape']}")
+
+
+def _sndr_1(ctx: Context, case: dict) -> None:
+    ctx.refused(_missing(ctx.draft(case["direction"]), "sender", case["shape"]),
+                f"create message with sender {case['shape']}")
+
+
+def _pay_1(ctx: Context, case: dict) -> None:
+    ctx.refused(_missing(ctx.draft(case["direction"]), "payload", case["shape"]),
+                f"create message with payload {case['shape']}")
+
+
+def _rcpt_2(ctx: Context, case: dict) -> None:
+    recipient = ctx.resolve(case["recipient"], _kinds(case["direction"])[1])
+    ctx.refused(changed(ctx.draft(case["direction"]), recipient=[recipient]),
+                "create message with a foreign recipient")
+
+
+def _sndr_2(ctx: Context, case: dict) -> None:
+    sender = ctx.resolve(case["sender"], _kinds(case["direction"])[0])
+    ctx.refused(changed(ctx.draft(case["direction"]), sender=sender), "create message with a foreign sender")
+
+
+def _rcpt_3(ctx: Context, case: dict) -> None:
+    draft = ctx.draft(case["direction"])
+    first = draft.message["recipient"][0]
+    further = [{"reference": ctx.person(p)} for p in case["further"]]
+    stored = ctx.create_and_read(changed(draft, recipient=[first, *further]),
+                                 f"create message with {1 + len(further)} recipients")
+    checks.check_one_recipient(stored, *_party(first["reference"]), rule=ctx.rule)
+
+
+def _fhir_4(ctx: Context, case: dict) -> None:
+    sender_kind, recipient_kind = _kinds(case["direction"])
+    draft = ctx.draft(case["direction"])
+    if case["party"] == "recipient":
+        draft = changed(draft, recipient=[{"reference": f"{recipient_kind}/{case['id']}"}])
+    else:
+        draft = changed(draft, sender={"reference": f"{sender_kind}/{case['id']}"})
+    ctx.refused(draft, f"create message whose {case['party']} does not exist")
+
+
+def _fhir_5(ctx: Context, case: dict) -> None:
+    own = "<patient>" if case["kind"] == "Patient" else "<practitioner>"
+    other = "<other patient>" if case["kind"] == "Patient" else "<other practitioner>"
+    to = own if case["who"] == "same person" else other
+    direction = "patient->practitioner" if case["kind"] == "Patient" else "practitioner->patient"
+    draft = changed(ctx.draft(direction), sender={"reference": ctx.person(own)},
+                    recipient=[{"reference": ctx.person(p)} for p in (to, *case["further"])])
+    ctx.refused(draft._replace(involved=(ctx.people[own], ctx.people[to])),
+                f"create message from a {case['kind'].lower()} to a {case['kind'].lower()}")
+
+
+# -- payload (PAY-2..4) ---------------------------------------------------------------------------
+def _pay_2(ctx: Context, case: dict) -> None:
+    draft = ctx.draft(case["direction"])
+    draft = changed(draft, payload=[{case["field"]: case["text"]}, *copy.deepcopy(case["further"])])
+    stored = ctx.create_and_read(draft, f"create message with {1 + len(case['further'])} payload elements")
+    checks.check_one_payload(stored, case["text"], rule=ctx.rule)
+
+
+def _pay_3(ctx: Context, case: dict) -> None:
+    draft = changed(ctx.draft(case["direction"]), payload=[dict(case["first"]), *copy.deepcopy(case["further"])])
+    ctx.refused(draft, "create message with empty text")
+
+
+def _pay_4(ctx: Context, case: dict) -> None:
+    draft = changed(ctx.draft(case["direction"]), payload=[{case["field"]: case["text"]}])
+    stored = ctx.create_and_read(draft, f"create message with text as {case['field']}")
+    checks.check_one_payload(stored, case["text"], rule=ctx.rule)
+
+
+# -- bad input (FHIR-1, FHIR-2) ----------------------------------------------------------------------
+_BAD_BODIES: dict[str, Callable[[dict], dict]] = {
+    "not json": lambda m: {"raw": "this is not JSON"},
+    "json cut short": lambda m: {"raw": json.dumps(m)[:-1]},
+    "array": lambda m: {"body": [m]},
+    "string": lambda m: {"raw": json.dumps("a message")},
+    "number": lambda m: {"raw": "42"},
+    "null": lambda m: {"raw": "null"},
+    "empty object": lambda m: {"body": {}},
+    "no resourceType": lambda m: {"body": {k: v for k, v in m.items() if k != "resourceType"}},
+    "resourceType null": lambda m: {"body": {**m, "resourceType": None}},
+    "resourceType Patient": lambda m: {"body": {**m, "resourceType": "Patient"}},
+    "resourceType communication": lambda m: {"body": {**m, "resourceType": "communication"}},
+    "resourceType Bundle": lambda m: {"body": {**m, "resourceType": "Bundle"}},
+}
+MENTIONS = {"recipient": "recipient", "sender": "sender", "payload": "payload", "sent": "sent",
+            "received": "received", "content": "content", "recipient not a list": "recipient",
+            "payload not a list of elements": "payload"}
+
+
+def _with_problem(ctx: Context, direction: str, element: str, what: Any) -> Draft:
+    """A valid draft for the direction with one thing wrong (explore.structural_problems)."""
+    draft = ctx.draft(direction)
+    sender_kind, recipient_kind = _kinds(direction)
+    if element == "body":
+        return draft._replace(**_BAD_BODIES[what](draft.message))
+    if element in ("recipient", "payload", "sender") and isinstance(what, str) and what in (
+            "absent", "null", "empty list", "empty object"):
+        return _missing(draft, element, what)
+    if element == "recipient":
+        return changed(draft, recipient=[ctx.resolve(what, recipient_kind)])
+    if element == "recipient not a list":
+        return changed(draft, recipient=ctx.resolve(what, recipient_kind))
+    if element == "payload not a list of elements":
+        return changed(draft, payload=copy.deepcopy(what))
+    if element == "sender":
+        return changed(draft, sender=ctx.resolve(what, sender_kind))
+    if element == "content":
+        return changed(draft, payload=[dict(what)])
+    return changed(draft, **{element: copy.deepcopy(what)})  # sent, received, payload
+
+
+def _fhir_1(ctx: Context, case: dict) -> None:
+    element, what = case["problem"]
+    ctx.refused(_with_problem(ctx, case["direction"], element, what), f"create message with a malformed {element}",
+                statuses=(400,))
+
+
+def _fhir_2(ctx: Context, case: dict) -> None:
+    element, what = case["problem"]
+    submission = ctx.submit(_with_problem(ctx, case["direction"], element, what),
+                            f"create message with a bad {element}", counted=True)
+    checks.check_not_server_error(submission.answer.status, rule=ctx.rule)
+    outcome = checks.check_operation_outcome(submission.answer.status, submission.answer.text, rule=ctx.rule,
+                                             what="the answer to the create")
+    checks.check_outcome_issues(outcome, rule=ctx.rule, mentions=MENTIONS.get(element))
+
+
+# -- tokens (FHIR-3) ---------------------------------------------------------------------------------
+def _fhir_3(ctx: Context, case: dict) -> None:
+    credential = case["credential"]
+    how = {"authorize": False} if credential is None else {"bearer": credential}
+    shown = "no bearer token" if credential is None else "a made-up bearer token"
+    draft = ctx.draft(case["direction"])
+    if case["interaction"] == "create":
+        ctx.refused(draft, f"create message with {shown}", statuses=(401,), **how)
+        return
+    if case["interaction"] == "read":
+        key = f"message {case['direction']}"
+        if key not in ctx.memo:
+            ctx.memo[key] = ctx.accepted(ctx.submit(draft, "create a message to read"))
+        answer = ctx.target.client.request(ctx.name(f"read the message with {shown}"), "GET",
+                                           f"Communication/{ctx.memo[key]}", **how)
+    else:
+        answer = ctx.target.client.request(ctx.name(f"search messages with {shown}"), "GET", "Communication",
+                                           params={"patient": draft.patient.id}, **how)
+    checks.check_operation_outcome(answer.status, answer.text, statuses=(401,), rule=ctx.rule,
+                                   what=f"the answer to a {case['interaction']} with {shown}")
+
+
+# -- reads and changes (FHIR-6) ------------------------------------------------------------------------
+_CHANGED_TEXT = "Changed after it was sent."
+
+
+def _fhir_6(ctx: Context, case: dict) -> None:
+    answer = ctx.target.read(ctx.name("read a message that does not exist"), case["unknown"])
+    checks.check_operation_outcome(answer.status, answer.text, statuses=(404,), rule=ctx.rule,
+                                   what=f"reading unknown id {case['unknown']!r}")
+    method, which = case["change"]
+    key = f"message {case['direction']}"
+    if key not in ctx.memo:
+        created = ctx.accepted(ctx.submit(ctx.draft(case["direction"]), "create the message to change"))
+        ctx.memo[key] = (created, ctx.read(created))
+    created, stored = ctx.memo[key]
+    ident = created if which == "existing" else case["unknown"]
+    body, content_type = None, "application/fhir+json"
+    if method == "PUT":
+        body = {**stored, "id": ident, "payload": [{"contentString": _CHANGED_TEXT}]}
+    elif method == "PATCH":
+        body = [{"op": "replace", "path": "/payload/0/contentString", "value": _CHANGED_TEXT}]
+        content_type = "application/json-patch+json"
+    answer = ctx.target.client.request(ctx.name(f"{method} an {which} message"), method, f"Communication/{ident}",
+                                       json_body=body, content_type=content_type)
+    checks.check_status(answer.status, (405,) if which == "existing" else (404, 405), rule=ctx.rule,
+                        what=f"{method} on an {which} message")
+    if which == "existing":
+        again = ctx.read(created)
+        for element in ("id", "sent", "recipient", "sender", "payload"):
+            if again.get(element) != stored.get(element):
+                checks.fail(ctx.rule, f"the message's {element} after the refused {method}", stored.get(element),
+                            again.get(element))
+
+
+# -- search paging (FHIR-7) ---------------------------------------------------------------------------
+def _fhir_7(ctx: Context, case: dict) -> None:
+    if "batch" not in ctx.memo:
+        draft = between("minimal", sender=ctx.people["<practitioner>"], recipient=ctx.people["<patient>"])
+        ctx.memo["batch"] = [ctx.accepted(ctx.submit(draft, f"create message {n} of 3 for the search"))
+                             for n in (1, 2, 3)]
+    ids = ctx.memo["batch"]
+    patient, practitioner = ctx.people["<patient>"], ctx.people["<practitioner>"]
+    key = case["key"]
+    value = {"_id": ids[0], "patient": patient.split("/", 1)[1], "sender": practitioner, "recipient": patient}[key]
+    probe_key = f"total {key}"
+    if probe_key not in ctx.memo:
+        probe = _search(ctx, {key: value, "_count": "1"}, "count the messages")
+        ctx.memo[probe_key] = probe[0]
+    total = ctx.memo[probe_key]
+
+    def number(symbol: str) -> int:
+        """"total", "total-1", "total+7" against the patient's total; else a plain number."""
+        relative = symbol.removeprefix("total")
+        return max(0, total + int(relative or 0) if relative != symbol else int(symbol))
+
+    count = number(case["count"])
+    params = {key: value, "_count": str(count)}
+    if case["offset"] != "absent":
+        params["_offset"] = str(number(case["offset"]))
+    offset = int(params.get("_offset", 0))
+    page_total, resources, bundle = _search(ctx, params, f"search by {key} with _count={count}, _offset={offset}")
+    if key == "_id" and page_total != 1:
+        checks.fail(ctx.rule, f"the total of a search by _id={value}", 1, page_total)
+    if len(resources) > count:
+        checks.fail(ctx.rule, f"the page for _count={count}", f"at most {count} messages", len(resources))
+    rest = max(0, page_total - offset)
+    if count and count <= 100 and len(resources) != min(count, rest):
+        checks.fail(ctx.rule, f"the page for _count={count}, _offset={offset} of {page_total}",
+                    f"{min(count, rest)} messages", len(resources))
+    found = [r.get("id") for r in resources]
+    if len(set(found)) != len(found):
+        checks.fail(ctx.rule, "the page's messages", "each message once", found)
+    if offset == 0 and count >= page_total and count <= 100:
+        ours = [ids[0]] if key == "_id" else ids
+        missing = [i for i in ours if i not in found]
+        if missing:
+            checks.fail(ctx.rule, f"a page of {count} holding all {page_total} messages", "every new message",
+                        f"{len(missing)} missing: {missing}")
+    wanted = Reference("Patient", value) if key == "patient" else parse_reference(value)
+    for resource in resources:
+        sender = parse_reference((resource.get("sender") or {}).get("reference"))
+        recipient = parse_reference(((resource.get("recipient") or [{}])[0] or {}).get("reference"))
+        matches = {"_id": resource.get("id") == value, "sender": sender == wanted, "recipient": recipient == wanted,
+                   "patient": wanted in (sender, recipient)}[key]
+        if not matches:
+            checks.fail(ctx.rule, f"a message found by {key}={value}", f"{key} {value}",
+                        f"message {resource.get('id')} (sender {sender}, recipient {recipient})")
+    if count:
+        checks.check_page_links(bundle, last_page=offset + len(resources) >= page_total, rule=ctx.rule,
+                                what=f"the page for _count={count}, _offset={offset} of {page_total}")
+
+
+def _search(ctx: Context, params: dict, what: str) -> tuple[int, list[dict], dict]:
+    answer = ctx.target.client.request(ctx.name(what), "GET", "Communication", params=params)
+    checks.check_status(answer.status, (200,), rule=ctx.rule, what=what)
+    try:
+        bundle = answer.json()
+    except ValueError:
+        checks.fail(ctx.rule, what, "a searchset Bundle (JSON)", repr(answer.text[:200]))
+    total, resources = checks.check_searchset(bundle, rule=ctx.rule, what=what)
+    return total, resources, bundle
+
+
+# -- identity and media types (ID-1, ID-2, FHIR-8) -------------------------------------------------------
+def _id_1(ctx: Context, case: dict) -> None:
+    draft = ctx.draft(case["direction"])
+    message = draft.message
+    optional = set(case["optional"])
+    extra: dict[str, Any] = {}
+    drop = [e for e in ("sent", "status") if e not in optional]
+    if "received" in optional:
+        extra["received"] = "2021-04-29T13:35:00Z"
+    if "status" in optional:
+        extra["status"] = "unknown"
+    if "further recipient" in optional:
+        extra["recipient"] = [*message["recipient"], copy.deepcopy(message["sender"])]
+    if "further payload" in optional:
+        extra["payload"] = [*message["payload"], {"contentString": "A second part."}]
+    if "client id" in optional:
+        extra["id"] = f"client-chosen-{ctx.case}"
+    if "meta" in optional:
+        extra["meta"] = {"tag": [{"system": "urn:canvas-conformance", "code": "explored"}]}
+    draft = changed(draft, drop=tuple(drop), **extra)._replace(content_type=case["media_type"])
+    submission = ctx.submit(draft, f"create message as {case['media_type']}")
+    if submission.answer.status != 201:
+        checks.fail(ctx.rule, "the create of a valid message", "status 201 Created",
+                    f"status {submission.answer.status}: {submission.answer.text[:300]!r}")
+    checks.check_location(submission.answer.headers.get("Location"), ctx.target.base_url, rule=ctx.rule)
+
+
+def _id_2(ctx: Context, case: dict) -> None:
+    draft = ctx.draft(case["direction"])
+    client_id = case["client_id"]
+    if client_id == "<existing>":
+        if "existing" not in ctx.memo:
+            ctx.memo["existing"] = ctx.accepted(ctx.submit(draft, "create a message whose id the client reuses"))
+        client_id = ctx.memo["existing"]
+    if client_id is not None:
+        draft = changed(draft, id=client_id)
+    ids = []
+    for n in range(1, case["repeats"] + 1):
+        submission = ctx.submit(draft, f"create message ({n} of {case['repeats']})")
+        if submission.answer.status != 201:
+            checks.fail(ctx.rule, f"create {n} of {case['repeats']}", "status 201 Created",
+                        f"status {submission.answer.status}")
+        ids.append(checks.check_location(submission.answer.headers.get("Location"), ctx.target.base_url,
+                                         rule="ID-1"))
+    if client_id is not None and client_id in ids:
+        checks.fail(ctx.rule, "the id in the Location", "an id issued by the server", f"the client's own {client_id!r}")
+    if len(set(ids)) != len(ids) or ctx.memo.get("existing") in ids:
+        checks.fail(ctx.rule, f"the ids of {len(ids)} creates", "all different, and new", ids)
+    sent = draft.message
+    for message_id in ids:
+        stored = ctx.read(message_id)
+        if stored.get("id") != message_id:
+            checks.fail(ctx.rule, "the read-back's id", message_id, repr(stored.get("id")))
+        checks.check_one_recipient(stored, *_party(sent["recipient"][0]["reference"]), rule=ctx.rule)
+        checks.check_reference(stored.get("sender"), *_party(sent["sender"]["reference"]), rule=ctx.rule,
+                               what="the stored sender")
+        checks.check_one_payload(stored, sent["payload"][0]["contentString"], rule=ctx.rule)
+
+
+def _fhir_8(ctx: Context, case: dict) -> None:
+    media_type = case["media_type"]
+    draft = ctx.draft(case["direction"])._replace(content_type=media_type)
+    created = ctx.accepted(ctx.submit(draft, f"create message as {media_type}"))
+    answer = ctx.target.read(ctx.name("read the new message back"), created)
+    checks.check_status(answer.status, (200,), rule=ctx.rule, what="reading the new message back")
+    checks.check_json_media_type(answer.headers.get("Content-Type"), rule=ctx.rule, what="the read-back")
+    try:
+        answer.json()
+    except ValueError:
+        checks.fail(ctx.rule, "the read-back's body", "JSON", repr(answer.text[:200]))
+    refused = ctx.submit(changed(draft, drop=("recipient",)), f"create message without recipient, as {media_type}")
+    checks.check_status(refused.answer.status, checks.CLIENT_ERRORS, rule=ctx.rule,
+                        what="the answer to a message without recipient")
+    checks.check_json_media_type(refused.answer.headers.get("Content-Type"), rule=ctx.rule, what="the refusal")
+    try:
+        refused.answer.json()
+    except ValueError:
+        checks.fail(ctx.rule, "the refusal's body", "JSON", repr(refused.answer.text[:200]))
+
+
+# rule -> its case's requests and checks
+CHECKS: dict[str, Callable[[Context, dict], None]] = {
+    "ID-1": _id_1, "ID-2": _id_2,
+    "SENT-1": _sent_1, "SENT-2": _sent_2, "SENT-3": _sent_3, "SENT-4": _sent_4,
+    "RECV-1": _recv_1, "RECV-2": _recv_2,
+    "RCPT-1": _rcpt_1, "RCPT-2": _rcpt_2, "RCPT-3": _rcpt_3,
+    "SNDR-1": _sndr_1, "SNDR-2": _sndr_2,
+    "PAY-1": _pay_1, "PAY-2": _pay_2, "PAY-3": _pay_3, "PAY-4": _pay_4,
+    "FHIR-1": _fhir_1, "FHIR-2": _fhir_2, "FHIR-3": _fhir_3, "FHIR-4": _fhir_4,
+    "FHIR-5": _fhir_5, "FHIR-6": _fhir_6, "FHIR-7": _fhir_7, "FHIR-8": _fhir_8,
+}
+
+
+# -- the steps --------------------------------------------------------------------------------------
+@given("the rule's input space as written down", target_fixture="space")
+def the_input_space(rule: str) -> Space:
+    if rule not in explore.dimensions() or rule not in CHECKS:
+        raise LookupError(f"{rule} has no dimensions in dimensions.json or no case check in explore_steps")
+    return Space(rule, explore.dimensions()[rule])
+
+
+@when("cases drawn from it are sent to the target", target_fixture="explored")
+def cases_are_sent(target: Target, settings: RunConfig, space: Space, evidence: Evidence,
+                   request: pytest.FixtureRequest) -> Explored:
+    run_case = CHECKS[space.rule]
+    ctx = Context(target, space.rule)
+    if space.rule == "SENT-2" and target.mock_controls:
+        request.addfinalizer(target.release_clock)
+    examples, shrink_budget = explore.DEPTHS[settings.depth]
+
+    def check(case: dict) -> None:
+        ctx.case += 1
+        run_case(ctx, case)
+
+    outcome = explore.falsify(explore.case_strategy(space.rule), check, examples=examples, seed=settings.seed,
+                              shrink_budget=shrink_budget,
+                              counts_as_failure=lambda err: str(err).startswith(f"[{space.rule}]"))
+    names = ", ".join(d.name for d in space.dimensions)
+    evidence.note(f"explored {outcome.cases} cases of {space.rule} across {names} (depth {settings.depth}: "
+                  f"up to {examples} cases and {shrink_budget} more to shrink a failure; seed {settings.seed})")
+    if outcome.left_out:
+        evidence.note(f"{outcome.left_out} drawn cases were left out: they name {' and '.join(ctx.missing)}, "
+                      "which the target does not have (list more people to explore them)")
+    if outcome.falsified is not None:
+        evidence.note(f"falsified by: {explore.describe(outcome.falsified)}")
+    return Explored(outcome, examples, settings.seed, settings.depth)
+
+
+@then("every case keeps the rule")
+def every_case_holds(explored: Explored, evidence: Evidence, rule: str) -> None:
+    outcome = explored.outcome
+    if outcome.falsified is not None:
+        raise AssertionError(f"{outcome.message}\nfalsified by: {explore.describe(outcome.falsified)} "
+                             f"(seed {explored.seed}, depth {explored.depth})")
+    if outcome.error is not None:
+        shown = explore.describe(outcome.error_case)
+        evidence.note(f"stopped by case {shown}: {type(outcome.error).__name__}: {outcome.error}")
+        if isinstance(outcome.error, AssertionError):
+            raise OtherRuleBroken(f"{outcome.error} (while checking {rule} with case {shown})") from None
+        raise outcome.error
+    if outcome.cases == 0:
+        raise RuntimeError(f"no case of {rule} was run")
