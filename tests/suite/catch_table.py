@@ -6,6 +6,9 @@ a Markdown table: breakage, rule, caught (by which scenario), other rules touche
 TEXT`` keeps the entries whose rule or name contains TEXT; ``--awaiting`` includes the
 breakages that wait for explored scenarios.
 
+``--from FILE`` prints the table from the verdicts a run of test_misbehaving.py recorded (with
+``CATCH_TABLE_RECORD=FILE`` set), without running anything again.
+
 ``judge`` is the one reading of a run, shared with test_misbehaving.py and test_variations.py.
 """
 from __future__ import annotations
@@ -111,30 +114,44 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default="", help="entries whose rule or name contains this text")
     parser.add_argument("--awaiting", action="store_true", help="include breakages awaiting explored scenarios")
     parser.add_argument("--no-variations", action="store_true")
+    parser.add_argument("--from", dest="recorded", metavar="FILE",
+                        help=f"print the table from the verdicts a test run recorded (${RECORD}) instead of running")
+    parser.add_argument("--legacy", action="store_true", help="include twists.MISBEHAVIOURS")
     args = parser.parse_args(argv)
-    from .corpus import CORPUS, VARIANTS
+    from .corpus import CORPUS, NEW, VARIANTS
 
+    recorded = {}
+    if args.recorded:
+        for line in Path(args.recorded).read_text(encoding="utf-8").splitlines():
+            found = json.loads(line)
+            recorded[(found.pop("rule"), found.pop("name"))] = Verdict(**found)
     lines = ["| breakage | rule | caught | other rules touched |", "|---|---|---|---|"]
     missed = 0
     total_time = 0.0
-    for entry in CORPUS:
+    for entry in CORPUS if args.legacy else NEW:
         if args.only and args.only not in entry.rule and args.only not in entry.name:
             continue
         if entry.awaits and not args.awaiting:
             lines.append(f"| {_cell(entry.name)}: {_cell(entry.description)} | {entry.rule} | "
-                         f"awaits {entry.awaits} scenarios (not run) | |")
+                         f"not yet: awaits the {entry.awaits} scenarios | |")
             continue
-        rows, took = run_api_suite(entry.twist)
-        total_time += took
-        verdict = judge(rows, entry.rule)
+        if args.recorded:
+            verdict = recorded.get((entry.rule, entry.name))
+            if verdict is None:
+                lines.append(f"| {_cell(entry.name)}: {_cell(entry.description)} | {entry.rule} | not recorded | |")
+                continue
+        else:
+            rows, took = run_api_suite(entry.twist)
+            total_time += took
+            verdict = judge(rows, entry.rule)
+            print(f"{entry.rule} {entry.name}: {took:.1f} s", file=sys.stderr)
         caught = f"yes: {'; '.join(verdict.caught)}" if verdict.caught else \
             "NO (" + ", ".join(f"{n}: {s}" for n, s in verdict.own.items()) + ")"
         missed += not verdict.caught
         others = ", ".join(f"{r} ({'/'.join(sorted(s))})" for r, s in touched(verdict).items()) or "none"
         lines.append(f"| {_cell(entry.name)}: {_cell(entry.description)} | {entry.rule} | {_cell(caught)} | "
                      f"{_cell(others)} |")
-        print(f"{entry.rule} {entry.name}: {took:.1f} s", file=sys.stderr)
-    if not args.no_variations:
+    if not args.no_variations and not args.recorded:
         lines += ["", "| allowed variation | rules not passed |", "|---|---|"]
         for variant in VARIANTS:
             if args.only and args.only not in variant.name:
