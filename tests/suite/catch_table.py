@@ -118,13 +118,14 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"print the table from the verdicts a test run recorded (${RECORD}) instead of running")
     parser.add_argument("--legacy", action="store_true", help="include twists.MISBEHAVIOURS")
     args = parser.parse_args(argv)
-    from .corpus import CORPUS, NEW, VARIANTS
+    from .corpus import CORPUS, CREATING, NEW, VARIANTS
 
     recorded = {}
     if args.recorded:
         for line in Path(args.recorded).read_text(encoding="utf-8").splitlines():
             found = json.loads(line)
-            recorded[(found.pop("rule"), found.pop("name"))] = Verdict(**found)
+            key = (found.pop("rule"), found.pop("name"))
+            recorded[key] = Verdict(**found)
     lines = ["| breakage | rule | caught | other rules touched |", "|---|---|---|---|"]
     missed = 0
     total_time = 0.0
@@ -149,6 +150,9 @@ def main(argv: list[str] | None = None) -> int:
             "NO (" + ", ".join(f"{n}: {s}" for n, s in verdict.own.items()) + ")"
         missed += not verdict.caught
         others = ", ".join(f"{r} ({'/'.join(sorted(s))})" for r, s in touched(verdict).items()) or "none"
+        if set(verdict.others) == CREATING:
+            statuses = "/".join(sorted(set().union(*touched(verdict).values())))
+            others = f"the {len(CREATING)} rules whose scenarios create a message ({statuses}: stopped at the create)"
         lines.append(f"| {_cell(entry.name)}: {_cell(entry.description)} | {entry.rule} | {_cell(caught)} | "
                      f"{_cell(others)} |")
     if not args.no_variations and not args.recorded:
