@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run serve test bench browser clean
+.PHONY: run serve test corpus bench browser clean
 
 # The conformance suite against the embedded mock: writes reports/<UTC timestamp>/ (reports/latest
 # points at it) and prints where. Exit 1 when a rule failed; see README "Running the conformance suite".
@@ -19,6 +19,12 @@ serve: $(STAMP)
 # pytest exits 5 when it collected no test, so make fails when nothing ran.
 test: $(STAMP) browser
 	$(BIN)/python -m pytest
+
+# The mutation corpus and the allowed variants (tests/suite/corpus.py): the whole API suite once per
+# breakage or variant, so it runs apart from make test (about 25 s a case on 2 cores).
+corpus: $(STAMP)
+	CANVAS_CORPUS=1 $(BIN)/python -m pytest tests/suite/test_misbehaving.py tests/suite/test_variations.py \
+	  -k "breakage_is_failed or each_allowed_variant"
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)

@@ -21,6 +21,8 @@ from .target import Target
 from .terms import phrase
 from .verdicts import READ_BACK, creation_rule
 
+UTC_RULES = ("SENT-1", "RECV-1")  # the rules whose text says a time is stored "in UTC"
+
 
 @pytest.fixture
 def read_back(target: Target, created: str) -> Answer:
@@ -125,7 +127,9 @@ def each_reads_back(target: Target, created_ids: list[str], rule: str) -> None:
 # -- times ------------------------------------------------------------------------------------
 @then(phrase('the stored {element:TimeElement} time is the instant "{instant}"'))
 def stored_instant(stored: dict, element: str, instant: str, rule: str) -> None:
-    checks.check_same_instant(stored.get(element, checks.ABSENT), instant, rule=rule, what=f"the stored message's {element}")
+    # SENT-3 and SENT-4 say "the same instant"; writing it in UTC is SENT-1's and RECV-1's to judge.
+    checks.check_same_instant(stored.get(element, checks.ABSENT), instant, rule=rule,
+                              what=f"the stored message's {element}", in_utc=rule in UTC_RULES)
 
 
 @then("the stored message has no received time")

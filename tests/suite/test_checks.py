@@ -197,6 +197,30 @@ def test_one_recipient_and_one_payload():
         checks.check_one_payload({"payload": [{"content": "Hello"}]}, "Hello", rule="PAY-4")
 
 
+@pytest.mark.parametrize("stored", ["<p>Bring your card &amp; list</p>", "<div class=\"msg\">Bring your card & list</div>",
+                                    "Bring your card & list"])
+def test_payload_text_in_an_html_wrapper(stored):
+    checks.check_one_payload({"payload": [{"contentString": stored}]}, "Bring your card & list", rule="PAY-4")
+
+
+@pytest.mark.parametrize("stored", ["<p>Bring your card</p> & list", "<b>Bring your card & list</b>",
+                                    "<p>Bring your card &amp; list.</p>", "<p></p>"])
+def test_payload_text_wrapped_or_not_must_be_the_text(stored):
+    with fails("PAY-4", "contentString"):
+        checks.check_one_payload({"payload": [{"contentString": stored}]}, "Bring your card & list", rule="PAY-4")
+
+
+def test_same_instant_without_the_utc_spelling():
+    checks.check_same_instant("2021-04-29T08:30:00-05:00", "2021-04-29T13:30:00Z", rule="SENT-4", what="sent",
+                              in_utc=False)
+    with fails("SENT-4", "the instant 2021-04-29T13:30:00Z"):
+        checks.check_same_instant("2021-04-29T08:30:00-04:00", "2021-04-29T13:30:00Z", rule="SENT-4", what="sent",
+                                  in_utc=False)
+    with fails("SENT-4", "expected the instant 2021-04-29T13:30:00Z, got 'yesterday'"):
+        checks.check_same_instant("yesterday", "2021-04-29T13:30:00Z", rule="SENT-4", what="sent", in_utc=False)
+    with fails("SENT-1", "written in UTC"):
+        checks.check_same_instant("2021-04-29T08:30:00-05:00", "2021-04-29T13:30:00Z", rule="SENT-1", what="sent")
+
 def _bundle(total, ids, relations):
     return {"resourceType": "Bundle", "type": "searchset", "total": total,
             "link": [{"relation": r, "url": f"{BASE}/Communication?{r}"} for r in relations],

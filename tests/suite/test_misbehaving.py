@@ -1,5 +1,9 @@
 """Every API rule's scenarios fail against a target that breaks just that rule.
 
+The mutation corpus (corpus.py) holds at least three subtle breakages per API rule; each is run
+against the whole API suite once, which shows both that its rule's check bites and that no other
+rule's does.
+
 Each misbehaving target is the real mock with one behaviour changed (twists.py). The
 rule's scenarios are run with ``-m RULE`` and each must end ``failed`` with a message
 naming the rule, except the scenarios the misbehaviour does not touch, which still pass.
@@ -8,10 +12,16 @@ its input space leaves the misbehaviour out.
 """
 from __future__ import annotations
 
+from collections import Counter
+
+import os
+
 import pytest
 
 from canvas_conformance import catalogue
 
+from .catch_table import judge, record
+from .corpus import EXPLORED as AWAITS_EXPLORED, NEW
 from .twists import ALL, EXPLORED, MISBEHAVIOURS
 
 CASES = [pytest.param(rule, twist, fails, others, id=f"{rule}: {twist.name}")
@@ -52,3 +62,41 @@ def test_rule_fails_against_a_target_that_breaks_it(run_suite, serve, rule, twis
         if row["status"] == "failed":
             steps = [s["status"] for s in row["steps"]]
             assert steps.count("failed") == 1 and set(steps[steps.index("failed") + 1:]) <= {"not run"}
+
+
+# -- the mutation corpus (corpus.py): one whole API run per breakage gives both facts ----------------
+CORPUS_CASES = [pytest.param(b, id=f"{b.rule}: {b.name}") for b in NEW if not b.awaits]
+
+
+def test_every_api_rule_has_three_subtle_breakages():
+    api_rules = {r.id for r in catalogue.rules() if r.surface == "api"}
+    counted = Counter(b.rule for b in NEW if not b.awaits)
+    assert set(counted) == api_rules and min(counted.values()) >= 3, counted
+    assert len({(b.rule, b.name) for b in NEW}) == len(NEW), "breakage names are unique per rule"
+    assert all(b.description and b.awaits in (None, AWAITS_EXPLORED) for b in NEW)
+    assert all(b.rule in api_rules and not (b.touches & {b.rule}) for b in NEW)
+
+
+@pytest.mark.parametrize("breakage", CORPUS_CASES)
+@pytest.mark.skipif(not os.environ.get("CANVAS_CORPUS"), reason="the mutation corpus runs the whole API suite, explored
+                    "scenarios included, once per breakage or variant (about 25 s each here): make corpus")
+def test_breakage_is_failed_by_its_rule_and_no_other(run_suite, serve, breakage):
+    """The whole API suite against the breakage: a scenario of its rule fails with a message naming the rule;
+    no scenario of another rule fails or errors, except the rules the breakage is listed as touching."""
+    target = serve(breakage.twist.install, **breakage.twist.config)
+    run = run_suite(target.env(), marks="api")
+    verdict = judge(run.rows, breakage.rule)
+    record(breakage, verdict)
+    shown = {name: (status, verdict.messages.get(name, "")[:200]) for name, status in verdict.own.items()}
+    assert verdict.caught, f"no scenario of {breakage.rule} failed naming it: {shown}"
+    for name in verdict.caught:
+        assert "expected" in verdict.messages[name] and "got" in verdict.messages[name], verdict.messages[name]
+    if breakage.fails is not None:
+        expected = {name: expected_status(name, breakage.fails, breakage.others) for name in verdict.own}
+        assert verdict.own == expected, shown
+    else:
+        assert set(verdict.own.values()) <= {"passed", "failed"}, shown
+    others = {rule: {name: (status, verdict.messages[name][:160]) for name, status in found.items()}
+              for rule, found in verdict.others.items()}
+    assert set(verdict.others) == set(breakage.touches), others
+    assert run.exit_code == 1

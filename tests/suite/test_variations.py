@@ -3,6 +3,12 @@ from __future__ import annotations
 
 import json
 
+import os
+
+import pytest
+
+from .catch_table import judge
+from .corpus import VARIANTS
 from .twists import LENIENT, RESERVED
 
 
@@ -50,3 +56,15 @@ def test_a_target_without_mock_controls_or_enough_people(run_suite, serve):
     refused = next(r for r in run.rows if "RCPT-1" in r["rules"])
     assert any(e["name"].startswith("search patient=") and "marker" in e["name"] for e in refused["exchanges"])
     assert token not in json.dumps(run.results), "the ready token is redacted from results.json"
+
+
+@pytest.mark.parametrize("variant", VARIANTS, ids=lambda v: v.name)
+@pytest.mark.skipif(not os.environ.get("CANVAS_CORPUS"), reason="the mutation corpus runs the whole API suite, explored
+                    "scenarios included, once per breakage or variant (about 25 s each here): make corpus")
+def test_each_allowed_variant_passes_every_rule(run_suite, serve, variant):
+    target = serve(variant.install, **variant.config)
+    run = run_suite(target.env(), marks="api")
+    verdict = judge(run.rows, None)
+    assert {row["status"] for row in run.rows} == {"passed"}, {
+        name: message[:200] for name, message in verdict.messages.items()}
+    assert run.exit_code == 0
