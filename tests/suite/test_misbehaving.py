@@ -78,7 +78,7 @@ def test_every_api_rule_has_three_subtle_breakages():
 
 
 @pytest.mark.parametrize("breakage", CORPUS_CASES)
-@pytest.mark.skipif(not os.environ.get("CANVAS_CORPUS"), reason="the mutation corpus runs the whole API suite, explored
+@pytest.mark.skipif(not os.environ.get("CANVAS_CORPUS"), reason="the mutation corpus runs the whole API suite, explored "
                     "scenarios included, once per breakage or variant (about 25 s each here): make corpus")
 def test_breakage_is_failed_by_its_rule_and_no_other(run_suite, serve, breakage):
     """The whole API suite against the breakage: a scenario of its rule fails with a message naming the rule;

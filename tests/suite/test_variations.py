@@ -59,7 +59,7 @@ def test_a_target_without_mock_controls_or_enough_people(run_suite, serve):
 
 
 @pytest.mark.parametrize("variant", VARIANTS, ids=lambda v: v.name)
-@pytest.mark.skipif(not os.environ.get("CANVAS_CORPUS"), reason="the mutation corpus runs the whole API suite, explored
+@pytest.mark.skipif(not os.environ.get("CANVAS_CORPUS"), reason="the mutation corpus runs the whole API suite, explored "
                     "scenarios included, once per breakage or variant (about 25 s each here): make corpus")
 def test_each_allowed_variant_passes_every_rule(run_suite, serve, variant):
     target = serve(variant.install, **variant.config)
