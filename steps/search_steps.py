@@ -29,7 +29,7 @@ from .reading_steps import check_created
 from .target import Target
 from .terms import phrase
 
-MOST_PAGES = 200  # pages one search follows at most, whatever the target's total says
+MOST_PAGES = 1000  # pages one search follows at most, whatever the target's total says (a shared target may hold hundreds of a patient's messages at the scenario's page size of 2)
 
 
 class Batch(NamedTuple):

@@ -128,10 +128,10 @@ def test_the_listing_as_json_for_scripts(planned):
 def test_run_list_format_json_prints_only_json(run_command):
     import json
 
-    outcome = run_command(["run", "--list", "--format", "json", "--tags", "SENT-2"])
+    outcome = run_command(["run", "--list", "--format", "json", "--tags", "SENT-2 and not explored"])
     assert outcome.code == 0
     doc = json.loads(outcome.out)
-    assert doc["tags"] == "SENT-2" and doc["selected"] == 1
+    assert doc["tags"] == "SENT-2 and not explored" and doc["selected"] == 1
     bad = run_command(["run", "--list", "--format", "yaml"])
     assert bad.code == 2 and "--format 'yaml' is not a listing format (text or json)" in bad.err
 
