@@ -11,11 +11,17 @@ Verdicts: a case whose check fails *this* rule is shrunk and the smallest one fo
 scenario's failure, "falsified by: <case>", in its message and notes. A check failing another
 rule on the way (a broken Location while checking SENT-1), a request without an answer, or a
 target that cannot count what it stores ends the search at once as an ``error`` naming the case.
+Which rule a step holds the target to is decided as in the fixed scenarios (steps/verdicts.py):
+a refused create is the scenario's own breach when its body is the case's question, else ID-1's
+("the setup create was refused: ..."); a read-back that fails is ID-2's; a bad body the target
+accepted is the breach of the rule that requires its refusal (``Draft.refused_by``).
 """
 from __future__ import annotations
 
 import copy
 import json
+import random
+import time
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, NamedTuple
 
@@ -27,10 +33,12 @@ from canvas_conformance.client import Answer, Evidence
 from canvas_conformance.config import RunConfig
 from canvas_conformance.references import Reference, parse_reference
 
-from .bodies import Draft, between, changed
+from .bodies import Draft, between, changed, refused
 from .message_steps import Submission, submit
-from .rejection_steps import check_nothing_stored
+from .reading_steps import check_created
+from .rejection_steps import check_nothing_stored, check_refused
 from .target import Target
+from .verdicts import READ_BACK, refusal_rule
 
 SENT_2_TOLERANCE = timedelta(seconds=5)  # as time_steps: clock skew and processing time around the request
 
@@ -112,27 +120,33 @@ class Context:
     def submit(self, draft: Draft, what: str, *, counted: bool = False, **kwargs) -> Submission:
         return submit(self.target, draft, name=self.name(what), counted=counted, **kwargs)
 
-    def accepted(self, submission: Submission) -> str:
-        answer = submission.answer
-        if answer.status != 201:
-            checks.fail(self.rule, "the create of a valid message", "status 201 Created",
-                        f"status {answer.status}: {answer.text[:300]!r}")
-        return checks.check_location(answer.headers.get("Location"), self.target.base_url, rule="ID-1")
+    def accepted(self, submission: Submission, what: str = "the create of a valid message") -> str:
+        """The new id from a create the case needs accepted. A refusal is this rule's breach when the
+        case changed the body (``Draft.varied``) or the create is the rule's point, else ID-1's, with
+        the target's own words (``verdicts.creation_rule``, as in the fixed scenarios)."""
+        return check_created(self.target, submission.answer, submission.draft, self.rule, what=what)
 
-    def read(self, message_id: str) -> dict:
+    def read(self, message_id: str, *, rule: str = READ_BACK, what: str = "reading the new message back") -> dict:
+        """The stored message. A read-back that fails is ID-2's breach ("the Location id reads back the
+        stored message"), unless ``rule`` says the read is the case's own question."""
         answer = self.target.read(self.name("read the new message back"), message_id)
-        checks.check_status(answer.status, (200,), rule=self.rule, what="reading the new message back")
-        return checks.check_resource(answer.json(), "Communication", rule=self.rule, what="the read-back")
+        checks.check_status(answer.status, (200,), rule=rule, what=what)
+        body = checks.check_json_body(answer.text, rule=rule, what="the read-back")
+        return checks.check_resource(body, "Communication", rule=rule, what="the read-back")
 
     def create_and_read(self, draft: Draft, what: str = "create message") -> dict:
         return self.read(self.accepted(self.submit(draft, what)))
 
     def refused(self, draft: Draft, what: str, *, statuses=checks.CLIENT_ERRORS, **kwargs) -> dict:
-        """The create is refused with an OperationOutcome and nothing was stored."""
+        """The create is refused with an OperationOutcome and nothing was stored. The draft is this rule's
+        to refuse unless it is marked for another (``bodies.refused``): accepting it, or storing it,
+        is then that rule's breach."""
+        draft = draft if draft.refused_by else refused(draft, self.rule)
         submission = self.submit(draft, what, counted=True, **kwargs)
+        check_refused(submission, self.rule)
         outcome = checks.check_operation_outcome(submission.answer.status, submission.answer.text, rule=self.rule,
                                                  statuses=statuses, what="the answer to the create")
-        check_nothing_stored(self.target, submission, rule=self.rule)
+        check_nothing_stored(self.target, submission, rule=refusal_rule(submission.draft, self.rule))
         return outcome
 
 
@@ -166,21 +180,44 @@ def _sent_1(ctx: Context, case: dict) -> None:
                               what="the stored message's sent")
 
 
+CLOCK_ATTEMPTS = 8  # holds of the clock per case before a case whose clock keeps being moved is an error
+_JITTER = random.Random()  # its own generator: Hypothesis seeds the global one alike in every run
+
+
 def _sent_2(ctx: Context, case: dict) -> None:
     draft = changed(ctx.draft(case["direction"]), drop=("sent", "received"))
     what = "the stored sent time (none was given)"
     if ctx.target.mock_controls:
-        held = explore.instant_of(case["now"]).utc
-        ctx.target.hold_clock(held)
-        ctx.memo["clock held"] = True
-        stored = ctx.create_and_read(draft, "create message without sent or received")
-        checks.check_same_instant(stored.get("sent"), held, rule=ctx.rule, what=what)
+        _sent_2_held(ctx, draft, explore.instant_of(case["now"]).utc, what)
         return
     submission = ctx.submit(draft, "create message without sent or received")
     stored = ctx.read(ctx.accepted(submission))
     low, high, _ = checks.creation_window(submission.started, submission.finished,
                                           submission.answer.headers.get("Date"), SENT_2_TOLERANCE)
     checks.check_within(stored.get("sent"), low, high, rule=ctx.rule, what=what)
+
+
+def _sent_2_held(ctx: Context, draft: Draft, held: datetime, what: str) -> None:
+    """SENT-2 exactly: the clock held at ``held`` while the message is created, so its sent must be ``held``.
+
+    The mock has one clock for all its clients: another client (a second run) may hold it elsewhere
+    between this case's hold and its create. So the clock is read again once the create is answered;
+    only when it still stands at ``held`` was ``held`` the time of creation, and the stored sent is
+    judged against it (exactly, as before). A clock found moved means the case's create did not run at
+    the instant chosen: the case is sent again, after a short random pause, with a fresh draft."""
+    for attempt in range(1, CLOCK_ATTEMPTS + 1):
+        ctx.target.hold_clock(held)
+        submission = ctx.submit(draft, "create message without sent or received")
+        created = ctx.accepted(submission)
+        still = ctx.target.held_at(ctx.name("see that the clock still stands at the chosen instant"))
+        if still == held:
+            stored = ctx.read(created)
+            checks.check_same_instant(stored.get("sent"), held, rule=ctx.rule, what=what)
+            return
+        ctx.memo["clock moved"] = ctx.memo.get("clock moved", 0) + 1
+        time.sleep(_JITTER.uniform(0, 0.05 * attempt))
+    raise RuntimeError(f"the target's clock was moved by another client during each of {CLOCK_ATTEMPTS} creates "
+                       f"held at {held.isoformat()}: SENT-2 could not be checked exactly")
 
 
 def _sent_3(ctx: Context, case: dict) -> None:
@@ -333,6 +370,21 @@ def _with_problem(ctx: Context, direction: str, element: str, what: Any) -> Draf
     return changed(draft, **{element: copy.deepcopy(what)})  # sent, received, payload
 
 
+# The rule that requires a body with each kind of structural problem to be refused: accepting one is
+# that rule's breach, not FHIR-2's (FHIR-2 judges only how a refusal is answered).
+REFUSED_BY = {"recipient": "RCPT-1", "payload": "PAY-1", "sender": "SNDR-1", "content": "PAY-3",
+              "sent": "FHIR-1", "received": "FHIR-1", "recipient not a list": "FHIR-1",
+              "payload not a list of elements": "FHIR-1", "body": "FHIR-1"}
+FOREIGN_REFUSED_BY = {"recipient": "RCPT-2", "sender": "SNDR-2"}  # a party naming no Patient or Practitioner
+
+
+def _refused_by(element: str, what: Any) -> str:
+    missing = isinstance(what, str) and what in ("absent", "null", "empty list", "empty object")
+    if element in FOREIGN_REFUSED_BY and not missing:
+        return FOREIGN_REFUSED_BY[element]
+    return REFUSED_BY[element]
+
+
 def _fhir_1(ctx: Context, case: dict) -> None:
     element, what = case["problem"]
     ctx.refused(_with_problem(ctx, case["direction"], element, what), f"create message with a malformed {element}",
@@ -341,9 +393,10 @@ def _fhir_1(ctx: Context, case: dict) -> None:
 
 def _fhir_2(ctx: Context, case: dict) -> None:
     element, what = case["problem"]
-    submission = ctx.submit(_with_problem(ctx, case["direction"], element, what),
-                            f"create message with a bad {element}", counted=True)
+    draft = refused(_with_problem(ctx, case["direction"], element, what), _refused_by(element, what))
+    submission = ctx.submit(draft, f"create message with a bad {element}", counted=True)
     checks.check_not_server_error(submission.answer.status, rule=ctx.rule)
+    check_refused(submission, ctx.rule)
     outcome = checks.check_operation_outcome(submission.answer.status, submission.answer.text, rule=ctx.rule,
                                              what="the answer to the create")
     checks.check_outcome_issues(outcome, rule=ctx.rule, mentions=MENTIONS.get(element))
@@ -396,8 +449,8 @@ def _fhir_6(ctx: Context, case: dict) -> None:
                                        json_body=body, content_type=content_type)
     checks.check_status(answer.status, (405,) if which == "existing" else (404, 405), rule=ctx.rule,
                         what=f"{method} on an {which} message")
-    if which == "existing":
-        again = ctx.read(created)
+    if which == "existing":  # the message must still be there, unchanged: FHIR-6's own question
+        again = ctx.read(created, rule=ctx.rule, what=f"reading the message back after the refused {method}")
         for element in ("id", "sent", "recipient", "sender", "payload"):
             if again.get(element) != stored.get(element):
                 checks.fail(ctx.rule, f"the message's {element} after the refused {method}", stored.get(element),
@@ -450,13 +503,16 @@ def _fhir_7(ctx: Context, case: dict) -> None:
                         f"{len(missing)} missing: {missing}")
     wanted = Reference("Patient", value) if key == "patient" else parse_reference(value)
     for resource in resources:
-        sender = parse_reference((resource.get("sender") or {}).get("reference"))
-        recipient = parse_reference(((resource.get("recipient") or [{}])[0] or {}).get("reference"))
+        # any shape the answer gives (a recipient object instead of a list, nulls...) is read, never raised on
+        sender = checks.first_reference(resource.get("sender"))
+        recipient = checks.first_reference(resource.get("recipient"), many=True)
         matches = {"_id": resource.get("id") == value, "sender": sender == wanted, "recipient": recipient == wanted,
                    "patient": wanted in (sender, recipient)}[key]
         if not matches:
             checks.fail(ctx.rule, f"a message found by {key}={value}", f"{key} {value}",
-                        f"message {resource.get('id')} (sender {sender}, recipient {recipient})")
+                        f"message {checks.shown(resource.get('id'))} (sender {sender}, recipient {recipient}, "
+                        f"as given: sender {checks.shown(resource.get('sender'))}, "
+                        f"recipient {checks.shown(resource.get('recipient'))})")
     if count:
         checks.check_page_links(bundle, last_page=offset + len(resources) >= page_total, rule=ctx.rule,
                                 what=f"the page for _count={count}, _offset={offset} of {page_total}")
@@ -511,12 +567,9 @@ def _id_2(ctx: Context, case: dict) -> None:
         draft = changed(draft, id=client_id)
     ids = []
     for n in range(1, case["repeats"] + 1):
+        # a plain valid create refused is ID-1's breach; one carrying the client's id is ID-2's question
         submission = ctx.submit(draft, f"create message ({n} of {case['repeats']})")
-        if submission.answer.status != 201:  # a plain valid create refused is ID-1's breach, not ID-2's
-            checks.fail(ctx.rule if client_id is not None else "ID-1", f"create {n} of {case['repeats']}",
-                        "status 201 Created", f"status {submission.answer.status}")
-        ids.append(checks.check_location(submission.answer.headers.get("Location"), ctx.target.base_url,
-                                         rule="ID-1"))
+        ids.append(ctx.accepted(submission, f"create {n} of {case['repeats']}"))
     if client_id is not None and client_id in ids:
         checks.fail(ctx.rule, "the id in the Location", "an id issued by the server", f"the client's own {client_id!r}")
     if len(set(ids)) != len(ids) or ctx.memo.get("existing") in ids:
@@ -537,20 +590,22 @@ def _fhir_8(ctx: Context, case: dict) -> None:
     draft = ctx.draft(case["direction"])._replace(content_type=media_type)
     created = ctx.accepted(ctx.submit(draft, f"create message as {media_type}"))
     answer = ctx.target.read(ctx.name("read the new message back"), created)
-    checks.check_status(answer.status, (200,), rule=ctx.rule, what="reading the new message back")
+    checks.check_status(answer.status, (200,), rule=READ_BACK, what="reading the new message back")
     checks.check_json_media_type(answer.headers.get("Content-Type"), rule=ctx.rule, what="the read-back")
     try:
         answer.json()
     except ValueError:
         checks.fail(ctx.rule, "the read-back's body", "JSON", repr(answer.text[:200]))
-    refused = ctx.submit(changed(draft, drop=("recipient",)), f"create message without recipient, as {media_type}")
-    checks.check_status(refused.answer.status, checks.CLIENT_ERRORS, rule=ctx.rule,
-                        what="the answer to a message without recipient")
-    checks.check_json_media_type(refused.answer.headers.get("Content-Type"), rule=ctx.rule, what="the refusal")
+    refusal = ctx.submit(refused(changed(draft, drop=("recipient",)), "RCPT-1"),
+                         f"create message without recipient, as {media_type}")
+    what = "the answer to a message without recipient"
+    check_refused(refusal, ctx.rule, what=what)  # accepting it is RCPT-1's breach
+    checks.check_not_server_error(refusal.answer.status, rule="FHIR-2", what=what)  # a 5xx is FHIR-2's
+    checks.check_json_media_type(refusal.answer.headers.get("Content-Type"), rule=ctx.rule, what="the refusal")
     try:
-        refused.answer.json()
+        refusal.answer.json()
     except ValueError:
-        checks.fail(ctx.rule, "the refusal's body", "JSON", repr(refused.answer.text[:200]))
+        checks.fail(ctx.rule, "the refusal's body", "JSON", repr(refusal.answer.text[:200]))
 
 
 # rule -> its case's requests and checks
@@ -596,6 +651,9 @@ def cases_are_sent(target: Target, settings: RunConfig, space: Space, evidence: 
     if outcome.left_out:
         evidence.note(f"{outcome.left_out} drawn cases were left out: they name {' and '.join(ctx.missing)}, "
                       "which the target does not have (list more people to explore them)")
+    if ctx.memo.get("clock moved"):
+        evidence.note(f"{ctx.memo['clock moved']} creates were sent again: another client moved the target's "
+                      "clock between the case's hold and its create")
     if outcome.falsified is not None:
         evidence.note(f"falsified by: {explore.describe(outcome.falsified)}")
     return Explored(outcome, examples, settings.seed, settings.depth)

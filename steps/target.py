@@ -105,6 +105,15 @@ class Target:
     def release_clock(self, *, bearer: str | None = None) -> None:
         self._clock("give the target back its real clock", "DELETE", None, bearer=bearer)
 
+    def held_at(self, name: str) -> datetime | None:
+        """The instant the target's clock stands still at (None when it runs, or cannot be read)."""
+        answer = self.client.request(name, "GET", "_mock/clock")
+        try:
+            state = answer.json() if answer.status == 200 else None
+            return utc(state["now"]) if isinstance(state, dict) and state.get("frozen") is True else None
+        except (ValueError, TypeError, KeyError):
+            return None
+
     def _clock(self, name: str, method: str, body: dict | None, *, bearer: str | None = None) -> None:
         answer = self.client.request(name, method, "_mock/clock", json_body=body, content_type="application/json",
                                      bearer=bearer)
