@@ -24,7 +24,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, NamedTuple
 
-from hypothesis import HealthCheck, Phase, Verbosity, given, reject, seed as hypothesis_seed, settings
+from hypothesis import HealthCheck, Phase, Verbosity, example, given, reject, seed as hypothesis_seed, settings
 from hypothesis.errors import UnsatisfiedAssumption
 from hypothesis import strategies as st
 from hypothesis.internal.conjecture import providers as _providers
@@ -288,11 +288,17 @@ def structural_problems() -> st.SearchStrategy[tuple[str, Any]]:
     )
 
 
+# Tokens one step off the run's own valid token (filled in by the steps, which keep them as secrets):
+# a server that folds case when it looks tokens up (a case-insensitive collation), or matches a prefix.
+NEAR_TOKENS = ("<own token, case swapped>", "<own token, last character dropped>", "<own token, one character more>")
+
+
 def credentials() -> st.SearchStrategy[str | None]:
-    """A bearer token that is not valid: none at all, or a made-up token of varied shape."""
+    """A bearer token that is not valid: none at all, a made-up token of varied shape, or the run's own
+    token one step off (``NEAR_TOKENS``)."""
     made_up = st.one_of(strings(ID_CHARS + "_~+/=", min_size=1, max_size=80),
                         st.sampled_from(("null", "undefined", "Bearer", "0", "." * 3, "eyJhbGciOiJub25lIn0.e30.")))
-    return st.one_of(st.none(), made_up.filter(lambda t: t.strip() == t and t != ""))
+    return st.one_of(st.none(), st.sampled_from(NEAR_TOKENS), made_up.filter(lambda t: t.strip() == t and t != ""))
 
 
 def media_types() -> st.SearchStrategy[str]:
@@ -400,6 +406,18 @@ def dimensions() -> dict[str, tuple[Dimension, ...]]:
     return {rule: tuple(Dimension(**d) for d in entry["dimensions"]) for rule, entry in data["rules"].items()}
 
 
+@lru_cache(maxsize=1)
+def _boundaries() -> dict[str, tuple[dict, ...]]:
+    data = json.loads(DIMENSIONS_FILE.read_text(encoding="utf-8"))
+    return {rule: tuple(entry.get("boundaries", ())) for rule, entry in data["rules"].items()}
+
+
+def boundary_cases(rule_id: str) -> tuple[dict, ...]:
+    """The rule's boundary cases from dimensions.json: tried first at every depth, before the drawn ones
+    (a value one step off the fixed rows that a handful of draws would too often miss)."""
+    return _boundaries().get(rule_id, ())
+
+
 def case_strategy(rule_id: str) -> st.SearchStrategy[dict]:
     """A case for the rule: one value from each of its dimensions, keyed by the dimension's name."""
     return st.fixed_dictionaries({d.name: STRATEGIES[d.strategy]() for d in dimensions()[rule_id]})
@@ -446,8 +464,10 @@ def _no_local_constants():
 
 
 def falsify(strategy: st.SearchStrategy, check: Callable[[Any], None], *, examples: int, seed: int,
-            shrink_budget: int, counts_as_failure: Callable[[AssertionError], bool] = lambda err: True) -> Outcome:
-    """Run ``check`` on up to ``examples`` cases drawn from ``strategy`` with ``seed``; a case it refuses
+            shrink_budget: int, counts_as_failure: Callable[[AssertionError], bool] = lambda err: True,
+            first: tuple = ()) -> Outcome:
+    """Run ``check`` on the ``first`` cases, then on up to ``examples`` cases drawn from ``strategy`` with
+    ``seed`` (a failing ``first`` case stands as it is: it is not shrunk); a case it refuses
     (an AssertionError that ``counts_as_failure``) is shrunk, trying at most ``shrink_budget`` more cases,
     and the smallest failing one is returned. Any other exception stops the search at once and is
     returned as ``error`` (the target gave no usable answer: nothing to shrink)."""
@@ -482,6 +502,8 @@ def falsify(strategy: st.SearchStrategy, check: Callable[[Any], None], *, exampl
         except Exception as err:  # noqa: BLE001 -- any other trouble ends the search as an error
             state["error"], state["error_case"] = err, case
 
+    for case in reversed(first):  # applied innermost-last, so they run in the order given
+        search = example(case)(search)
     try:
         with _no_local_constants():
             search()

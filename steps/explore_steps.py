@@ -29,7 +29,7 @@ import pytest
 from pytest_bdd import given, then, when
 
 from canvas_conformance import checks, explore
-from canvas_conformance.client import Answer, Evidence
+from canvas_conformance.client import FHIR_JSON, Answer, Evidence
 from canvas_conformance.config import RunConfig
 from canvas_conformance.references import Reference, parse_reference
 
@@ -220,19 +220,42 @@ def _sent_2_held(ctx: Context, draft: Draft, held: datetime, what: str) -> None:
                        f"held at {held.isoformat()}: SENT-2 could not be checked exactly")
 
 
+def _instant(value: Any) -> datetime | None:
+    try:
+        return checks.parse_instant(value)
+    except (ValueError, TypeError):
+        return None
+
+
+def _same(a: datetime | None, b: datetime | None) -> bool:
+    return a is not None and b is not None and checks.same_instant(a, b)
+
+
+# SENT-3 and SENT-4 are about which instant goes where (sent copied from received; neither overriding
+# the other), not about converting an offset to UTC, which SENT-1 and RECV-1 judge in their own
+# explored scenarios: so instants are compared as instants, whatever offset they are written in.
 def _sent_3(ctx: Context, case: dict) -> None:
     stored, _ = _timed(ctx, case, sent=None, received=case["received"])
-    expected = explore.instant_of(case["received"]).utc
-    checks.check_same_instant(stored.get("sent"), expected, rule=ctx.rule, what="the stored message's sent")
-    checks.check_same_instant(stored.get("received"), expected, rule=ctx.rule, what="the stored message's received")
+    if _same(_instant(stored.get("sent")), _instant(stored.get("received"))):
+        return  # sent is the received instant as the target stored it (received's own conversion is RECV-1's)
+    checks.check_same_instant(stored.get("sent"), explore.instant_of(case["received"]).utc, rule=ctx.rule,
+                              what="the stored message's sent (only received was given)", in_utc=False)
 
 
 def _sent_4(ctx: Context, case: dict) -> None:
     stored, _ = _timed(ctx, case, sent=case["sent"], received=case["received"])
-    checks.check_same_instant(stored.get("sent"), explore.instant_of(case["sent"]).utc, rule=ctx.rule,
-                              what="the stored message's sent")
-    checks.check_same_instant(stored.get("received"), explore.instant_of(case["received"]).utc, rule=ctx.rule,
-                              what="the stored message's received")
+    given = {"sent": explore.instant_of(case["sent"]).utc, "received": explore.instant_of(case["received"]).utc}
+    kept = {element: _instant(stored.get(element)) for element in given}
+    for element, other, conversion in (("sent", "received", "SENT-1"), ("received", "sent", "RECV-1")):
+        what = f"the stored message's {element}"
+        if kept[element] is None or _same(kept[element], given[element]):
+            checks.check_same_instant(stored.get(element), given[element], rule=ctx.rule, what=what, in_utc=False)
+        elif _same(kept[element], given[other]) or _same(kept[element], kept[other]):
+            checks.fail(ctx.rule, what, f"the {element} given, {given[element].isoformat()}",
+                        f"{stored.get(element)!r}, the {other} instant")
+        else:  # neither instant given: the offset's conversion is off, which is the conversion rule's breach
+            checks.check_same_instant(stored.get(element), given[element], rule=conversion, in_utc=False,
+                                      what=f"{what} (neither instant given: converted wrongly)")
 
 
 def _recv_1(ctx: Context, case: dict) -> None:
@@ -403,10 +426,23 @@ def _fhir_2(ctx: Context, case: dict) -> None:
 
 
 # -- tokens (FHIR-3) ---------------------------------------------------------------------------------
+def _near_token(ctx: Context, form: str) -> str:
+    """The run's own token one step off (``explore.NEAR_TOKENS``), kept as secret as the token."""
+    token = ctx.target.client.token()
+    near = {explore.NEAR_TOKENS[0]: token.swapcase(), explore.NEAR_TOKENS[1]: token[:-1],
+            explore.NEAR_TOKENS[2]: token + ("A" if token[-1:] != "A" else "B")}[form]
+    if near == token or not near:
+        explore.leave_out()  # a token without letters has no other case
+    return ctx.target.keep_secret(near)
+
+
 def _fhir_3(ctx: Context, case: dict) -> None:
     credential = case["credential"]
-    how = {"authorize": False} if credential is None else {"bearer": credential}
     shown = "no bearer token" if credential is None else "a made-up bearer token"
+    if credential in explore.NEAR_TOKENS:
+        shown = f"the run's {credential.strip('<>')}"
+        credential = _near_token(ctx, credential)
+    how = {"authorize": False} if credential is None else {"bearer": credential}
     draft = ctx.draft(case["direction"])
     if case["interaction"] == "create":
         ctx.refused(draft, f"create message with {shown}", statuses=(401,), **how)
@@ -459,13 +495,25 @@ def _fhir_6(ctx: Context, case: dict) -> None:
 
 # -- search paging (FHIR-7) ---------------------------------------------------------------------------
 def _fhir_7(ctx: Context, case: dict) -> None:
-    if "batch" not in ctx.memo:
-        draft = between("minimal", sender=ctx.people["<practitioner>"], recipient=ctx.people["<patient>"])
-        ctx.memo["batch"] = [ctx.accepted(ctx.submit(draft, f"create message {n} of 3 for the search"))
-                             for n in (1, 2, 3)]
-    ids = ctx.memo["batch"]
     patient, practitioner = ctx.people["<patient>"], ctx.people["<practitioner>"]
+    if "batch" not in ctx.memo:  # both directions: a patient's own messages are found by patient too
+        ctx.memo["batch"] = []
+        for n, (sender, recipient) in enumerate(((practitioner, patient), (patient, practitioner),
+                                                 (practitioner, patient)), 1):
+            draft = between("minimal", sender=sender, recipient=recipient)
+            ctx.memo["batch"].append((ctx.accepted(ctx.submit(draft, f"create message {n} of 3 for the search")),
+                                      sender))
+    ids = [message_id for message_id, _ in ctx.memo["batch"]]
     key = case["key"]
+    if key == "patient" and "found by patient" not in ctx.memo:
+        # each of the batch by its patient, whichever way it went (a search by _id and patient together)
+        for message_id, sender in ctx.memo["batch"]:
+            found, _, _ = _search(ctx, {"_id": message_id, "patient": patient.split("/", 1)[1]},
+                                  f"search by _id and patient for the message from {sender.split('/')[0].lower()}")
+            if found != 1:
+                checks.fail(ctx.rule, f"a search by patient and the _id of a message from the {sender.split('/')[0]}",
+                            "total 1 (the message involves the patient)", f"total {found}")
+        ctx.memo["found by patient"] = True
     value = {"_id": ids[0], "patient": patient.split("/", 1)[1], "sender": practitioner, "recipient": patient}[key]
     probe_key = f"total {key}"
     if probe_key not in ctx.memo:
@@ -496,12 +544,31 @@ def _fhir_7(ctx: Context, case: dict) -> None:
     if len(set(found)) != len(found):
         checks.fail(ctx.rule, "the page's messages", "each message once", found)
     if offset == 0 and count >= page_total and count <= 100:
-        ours = [ids[0]] if key == "_id" else ids
+        ours = {"_id": [ids[0]], "patient": ids,
+                "sender": [i for i, sender in ctx.memo["batch"] if sender == practitioner],
+                "recipient": [i for i, sender in ctx.memo["batch"] if sender != patient]}[key]
         missing = [i for i in ours if i not in found]
         if missing:
             checks.fail(ctx.rule, f"a page of {count} holding all {page_total} messages", "every new message",
                         f"{len(missing)} missing: {missing}")
     wanted = Reference("Patient", value) if key == "patient" else parse_reference(value)
+    _all_match(ctx, resources, key, value, wanted, "a message found by")
+    if count:
+        found_links = checks.check_page_links(bundle, last_page=offset + len(resources) >= page_total, rule=ctx.rule,
+                                              what=f"the page for _count={count}, _offset={offset} of {page_total}")
+        if "next" in found_links:  # the next page is of the same search: its filters kept
+            answer = ctx.target.client.request(ctx.name(f"follow the next link of the search by {key}"), "GET",
+                                               found_links["next"])
+            checks.check_status(answer.status, (200,), rule=ctx.rule, what="the next page")
+            try:
+                following = answer.json()
+            except ValueError:
+                checks.fail(ctx.rule, "the next page", "a searchset Bundle (JSON)", repr(answer.text[:200]))
+            _, more = checks.check_searchset(following, rule=ctx.rule, what="the next page")
+            _all_match(ctx, more, key, value, wanted, "a message on the next page of the search by")
+
+
+def _all_match(ctx: Context, resources: list[dict], key: str, value: str, wanted, what: str) -> None:
     for resource in resources:
         # any shape the answer gives (a recipient object instead of a list, nulls...) is read, never raised on
         sender = checks.first_reference(resource.get("sender"))
@@ -509,13 +576,10 @@ def _fhir_7(ctx: Context, case: dict) -> None:
         matches = {"_id": resource.get("id") == value, "sender": sender == wanted, "recipient": recipient == wanted,
                    "patient": wanted in (sender, recipient)}[key]
         if not matches:
-            checks.fail(ctx.rule, f"a message found by {key}={value}", f"{key} {value}",
+            checks.fail(ctx.rule, f"{what} {key}={value}", f"{key} {value}",
                         f"message {checks.shown(resource.get('id'))} (sender {sender}, recipient {recipient}, "
                         f"as given: sender {checks.shown(resource.get('sender'))}, "
                         f"recipient {checks.shown(resource.get('recipient'))})")
-    if count:
-        checks.check_page_links(bundle, last_page=offset + len(resources) >= page_total, rule=ctx.rule,
-                                what=f"the page for _count={count}, _offset={offset} of {page_total}")
 
 
 def _search(ctx: Context, params: dict, what: str) -> tuple[int, list[dict], dict]:
@@ -550,6 +614,14 @@ def _id_1(ctx: Context, case: dict) -> None:
         extra["meta"] = {"tag": [{"system": "urn:canvas-conformance", "code": "explored"}]}
     draft = changed(draft, drop=tuple(drop), **extra)._replace(content_type=case["media_type"])
     submission = ctx.submit(draft, f"create message as {case['media_type']}")
+    if submission.answer.status != 201 and case["media_type"] != FHIR_JSON:
+        # whether a media type with parameters or in another case is taken is FHIR-8's question (its
+        # explored scenario asks it); ID-1's is the create itself, asked again as application/fhir+json
+        plain = ctx.submit(draft._replace(content_type=FHIR_JSON), f"create message as {FHIR_JSON} "
+                           f"({case['media_type']} was answered {submission.answer.status})")
+        if plain.answer.status == 201:
+            ctx.memo.setdefault("media types refused", set()).add(case["media_type"])
+            submission = plain
     if submission.answer.status != 201:
         checks.fail(ctx.rule, "the create of a valid message", "status 201 Created",
                     f"status {submission.answer.status}: {submission.answer.text[:300]!r}")
@@ -643,14 +715,21 @@ def cases_are_sent(target: Target, settings: RunConfig, space: Space, evidence: 
         run_case(ctx, case)
 
     outcome = explore.falsify(explore.case_strategy(space.rule), check, examples=examples, seed=settings.seed,
+                              first=explore.boundary_cases(space.rule),
                               shrink_budget=shrink_budget,
                               counts_as_failure=lambda err: str(err).startswith(f"[{space.rule}]"))
     names = ", ".join(d.name for d in space.dimensions)
+    first = explore.boundary_cases(space.rule)
+    boundaries = f"{len(first)} boundary case{'s' * (len(first) != 1)} from dimensions.json, then " if first else ""
     evidence.note(f"explored {outcome.cases} cases of {space.rule} across {names} (depth {settings.depth}: "
-                  f"up to {examples} cases and {shrink_budget} more to shrink a failure; seed {settings.seed})")
+                  f"{boundaries}up to {examples} cases and {shrink_budget} more to shrink a failure; "
+                  f"seed {settings.seed})")
     if outcome.left_out:
         evidence.note(f"{outcome.left_out} drawn cases were left out: they name {' and '.join(ctx.missing)}, "
                       "which the target does not have (list more people to explore them)")
+    if ctx.memo.get("media types refused"):
+        evidence.note(f"creates sent as {', '.join(sorted(ctx.memo['media types refused']))} were refused and sent "
+                      f"again as {FHIR_JSON}: which media types are taken is FHIR-8's to judge")
     if ctx.memo.get("clock moved"):
         evidence.note(f"{ctx.memo['clock moved']} creates were sent again: another client moved the target's "
                       "clock between the case's hold and its create")

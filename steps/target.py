@@ -43,13 +43,19 @@ class Target:
         self.discover = discover or embedded or is_loopback(client.base_url)
         self._people: dict[str, tuple[str, ...]] = {"Patient": tuple(patients), "Practitioner": tuple(practitioners)}
         self.mock_controls = False
+        self._derived: list[str] = []  # credentials made from the run's token (explored FHIR-3): as secret as it
+
+    def keep_secret(self, value: str) -> str:
+        """Mask ``value`` wherever the run writes, like the run's own token; returns it."""
+        self._derived.append(value)
+        return value
 
     def describe(self) -> dict:
         """The results file's ``target`` object."""
         return {"base_url": without_userinfo(self.base_url), "embedded_mock": self.embedded, "mock_controls": self.mock_controls}
 
     def secrets(self) -> tuple[str, ...]:
-        return self.client.secrets()
+        return (*self.client.secrets(), *self._derived)
 
     def start(self) -> None:
         """Get the run's token and learn whether the target has the mock's clock control."""
