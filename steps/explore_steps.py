@@ -174,8 +174,21 @@ def _timed(ctx: Context, case: dict, *, sent: dict | None, received: dict | None
     return ctx.create_and_read(draft), draft
 
 
+def _not_taken_over(stored: dict, case: dict, element: str, other: str) -> None:
+    """With both instants given, ``element`` read back as the *other* instant is SENT-4's breach (neither
+    overrides the other), not a conversion error: the conversion rule's scenario stops there (error)."""
+    if case.get(other) is None:
+        return
+    given, given_other = explore.instant_of(case[element]).utc, explore.instant_of(case[other]).utc
+    kept = _instant(stored.get(element))
+    if not _same(kept, given) and (_same(kept, given_other) or _same(kept, _instant(stored.get(other)))):
+        checks.fail("SENT-4", f"the stored message's {element} (both were given)",
+                    f"the {element} given, {given.isoformat()}", f"{stored.get(element)!r}, the {other} instant")
+
+
 def _sent_1(ctx: Context, case: dict) -> None:
     stored, _ = _timed(ctx, case, sent=case["sent"], received=case["received"])
+    _not_taken_over(stored, case, "sent", "received")
     checks.check_same_instant(stored.get("sent"), explore.instant_of(case["sent"]).utc, rule=ctx.rule,
                               what="the stored message's sent")
 
@@ -260,6 +273,7 @@ def _sent_4(ctx: Context, case: dict) -> None:
 
 def _recv_1(ctx: Context, case: dict) -> None:
     stored, _ = _timed(ctx, case, sent=case["sent"], received=case["received"])
+    _not_taken_over(stored, case, "received", "sent")
     checks.check_same_instant(stored.get("received"), explore.instant_of(case["received"]).utc, rule=ctx.rule,
                               what="the stored message's received")
 
