@@ -74,7 +74,7 @@ CORPUS_SKIP = pytest.mark.skipif(not os.environ.get("CANVAS_CORPUS"), reason="th
 # cost: one breakage per API rule, chosen with a fixed seed, against the rule's own scenarios, and the
 # first WHOLE_SUITE_SAMPLE of them (in the seed's order) against the whole API suite.
 SAMPLE_SEED = 20220210
-WHOLE_SUITE_SAMPLE = 2
+WHOLE_SUITE_SAMPLE = 1
 
 
 def sampled(seed: int = SAMPLE_SEED) -> list:
