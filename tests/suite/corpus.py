@@ -355,9 +355,14 @@ def _first_patient_only(recipients):
     return patients[:1] or recipients[:1]
 
 
+def _a_communication(message) -> bool:
+    """A body the server takes for a Communication (it checks resourceType before any element)."""
+    return isinstance(message, dict) and message.get("resourceType") == "Communication"
+
+
 def _silently_dropped(missing):
     def before(app, incoming, memory):
-        if incoming.message is not None and missing not in incoming.message:
+        if _a_communication(incoming.message) and missing not in incoming.message:
             return Response(status=201, headers={"Location": "Communication/dropped"})
         return None
     return before
@@ -745,7 +750,7 @@ def _empty_list_dropped(app, incoming, memory):
 
 
 def _absent_sender_200(app, incoming, memory):
-    if incoming.message is not None and "sender" not in incoming.message:
+    if _a_communication(incoming.message) and "sender" not in incoming.message:
         return Response(json.dumps({"resourceType": "OperationOutcome", "issue": [
             {"severity": "error", "code": "required", "diagnostics": "Communication.sender is required"}]}), 200,
             content_type=OO)
@@ -819,13 +824,13 @@ NEW: list[Breakage] = [
        "other offsets get now", on_create(_sent_from_z_received_only)),
     # SENT-4
     _b("SENT-4", "sent is the earlier", "keeps the earlier of sent and received as sent",
-       _pick(min)),
+       _pick(min), touches=frozenset({"SENT-1"})),
     _b("SENT-4", "sent is the later", "keeps the later of sent and received as sent",
-       _pick(max)),
+       _pick(max), touches=frozenset({"SENT-1"})),
     _b("SENT-4", "received wins for patients", "lets received override sent when a patient sends",
        _received_overrides_for("Patient"), touches=frozenset({"SENT-1"})),
     _b("SENT-4", "received wins on another day", "lets received override sent when they fall on different "
-       "days (UTC)", on_create(_override_on_other_days)),
+       "days (UTC)", on_create(_override_on_other_days), touches=frozenset({"SENT-1"})),
     # RECV-1
     _b("RECV-1", "local date kept", "converts received's time of day but keeps the date as written when the "
        "conversion crosses midnight", converted("received", _local_date_kept)),
