@@ -21,10 +21,10 @@ class EmbeddedMock(NamedTuple):
     stop: Callable[[], None]
 
 
-def start() -> EmbeddedMock:
-    """A fresh in-memory mock with a one-off client secret, on 127.0.0.1 and a free port."""
+def start(*, profile: str = "canvas-2022") -> EmbeddedMock:
+    """A fresh in-memory mock behaving as ``profile``, with a one-off client secret, on 127.0.0.1 and a free port."""
     secret = secrets.token_urlsafe(24)
-    app = create_app({"DATABASE": ":memory:", "CLIENT_SECRET": secret})
+    app = create_app({"DATABASE": ":memory:", "CLIENT_SECRET": secret, "PROFILE": profile})
     running = start_in_thread(app)
     store = app.extensions["mock_store"]
     return EmbeddedMock(
