@@ -168,6 +168,20 @@ def spellings(secret: str) -> set[str]:
     return {secret, quote(secret, safe=""), quote_plus(secret)}
 
 
+def assert_no_secret_anywhere(run: RunOutcome, secrets: set[str], *, report_files: set[str]) -> None:
+    """No spelling of any of ``secrets`` in any file of the run's report folder (screenshots aside),
+    nor on its stdout or stderr; the folder holds at least ``report_files``."""
+    files = [p for p in run.report.rglob("*") if p.is_file() and "screenshots" not in p.parts]
+    assert {p.name for p in files} >= set(report_files)
+    for path in files:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        found = sorted(s for s in secrets if s in text)
+        assert not found, f"{path.name} holds {found}"
+    for stream, text in (("stdout", run.out), ("stderr", run.err)):
+        found = sorted(s for s in secrets if s in text)
+        assert not found, f"{stream} holds {found}"
+
+
 # -- a body that trickles in ------------------------------------------------------------------
 
 class Trickle(NamedTuple):
