@@ -327,6 +327,19 @@ class Store:
             )
         return cur.rowcount == 1
 
+    def mark_received(self, message_id: str, when: str) -> bool:
+        """RECV-3: a practitioner marked the message read in the chart: ``received`` is stored as ``when``
+        (a new version of the resource, so its meta moves on), only where none was stored before."""
+        with self._writing(), self._tx():
+            cur = self._conn.execute(
+                "UPDATE communication SET resource = json_set(resource, '$.received', ?1,"
+                " '$.meta.versionId', CAST(COALESCE(CAST(json_extract(resource, '$.meta.versionId') AS INTEGER),"
+                " 1) + 1 AS TEXT), '$.meta.lastUpdated', ?1)"
+                " WHERE id = ?2 AND json_extract(resource, '$.received') IS NULL",
+                (when, message_id),
+            )
+        return cur.rowcount == 1
+
     def reset(self) -> None:
         with self._writing(), self._tx():
             self._conn.execute("DELETE FROM communication")
