@@ -252,6 +252,11 @@ def _mark_read_buttons(shown: TimelineCard) -> list[str]:
     return [b for b in shown.buttons if squeeze(b).casefold() in _MARK_READ_LABELS]
 
 
+def mark_read_button(shown: TimelineCard) -> str:
+    """The label of the card's mark-read action, as shown (check_unread has made sure there is one)."""
+    return squeeze(next(iter(_mark_read_buttons(shown)), MARK_READ))
+
+
 def check_unread(shown: TimelineCard, *, rule: str = "RECV-3") -> None:
     """RECV-3: the message shows as unread, with a way to mark it read."""
     if not squeeze(shown.unread):

@@ -307,8 +307,7 @@ def in_the_app_at_once(draft: Draft, created: str, pages: Pages | None, rule: st
 
 
 @then(phrase("{days:d} days later the chart still shows it with no draft caption and no Send button"))
-def still_no_draft(target: Target, draft: Draft, created: str, clock: HeldClock, pages: Pages | None,
-                   days: int, rule: str) -> None:
+def still_no_draft(target: Target, draft: Draft, created: str, pages: Pages | None, days: int, rule: str) -> None:
     target.shift_clock(days * 86400)
     card = ui_checks.card(pages.timeline(draft.patient.id, title=f"the chart {days} days later"), created,
                           rule=rule)
@@ -316,9 +315,9 @@ def still_no_draft(target: Target, draft: Draft, created: str, clock: HeldClock,
 
 
 # -- RECV-3 ---------------------------------------------------------------------------------------
-@then("the chart shows it as unread, with a way to mark it read")
+@then("the chart shows it as unread, with a way to mark it read", target_fixture="unread_card")
 def shown_unread(target: Target, draft: Draft, created: str, pages: Pages | None, evidence: Evidence,
-                 rule: str) -> None:
+                 rule: str) -> ui_checks.TimelineCard:
     recipient = draft.message["recipient"][0]["reference"]
     if pages is None:
         by_hand(f"Sign in to Canvas as the practitioner {who(target, recipient)} and open the chart of the "
@@ -333,15 +332,16 @@ def shown_unread(target: Target, draft: Draft, created: str, pages: Pages | None
     card = ui_checks.card(pages.timeline(draft.patient.id), created, rule=rule)
     ui_checks.check_unread(card, rule=rule)
     evidence.note(f"RECV-3: unread mark {ui_checks.squeeze(card.unread)!r}, buttons {list(card.buttons)}")
+    return card
 
 
 @when(phrase("a practitioner marks it read on the chart timeline {minutes:d} minutes later"),
       target_fixture="marked_read_at")
-def marks_it_read(target: Target, draft: Draft, created: str, clock: HeldClock, pages: Pages,
+def marks_it_read(target: Target, created: str, clock: HeldClock, pages: Pages, unread_card: ui_checks.TimelineCard,
                   minutes: int) -> datetime:
     """The clock moves on first, so the instant of marking differs from the create's and the sent time."""
     target.shift_clock(minutes * 60)
-    pages.press(created, ui_checks.MARK_READ, title="the chart after marking it read")
+    pages.press(created, ui_checks.mark_read_button(unread_card), title="the chart after marking it read")
     return _now(clock) + timedelta(minutes=minutes)
 
 
