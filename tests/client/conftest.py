@@ -27,6 +27,8 @@ import pytest
 import requests
 from flask import Flask, request
 
+from .hostile import Front
+
 
 # The installed console script, as users run it.
 COMMAND = str(Path(sys.executable).with_name("canvas-conformance"))
@@ -243,3 +245,20 @@ def trickle_server():
         thread.join(timeout=5)
     for listener in listeners:
         listener.close()
+
+
+# -- hostile fronts (hostile.py) ---------------------------------------------------------------
+@pytest.fixture
+def fronts():
+    """``fronts(backend, pick)``: a hostile front on loopback (before ``backend``, or alone when it is
+    None), answering what ``pick`` makes of each request; stopped at the test's end."""
+    made: list[Front] = []
+
+    def start(backend, pick=lambda seen: None) -> Front:
+        front = Front(backend, pick)
+        made.append(front)
+        return front
+
+    yield start
+    for front in made:
+        front.stop()

@@ -26,20 +26,6 @@ from .test_runs_under_faults import EVERY_FILE, assert_full_report
 MIB = 1024 * 1024
 
 
-@pytest.fixture
-def fronts():
-    """``fronts(backend, pick)``: a hostile front on loopback, stopped at the test's end."""
-    made: list[Front] = []
-
-    def start(backend, pick=lambda seen: None) -> Front:
-        front = Front(backend, pick)
-        made.append(front)
-        return front
-
-    yield start
-    for front in made:
-        front.stop()
-
 
 def _bearers(front: Front) -> list[str]:
     return [s.headers["authorization"] for s in front.seen if "authorization" in s.headers]
