@@ -438,3 +438,29 @@ def test_stored_messages_validate(api, message, name):
     stored = api.created(message(name))
     Communication.model_validate(stored)
     assert stored["status"] == "completed" and stored["subject"]["reference"] == f"Patient/{PATIENT}"
+def test_metadata_describes_the_v2_profile(client):
+    statement = client.get("/metadata").json
+    CapabilityStatement.model_validate(statement)
+    assert "canvas-current" in statement["implementation"]["description"]
+    communication = statement["rest"][0]["resource"][0]
+    assert {"code": "vread"} in communication["interaction"]
+    old = make_app("canvas-2022").test_client().get("/metadata").json
+    assert {"code": "vread"} not in old["rest"][0]["resource"][0]["interaction"]
+
+
+def test_openapi_describes_the_v2_profile(client):
+    document = client.get("/openapi.json").json
+    create = document["components"]["schemas"]["CommunicationCreate"]
+    assert "status" in create["required"]
+    assert create["properties"]["status"]["enum"] == ["completed", "in-progress", "preparation", "unknown"]
+    assert document["components"]["schemas"]["FHIR_Communication_Payload"]["required"] == ["contentString"]
+    created = document["paths"]["/Communication"]["post"]["responses"]["201"]
+    assert created["content"]["application/json"]["schema"]["nullable"] is True
+    assert "/Communication/{id}/_history/{version}" in document["paths"]
+    issue = document["components"]["schemas"]["OperationOutcome"]["properties"]["issue"]["items"]
+    assert "details" in issue["required"] and "diagnostics" not in issue["properties"]
+    read = document["components"]["schemas"]["Communication"]
+    assert "subject" in read["required"] and read["properties"]["status"]["enum"] == ["completed"]
+    old = make_app("canvas-2022").test_client().get("/openapi.json").json
+    assert "status" not in old["components"]["schemas"]["CommunicationCreate"]["required"]
+    assert "/Communication/{id}/_history/{version}" not in old["paths"]
