@@ -240,7 +240,8 @@ def _outside_content(shown: TimelineCard) -> str:
 def check_no_draft(shown: TimelineCard, *, rule: str = "UI-6") -> None:
     """UI-6: a practitioner's message is no draft: no draft badge or caption, no Send button. Other
     captions and buttons (a sent date, a reply button, "Sent via API") are the chart's own business."""
-    draftish = _DRAFT_WORD.search(squeeze(shown.state)) or _DRAFT_WORD.search(_outside_content(shown))
+    draftish = any(_DRAFT_WORD.search(part) for part in (squeeze(shown.state), squeeze(shown.caption),
+                                                          _outside_content(shown)))
     sends = [b for b in shown.buttons if squeeze(b).casefold().startswith(SEND.casefold())]
     if draftish or sends:
         fail(rule, f"the card of the practitioner's message {shown.message_id}", "no draft caption and no Send button",
