@@ -2,7 +2,8 @@
 
 Every error the mock gives is an OperationOutcome whose issues carry severity,
 code, a diagnostics text that starts with the rule ID broken, and the FHIRPath
-expression of the offending element where there is one. Nothing escapes as a
+expression of the offending element where there is one. In canvas-current (v2)
+that text is ``details.text`` instead and the code fits the status (FHIR-10). Nothing escapes as a
 5xx with a stack trace: unexpected exceptions become a 500 OperationOutcome
 that names no internals (and are logged without request bodies or headers).
 """
