@@ -45,7 +45,7 @@ def _execute(cfg: RunConfig) -> int:
         raise UsageError(f"no suite to list: {features_dir} does not exist")
     planned = listing.planned_scenarios(features_dir) if features_dir.is_dir() else []
     planned = listing.in_profile(planned, cfg.profile)
-    compiled = listing.compile_tags(cfg.tags, listing.known_tags(planned, cfg.profile))
+    compiled = listing.compile_tags(cfg.tags, listing.known_tags(planned, cfg.profile), cfg.profile)
     selected = listing.select(planned, compiled)
     nodeids = None
     if cfg.rerun_failed is not None:

@@ -53,8 +53,11 @@ def planned_scenarios(features_dir: Path) -> list[Planned]:
     return out
 
 
-def compile_tags(expression: str | None, known_tags: Iterable[str]) -> Expression | None:
-    """The compiled ``--tags`` expression (None: everything), or SelectionError."""
+def compile_tags(expression: str | None, known_tags: Iterable[str],
+                 profile: str | None = None) -> Expression | None:
+    """The compiled ``--tags`` expression (None: everything), or SelectionError. With ``profile``, a rule
+    ID of another profile only is named as such, not as an unknown tag: it is a real rule, just not
+    judged in this run."""
     if not expression or not expression.strip():
         return None
     try:
@@ -63,6 +66,13 @@ def compile_tags(expression: str | None, known_tags: Iterable[str]) -> Expressio
         raise SelectionError(f"--tags {expression!r} is not a valid expression: {err.msg} "
                              f"(column {err.offset})") from None
     unknown = sorted(compiled.idents() - set(known_tags))
+    elsewhere = [t for t in unknown if profile is not None and t in catalogue.all_rule_ids()]
+    if elsewhere:
+        others = sorted({p for t in elsewhere for p in catalogue.PROFILES
+                         if any(r.id == t for r in catalogue.rules(p))})
+        raise SelectionError(f"--tags {expression!r}: {', '.join(elsewhere)} "
+                             f"{'is not a rule' if len(elsewhere) == 1 else 'are not rules'} of profile {profile} "
+                             f"(only of {', '.join(others)}; choose it with --profile)")
     if unknown:
         raise SelectionError(f"--tags {expression!r} names unknown tag(s): {', '.join(unknown)} "
                              "(see --list for the tags in use)")
