@@ -19,7 +19,8 @@ Against a hostile target (README, "Hostile targets"):
 - Credentials go only where they were configured to go. The bearer token (every request
   of ``request``) goes only to the base URL's origin (scheme, host, port); a URL on another
   origin, e.g. a ``next`` link naming another host, is not sent at all. The client secret
-  goes only to the configured token URL. No redirect is ever followed (``allow_redirects=False``),
+  goes only to the token URL (configured, or derived: on Canvas it is the EHR instance's host,
+  another origin than the FHIR base), which never gets the bearer token. No redirect is ever followed (``allow_redirects=False``),
   so nothing is re-sent to a ``Location`` the target names. A URL carrying a user name or
   password is not sent, and ``requests`` is given an explicit no-op ``auth`` so it never
   replaces the bearer token with Basic auth from a URL or from ``~/.netrc``.
@@ -46,6 +47,7 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import HTTPError, ReadTimeoutError
 
+from .canvas_hosts import default_token_url
 from .config import MAX_ANSWER_BYTES
 from .retry import RETRY_STATUSES, RetryPolicy
 
@@ -160,7 +162,7 @@ class Client:
         self.base_url = base_url.rstrip("/")
         self.origin = origin(self.base_url)
         self.max_answer_bytes = max_answer_bytes
-        self.token_url = token_url or f"{self.base_url}/auth/token/"
+        self.token_url = token_url or default_token_url(self.base_url)
         self.client_id = client_id
         self.client_secret = client_secret
         self.timeout = timeout

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Callable, NamedTuple
 
 from . import __version__, catalogue, preflight, report_folder, suite_process
+from .canvas_hosts import default_token_url
 from .config import RunConfig
 from .errors import UsageError
 from .redact import harvest, redact
@@ -72,8 +73,8 @@ def _execute(cfg: RunConfig) -> int:
         display = progress.Display(sys.stderr, quiet=cfg.quiet)
         if not cfg.quiet:
             where = "the embedded mock at " if target.embedded else ""
-            print(f"canvas-conformance {__version__}: {len(selected) or 'all'} scenarios against {where}"
-                  f"{target.record.base_url}; report in {report_dir}", file=sys.stderr, flush=True)
+            print(f"canvas-conformance {__version__}: {len(selected) or 'all'} scenarios of profile {cfg.profile} "
+                  f"against {where}{target.record.base_url}; report in {report_dir}", file=sys.stderr, flush=True)
         results_file = report_dir / "results.json"
         results_file.unlink(missing_ok=True)
         record = dataclasses.replace(target.record, results_file=results_file.resolve(),
@@ -105,7 +106,8 @@ def _remote_credentials(cfg: RunConfig) -> preflight.Credentials | None:
     if cfg.base_url is None:
         return None
     preflight.check_writes_allowed(cfg.base_url, allow_writes=cfg.allow_writes)
-    creds = preflight.Credentials(cfg.base_url, cfg.token_url or f"{cfg.base_url}/auth/token/",
+    preflight.check_profile_fits(cfg.base_url, cfg.profile)
+    creds = preflight.Credentials(cfg.base_url, cfg.token_url or default_token_url(cfg.base_url),
                                   cfg.client_id, cfg.client_secret, cfg.token, cfg.timeout, cfg.retry,
                                   cfg.max_answer_bytes)
     preflight.check_credentials_given(creds)
