@@ -23,7 +23,8 @@ Against a hostile target (README, "Hostile targets"):
   another origin than the FHIR base), which never gets the bearer token. No redirect is ever followed (``allow_redirects=False``),
   so nothing is re-sent to a ``Location`` the target names. A URL carrying a user name or
   password is not sent, and ``requests`` is given an explicit no-op ``auth`` so it never
-  replaces the bearer token with Basic auth from a URL or from ``~/.netrc``.
+  replaces the bearer token with Basic auth from a URL or from ``~/.netrc``. No cookie is kept,
+  so none set by one origin is sent to another.
 - Every answer is bounded: ``max_answer_bytes`` after decoding (the client asks for gzip or
   deflate only and inflates them itself, a bounded amount at a time, so a small compressed
   body cannot become gigabytes in memory), ``timeout`` for the whole exchange, and the
@@ -33,6 +34,7 @@ from __future__ import annotations
 
 import json
 import math
+from http.cookiejar import DefaultCookiePolicy
 import socket
 import threading
 import time
@@ -169,6 +171,9 @@ class Client:
         self.retry = retry if retry is not None else RetryPolicy()  # the suite passes RunConfig.retry
         self._sleep = sleep if sleep is not None else time.sleep  # looked up when made, so a patch of it holds
         self.session = session or requests.Session()
+        # no cookies kept or sent: the API needs none, and a cookie the token host sets for its parent
+        # domain (Domain=.canvasmedical.com) would otherwise ride along to the FHIR base's origin
+        self.session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=()))
         self.session.headers["Accept-Encoding"] = ACCEPT_ENCODING
         for scheme in ("http://", "https://"):
             self.session.mount(scheme, _DeadlineAdapter())

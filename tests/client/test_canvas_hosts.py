@@ -160,6 +160,7 @@ class Seen(NamedTuple):
     path: str
     authorization: str | None
     body: str
+    cookie: str | None = None
 
 
 class Recorder:
@@ -169,6 +170,7 @@ class Recorder:
     def __init__(self, seen: list[Seen], redirect: dict[str, str] | None = None) -> None:
         recorder = self
         self.redirect = redirect or {}
+        self.token_cookie: str | None = None  # a Set-Cookie the token answer carries
 
         class Handler(BaseHTTPRequestHandler):
             def log_message(self, *args):
@@ -188,7 +190,7 @@ class Recorder:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length).decode() if length else ""
                 seen.append(Seen(self.headers.get("Host", ""), recorder.port, self.command, self.path,
-                                 self.headers.get("Authorization"), body))
+                                 self.headers.get("Authorization"), body, self.headers.get("Cookie")))
                 path = self.path.split("?", 1)[0]
                 if path in recorder.redirect:
                     return self._answer(307, {}, {"Location": recorder.redirect[path]})
@@ -197,8 +199,9 @@ class Recorder:
                 if path == "/auth/token/" and self.command == "POST":
                     form = parse_qs(body)
                     if form.get("client_secret") == [SECRET]:
+                        cookie = {"Set-Cookie": recorder.token_cookie} if recorder.token_cookie else {}
                         return self._answer(200, {"access_token": TOKEN, "token_type": "Bearer",
-                                                  "expires_in": 36000, "scope": ""})
+                                                  "expires_in": 36000, "scope": ""}, cookie)
                     return self._answer(401, {"error": "invalid_client"})
                 if path == "/Communication":
                     return self._answer(200, {"resourceType": "Bundle", "type": "searchset", "total": 0})
@@ -322,6 +325,22 @@ def test_a_derived_token_url_gets_the_secret_and_the_fhir_host_the_token(servers
             assert s.host == fhir_host, s
     assert sum(1 for s in seen if s.host == ehr_host) == 2  # the pre-flight's grant and the client's
     assert any(s.host == fhir_host and s.authorization == f"Bearer {TOKEN}" for s in seen)
+
+
+def test_a_cookie_the_token_host_sets_for_the_parent_domain_never_reaches_the_fhir_host(
+        servers, canvas_names_on_loopback):
+    seen: list[Seen] = []
+    both = servers(seen)
+    both.token_cookie = "sessionid=ehr-session-7; Domain=.canvasmedical.com; Path=/"
+    base = f"http://fumage-acme-dev.canvasmedical.com:{both.port}"
+    client = Client(base, client_id="me", client_secret=SECRET)
+    try:
+        assert client.token() == TOKEN
+        assert client.request("search", "GET", "Communication").status == 200
+    finally:
+        client.close()
+    assert [s.host.split(":")[0] for s in seen] == ["acme-dev.canvasmedical.com", "fumage-acme-dev.canvasmedical.com"]
+    assert [s.cookie for s in seen] == [None, None]
 
 
 def test_the_hosts_module_sends_nothing(no_network):
