@@ -50,7 +50,7 @@ def _execute(cfg: RunConfig) -> int:
     selected = listing.select(planned, compiled)
     nodeids = None
     if cfg.rerun_failed is not None:
-        selected, nodeids = _rerun_selection(cfg.rerun_failed, selected)
+        selected, nodeids = _rerun_selection(cfg.rerun_failed, selected, cfg.profile)
         if not selected:
             print(f"canvas-conformance: nothing to run again: {cfg.rerun_failed} has no failed or error scenario"
                   + (f" selected by --tags {cfg.tags!r}" if cfg.tags else "") + " in this suite", file=sys.stderr)
@@ -89,9 +89,9 @@ def _execute(cfg: RunConfig) -> int:
     return _report(cfg, target, report_dir, finished.rc, started)
 
 
-def _rerun_selection(report: Path, selected: list) -> tuple[list, list[str]]:
+def _rerun_selection(report: Path, selected: list, profile: str) -> tuple[list, list[str]]:
     """The scenarios of ``selected`` that failed or errored in ``report``, and their pytest node ids."""
-    failed = listing.failed_in_report(report)
+    failed = listing.failed_in_report(report, profile)
     chosen, gone = listing.rerun(selected, failed)
     keys = {(p.feature_file, p.name) for p in chosen}
     if gone:

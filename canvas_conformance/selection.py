@@ -154,8 +154,9 @@ class Failed(NamedTuple):
     name: str
 
 
-def failed_in_report(report: Path) -> list[Failed]:
-    """The failed and error scenarios of ``report`` (a report folder or its conformance.json), each once."""
+def failed_in_report(report: Path, profile: str | None = None) -> list[Failed]:
+    """The failed and error scenarios of ``report`` (a report folder or its conformance.json), each once.
+    With ``profile``, a report judged by another profile is refused: its verdicts are of other rules."""
     report = Path(report)
     path = report / "conformance.json" if report.is_dir() else report
     if not path.is_file():
@@ -165,9 +166,14 @@ def failed_in_report(report: Path) -> list[Failed]:
         rows = [s for r in doc["rules"] for s in r["scenarios"]] + list(doc.get("unmatched_scenarios") or ())
         found = {s["nodeid"]: Failed(s["nodeid"], s["feature_file"], s["name"])
                  for s in rows if s.get("status") in FAILING and s.get("nodeid")}
-    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as err:
+        provenance = doc.get("provenance") if isinstance(doc.get("provenance"), dict) else {}
+        judged_by = doc.get("profile") or provenance.get("profile") or catalogue.DEFAULT_PROFILE
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError) as err:
         raise SelectionError(f"--rerun-failed: {path} is not a canvas-conformance report "
                              f"({type(err).__name__})") from None
+    if profile is not None and judged_by != profile:
+        raise SelectionError(f"--rerun-failed: {path} was judged by profile {judged_by}, this run by {profile}: "
+                             f"run again with --profile {judged_by}")
     return list(found.values())
 
 

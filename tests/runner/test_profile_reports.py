@@ -154,3 +154,10 @@ def test_diff_of_one_profile_says_nothing_about_profiles(tmp_path, scenario, res
         write_all(results([scenario("passed", ["SENT-1"])]), tmp_path / side)
     d = diff.compare(diff.load_report(tmp_path / "old", label="OLD"), diff.load_report(tmp_path / "new", label="NEW"))
     assert diff.profiles_line(d) is None and "profiles differ" not in diff.render_text(d)
+
+
+def test_rerunning_a_report_of_another_profile_says_so(tmp_path, current_run, run_command):
+    write_all(current_run, tmp_path / "current")
+    out = run_command(["run", "--rerun-failed", str(tmp_path / "current"), "--profile", V1])
+    assert out.code == 2 and len(out.err_lines) == 1, out.err
+    assert f"was judged by profile {CURRENT}, this run by {V1}: run again with --profile {CURRENT}" in out.err
