@@ -10,7 +10,7 @@ from .auth import require_token
 from .clock import get_clock
 from .db import get_db
 from .messages import new_message
-from .outcome import FhirError, Issue, fhir_response
+from .outcome import FhirError, Issue, fhir_json, fhir_json_response, fhir_response
 from .search import parse_query
 from .validation import ingest, parse_body
 
@@ -55,11 +55,11 @@ def create():
 @bp.get("/Communication/<message_id>")
 @require_token
 def read(message_id: str):
-    stored = get_db().get_communication(message_id)
+    stored = get_db().communication_json(message_id)
     if stored is None:  # FHIR-6
         raise FhirError(404, Issue("not-found", "FHIR-6", f"Communication/{message_id} does not exist",
                                    "Communication.id"))
-    return fhir_response(stored.resource)
+    return fhir_json_response(stored)
 
 
 @bp.route("/Communication/<message_id>", methods=["PUT", "PATCH", "DELETE"])
@@ -78,11 +78,14 @@ def search():
     """FHIR-7: searchset Bundle with total, _count/_offset paging and self/first/next/last links."""
     query = parse_query(request.args)
     count, offset = query.count, query.offset
-    total, messages = get_db().search_communications(query.filters, count=count, offset=offset)
+    total, messages = get_db().search_communication_json(query.filters, count=count, offset=offset)
     base = base_url()
+    # What urlencode([*kept, ("_count", count), ("_offset", at)]) gives, with the filters encoded once.
+    filters = urlencode(query.kept)
+    prefix = f"{base}/Communication?{filters}&" if filters else f"{base}/Communication?"
 
     def page(at: int) -> str:
-        return f"{base}/Communication?" + urlencode([*query.kept, ("_count", count), ("_offset", at)])
+        return f"{prefix}_count={count}&_offset={at}"
 
     links = [("self", page(offset)), ("first", page(0))]
     if count and offset > 0:
@@ -91,12 +94,14 @@ def search():
         links.append(("next", page(offset + count)))
     last = ((total - 1) // count) * count if count and total else 0
     links.append(("last", page(last)))
-    bundle = {
+    head = fhir_json({
         "resourceType": "Bundle",
         "type": "searchset",
         "total": total,
         "link": [{"relation": rel, "url": url} for rel, url in links],
-        "entry": [{"fullUrl": f"{base}/Communication/{m.id}", "resource": m.resource, "search": {"mode": "match"}}
-                  for m in messages],
-    }
-    return fhir_response(bundle)
+    })
+    # Each entry is {"fullUrl": ..., "resource": <the stored text as it is>, "search": {"mode": "match"}},
+    # and "entry" comes last: the bytes fhir_json gives for the whole Bundle with decoded resources.
+    entries = ",".join(f'{{"fullUrl":{fhir_json(f"{base}/Communication/{message_id}")},"resource":{text},'
+                       '"search":{"mode":"match"}}' for message_id, text in messages)
+    return fhir_json_response(f'{head[:-1]},"entry":[{entries}]}}')

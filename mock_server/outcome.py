@@ -55,10 +55,19 @@ class FhirError(Exception):
 
 
 def fhir_response(body: dict | None, status: int = 200, headers: dict | None = None) -> Response:
-    payload = "" if body is None else json.dumps(body, separators=(",", ":"))
-    response = Response(payload, status=status, headers=headers or {},
-                        content_type=FHIR_JSON if body is not None else None)
-    if body is None:  # no body, no type (Flask's default would label the empty 201 text/html)
+    return fhir_json_response(None if body is None else fhir_json(body), status, headers)
+
+
+def fhir_json(body) -> str:
+    """The JSON text of an answer's body (compact; db.py stores resources in this very form)."""
+    return json.dumps(body, separators=(",", ":"))
+
+
+def fhir_json_response(payload: str | None, status: int = 200, headers: dict | None = None) -> Response:
+    """An answer whose body is the JSON text ``payload`` already made (``None``: no body, no type)."""
+    response = Response(payload or "", status=status, headers=headers or {},
+                        content_type=FHIR_JSON if payload is not None else None)
+    if payload is None:  # no body, no type (Flask's default would label the empty 201 text/html)
         del response.headers["Content-Type"]
     return response
 
