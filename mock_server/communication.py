@@ -10,7 +10,7 @@ from .auth import require_token
 from .clock import get_clock
 from .db import get_db
 from .messages import new_message
-from .outcome import FhirError, Issue, fhir_json, fhir_json_response, fhir_response
+from .outcome import FhirError, Issue, fhir_json, fhir_json_response, fhir_response, json_string
 from .search import parse_query
 from .validation import ingest, parse_body
 
@@ -102,6 +102,6 @@ def search():
     })
     # Each entry is {"fullUrl": ..., "resource": <the stored text as it is>, "search": {"mode": "match"}},
     # and "entry" comes last: the bytes fhir_json gives for the whole Bundle with decoded resources.
-    entries = ",".join(f'{{"fullUrl":{fhir_json(f"{base}/Communication/{message_id}")},"resource":{text},'
+    entries = ",".join(f'{{"fullUrl":{json_string(f"{base}/Communication/{message_id}")},"resource":{text},'
                        '"search":{"mode":"match"}}' for message_id, text in messages)
     return fhir_json_response(f'{head[:-1]},"entry":[{entries}]}}')

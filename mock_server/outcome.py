@@ -63,13 +63,21 @@ def fhir_json(body) -> str:
     return json.dumps(body, separators=(",", ":"))
 
 
+# fhir_json of one string, without building an encoder per call (json.dumps does for each).
+json_string = json.encoder.encode_basestring_ascii
+
+
+class _Answer(Response):
+    """A Response with no default type: an answer without a body carries no Content-Type
+    (Flask's default would label the empty 201 text/html)."""
+
+    default_mimetype = None
+
+
 def fhir_json_response(payload: str | None, status: int = 200, headers: dict | None = None) -> Response:
     """An answer whose body is the JSON text ``payload`` already made (``None``: no body, no type)."""
-    response = Response(payload or "", status=status, headers=headers or {},
-                        content_type=FHIR_JSON if payload is not None else None)
-    if payload is None:  # no body, no type (Flask's default would label the empty 201 text/html)
-        del response.headers["Content-Type"]
-    return response
+    return _Answer(payload or "", status=status, headers=headers,
+                   content_type=FHIR_JSON if payload is not None else None)
 
 
 def outcome_response(status: int, issues, headers: dict | None = None, *, counted_all: bool = True) -> Response:
@@ -123,10 +131,8 @@ new_correlation_id = _CorrelationIds()
 
 
 def init_app(app: Flask) -> None:
-    @app.before_request
-    def _correlation_id():
-        g.correlation_id = new_correlation_id()
-
+    # The id is made when the answer is stamped, or earlier by whatever must name it first (the
+    # log line of an unexpected error), never twice for one request.
     @app.after_request
     def _stamp(response: Response) -> Response:
         response.headers[CORRELATION_HEADER] = g.get("correlation_id") or new_correlation_id()
@@ -149,6 +155,6 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(err: Exception):
         log.error("unexpected %s while answering (correlation id %s)",
-                  type(err).__name__, g.get("correlation_id"))
+                  type(err).__name__, g.setdefault("correlation_id", new_correlation_id()))
         return outcome_response(500, [Issue("exception", "FHIR-2",
                                             "the server failed unexpectedly")])
