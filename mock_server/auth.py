@@ -99,7 +99,7 @@ def token():
 
 def check_bearer() -> None:
     """Raise a 401 OperationOutcome unless the request carries a valid, unexpired token."""
-    header = request.headers.get("Authorization", "")
+    header = request.environ.get("HTTP_AUTHORIZATION", "")  # what request.headers.get gives, without its wrapper
     scheme, _, value = header.partition(" ")
     challenge = {"WWW-Authenticate": 'Bearer realm="canvas-mock"'}
     if scheme.lower() != "bearer" or not value.strip():
