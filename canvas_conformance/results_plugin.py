@@ -29,7 +29,7 @@ from typing import Any
 
 import pytest
 
-from . import __version__, catalogue, results
+from . import __version__, catalogue, jsontext, results
 from .client import Evidence
 from .redact import RedactingStream, redact
 from .config import ROOT, ConfigError, RunConfig, for_suite
@@ -362,7 +362,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_name(out.name + ".partial")
-    partial.write_text(json.dumps(redact(results, secrets), indent=2, ensure_ascii=False), encoding="utf-8")
+    partial.write_text(jsontext.dumps(redact(results, secrets)), encoding="utf-8")
     partial.replace(out)
 
 

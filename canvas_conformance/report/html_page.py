@@ -19,7 +19,7 @@ from datetime import datetime
 from html import escape
 from pathlib import Path
 
-from .. import catalogue
+from .. import catalogue, jsontext
 from ..client import Exchange
 from ..results import FAILING, MANUAL_MARKER, STATUSES, Scenario, exchange_line
 from .curl import curl_command
@@ -325,7 +325,7 @@ def _pretty_html(body: str) -> str:
 
 def _pretty(body: str) -> str:
     try:
-        text = json.dumps(json.loads(body), indent=2, ensure_ascii=False)
+        text = jsontext.dumps(json.loads(body))
     except (TypeError, ValueError):
         text = str(body)
     if len(text) > MAX_BODY:
