@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, NamedTuple, Sequence
 from urllib.parse import urlsplit
 
+from .catalogue import DEFAULT_PROFILE, PROFILES
 from .errors import UsageError
 from .shipped import suite_root
 from .retry import DEFAULT_MAX_WAIT, DEFAULT_RETRIES, MAX_RETRIES, MAX_WAIT_LIMIT, RetryPolicy
@@ -145,6 +146,12 @@ DEPTH_NAMES = ("quick", "standard", "thorough")
 DEFAULT_SEED = 20220210  # fixed, so CI verdicts are reproducible (explore.DEFAULT_SEED, kept equal by a test)
 
 
+def _profile(text: str, name: str) -> str:
+    if text.lower() not in PROFILES:
+        raise ConfigError(f"{name} {text!r} is not a profile: one of {', '.join(PROFILES)}")
+    return text.lower()
+
+
 def _depth(text: str, name: str) -> str:
     if text.lower() not in DEPTH_NAMES:
         raise ConfigError(f"{name} {text!r} must be one of {', '.join(DEPTH_NAMES)}")
@@ -239,6 +246,10 @@ OPTIONS: tuple[Option, ...] = (
     Option("workers", "--workers", "CANVAS_WORKERS", _workers, None,
            "scenarios run at once, each worker a process of its own (default: 1 for a target on this machine, "
            f"8 for any other; at most {MAX_WORKERS}); the verdicts are the same at any number", "N", group="run"),
+    Option("profile", "--profile", "CANVAS_PROFILE", _profile, DEFAULT_PROFILE,
+           "which edition of Canvas's documented behaviour to judge by: canvas-2022 (default: the mid-2022 "
+           "page, Canvas's v1 API) or canvas-current (today's v2 API); the embedded mock follows it",
+           "PROFILE", group="run"),
     Option("depth", "--depth", "CANVAS_DEPTH", _depth, "standard",
            "how hard each explored scenario searches its rule's input space: quick, standard (default) "
            "or thorough", "DEPTH", group="run"),
@@ -293,6 +304,7 @@ class RunConfig:
     list_format: str  # text | json: how --list prints
     quiet: bool
     workers: int | None  # scenarios at once; None: the target's default (``suite_process.workers_for``)
+    profile: str  # catalogue.PROFILES: which edition's rules are judged (and how the embedded mock behaves)
     depth: str  # quick | standard | thorough: cases per explored scenario
     seed: int  # of the explored scenarios' cases
     suite: Path  # folder holding features/ and steps/

@@ -44,7 +44,8 @@ def _execute(cfg: RunConfig) -> int:
     if cfg.list_only and not features_dir.is_dir():  # an empty listing would read as "nothing to check"
         raise UsageError(f"no suite to list: {features_dir} does not exist")
     planned = listing.planned_scenarios(features_dir) if features_dir.is_dir() else []
-    compiled = listing.compile_tags(cfg.tags, listing.known_tags(planned))
+    planned = listing.in_profile(planned, cfg.profile)
+    compiled = listing.compile_tags(cfg.tags, listing.known_tags(planned, cfg.profile))
     selected = listing.select(planned, compiled)
     nodeids = None
     if cfg.rerun_failed is not None:
@@ -55,7 +56,7 @@ def _execute(cfg: RunConfig) -> int:
             return 0
     if cfg.list_only:
         render = listing.render_json if cfg.list_format == "json" else listing.render
-        sys.stdout.write(render(selected, expression=cfg.tags, total=len(planned)))
+        sys.stdout.write(render(selected, expression=cfg.tags, total=len(planned), profile=cfg.profile))
         return 0
     creds = _remote_credentials(cfg)  # configuration and safety first: nothing is sent before they pass
     if not steps_dir.is_dir():
@@ -116,7 +117,7 @@ def _target(cfg: RunConfig, creds: preflight.Credentials | None) -> tuple[Target
     if creds is None:
         from . import embedded  # the one import of the mock, only when it is needed
 
-        mock = embedded.start()
+        mock = embedded.start(profile=cfg.profile)
         record = dataclasses.replace(
             cfg, base_url=mock.base_url, token_url=f"{mock.base_url}/auth/token/", client_id=mock.client_id,
             client_secret=mock.client_secret, token=None, patients=cfg.patients or mock.patients,
@@ -150,7 +151,7 @@ def _report_interrupted(cfg: RunConfig, target: Target, report_dir: Path, finish
         "signal": signalled.name,
         "at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "scenarios_not_run": len(not_run),
-        "rules_not_run": sorted({t for p in not_run for t in p.tags} & {r.id for r in catalogue.rules()}),
+        "rules_not_run": sorted({t for p in not_run for t in p.tags} & {r.id for r in catalogue.rules(cfg.profile)}),
     }
     results.setdefault("scenarios", ran)
     _finish_report(cfg, target, report_dir, results, started)

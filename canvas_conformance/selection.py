@@ -69,25 +69,33 @@ def compile_tags(expression: str | None, known_tags: Iterable[str]) -> Expressio
     return compiled
 
 
+def in_profile(planned: Iterable[Planned], profile: str) -> list[Planned]:
+    """The scenarios ``profile`` judges (every rule they check is one of its rules), each tagged with
+    the kind its rule has there, as the suite's process marks them (steps/conftest.py)."""
+    return [p._replace(tags=catalogue.kind_tags(p.tags, profile)) for p in planned
+            if catalogue.in_profile(p.tags, profile)]
+
+
 def select(planned: Iterable[Planned], compiled: Expression | None) -> list[Planned]:
     if compiled is None:
         return list(planned)
     return [p for p in planned if compiled.evaluate(lambda name, /, **kw: name in p.tags)]
 
 
-def known_tags(planned: Iterable[Planned]) -> set[str]:
+def known_tags(planned: Iterable[Planned], profile: str = catalogue.DEFAULT_PROFILE) -> set[str]:
     """Tags a ``--tags`` expression may name: those in the features, plus every rule ID, kind and surface."""
     tags = {t for p in planned for t in p.tags}
-    for rule in catalogue.rules():
+    for rule in catalogue.rules(profile):
         tags.update((rule.id, rule.kind, rule.surface))
     return tags
 
 
-def render(selected: list[Planned], *, expression: str | None = None, total: int | None = None) -> str:
-    """The listing: every catalogue rule with the scenarios that would check it, then the rest."""
-    lines = []
+def render(selected: list[Planned], *, expression: str | None = None, total: int | None = None,
+           profile: str = catalogue.DEFAULT_PROFILE) -> str:
+    """The listing: every rule of the profile with the scenarios that would check it, then the rest."""
+    lines = [f"profile {profile}: {catalogue.profile_info(profile).source_title}"]
     claimed: set[int] = set()
-    for rule in catalogue.rules():
+    for rule in catalogue.rules(profile):
         mine = [(i, p) for i, p in enumerate(selected) if rule.id in p.tags]
         claimed.update(i for i, _ in mine)
         note = f"{len(mine)} scenario(s)" if mine else "not selected"
@@ -99,8 +107,8 @@ def render(selected: list[Planned], *, expression: str | None = None, total: int
         lines.append("Scenarios tagged with no catalogue rule:")
         lines.extend(f"           {p.feature_file}:{p.line}  {p.name}" for p in rest)
     picked = f"{len(selected)} of {total} scenarios" if total is not None else f"{len(selected)} scenarios"
-    rules = sum(1 for r in catalogue.rules() if any(r.id in p.tags for p in selected))
-    lines.append(f"{len(catalogue.rules())} rules, {rules} with a selected scenario; {picked}"
+    rules = sum(1 for r in catalogue.rules(profile) if any(r.id in p.tags for p in selected))
+    lines.append(f"{len(catalogue.rules(profile))} rules, {rules} with a selected scenario; {picked}"
                  + (f" selected by --tags {expression!r}" if expression else "") + ". Nothing was sent.")
     return "\n".join(lines) + "\n"
 
@@ -108,19 +116,20 @@ def render(selected: list[Planned], *, expression: str | None = None, total: int
 LIST_FORMAT = "canvas-conformance/list@1"
 
 
-def render_json(selected: list[Planned], *, expression: str | None = None, total: int | None = None) -> str:
+def render_json(selected: list[Planned], *, expression: str | None = None, total: int | None = None,
+                profile: str = catalogue.DEFAULT_PROFILE) -> str:
     """The listing for scripts: every catalogue rule with the scenarios that would check it, then the rest."""
     def row(p: Planned) -> dict:
         return {"feature_file": p.feature_file, "line": p.line, "name": p.name, "tags": sorted(p.tags)}
 
     claimed: set[int] = set()
     rules = []
-    for rule in catalogue.rules():
+    for rule in catalogue.rules(profile):
         mine = [(i, p) for i, p in enumerate(selected) if rule.id in p.tags]
         claimed.update(i for i, _ in mine)
         rules.append({"id": rule.id, "kind": rule.kind, "surface": rule.surface, "title": rule.title,
                       "selected": bool(mine), "scenarios": [row(p) for _, p in mine]})
-    doc = {"format": LIST_FORMAT, "tags": expression or None, "total": total, "selected": len(selected),
+    doc = {"format": LIST_FORMAT, "profile": profile, "tags": expression or None, "total": total, "selected": len(selected),
            "rules": rules, "unmatched_scenarios": [row(p) for i, p in enumerate(selected) if i not in claimed]}
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 

@@ -13,7 +13,7 @@ Feature: Seeing a created message in the Canvas UI
   Background:
     Given the target's clock stands still at "2022-06-10T15:04:00Z" where the target lets it be set
 
-  @UI-1 @documented @ui
+  @UI-1 @ui
   Scenario: Messages sit on the patient's chart timeline in the order they were created
     Given a message from a practitioner to a patient
     And its sent time is "2022-02-10T15:04:00Z"
@@ -23,7 +23,7 @@ Feature: Seeing a created message in the Canvas UI
     Then the target accepts them as new messages too
     And the patient's chart timeline shows the three in the order they were created, not the order they were sent
 
-  @UI-2 @documented @ui
+  @UI-2 @ui
   Scenario: A practitioner's message is a draft by Canvas Bot, hidden from the patient
     Given a message from a practitioner to a patient
     And its sent time is "2022-02-10T15:04:00Z"
@@ -32,7 +32,7 @@ Feature: Seeing a created message in the Canvas UI
     And the chart shows it as a draft captioned as drafted by Canvas Bot, with a Send button
     And the patient app does not show it
 
-  @UI-3 @documented @ui
+  @UI-3 @ui
   Scenario: Sending the draft from the chart sends no SMS and keeps its sent time
     Given a message from a practitioner to a patient
     And its sent time is "2022-02-10T15:04:00Z"
@@ -41,7 +41,7 @@ Feature: Seeing a created message in the Canvas UI
     And sending the draft from the chart sends no SMS and keeps its sent time
     And from then on the patient app shows it, dated at its sent time
 
-  @UI-4 @documented @ui
+  @UI-4 @ui
   Scenario: A patient's message is not a draft and the patient app shows it
     Given a message from a patient to a practitioner
     When it is submitted
@@ -49,7 +49,7 @@ Feature: Seeing a created message in the Canvas UI
     And the chart shows it with its sent date and its recipient, not as a draft
     And the patient app already shows it
 
-  @UI-5 @documented @ui
+  @UI-5 @ui
   Scenario: The UI shows the first payload text as the message, markup as plain text
     Given a message from a practitioner to a patient
     And its message text is "<b>Bring</b> your insurance card & list <i>every</i> medicine" given as contentString

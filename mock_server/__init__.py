@@ -42,6 +42,8 @@ DEFAULTS = {
     # Start from the real clock and the FAULTS rules (True), or join worker processes already
     # serving the same database file and keep their shared state (False: serve's workers).
     "RESET_SHARED_STATE": True,
+    # Which edition of Canvas to behave as (profiles.py): canvas-2022 (v1, the 2022 page) or canvas-current (v2).
+    "PROFILE": "canvas-2022",
 }
 
 
@@ -51,6 +53,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.from_mapping(DEFAULTS)
     if test_config:
         app.config.from_mapping(test_config)
+    from .profiles import check as check_profile
+
+    check_profile(app.config["PROFILE"])
     app.json.sort_keys = False
     app.url_map.strict_slashes = False
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)

@@ -25,7 +25,7 @@ def build(run: Run, *, strict: bool = False) -> dict:
         "format": FORMAT,
         "tool": {"name": "canvas-conformance", "version": run.tool_version},
         "tool_version": run.tool_version,
-        "source": catalogue.source(),
+        "source": catalogue.source(run.profile),
         "provenance": run.provenance,
         "target": run.target,
         "started": run.started,

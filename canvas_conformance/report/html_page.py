@@ -129,7 +129,7 @@ def _header(run: Run, failures: list[str], strict: bool) -> str:
         ("Finished (UTC)", run.finished),
         ("Duration", _duration(run.started, run.finished)),
         ("Tool", f"canvas-conformance {run.tool_version}"),
-        ("Rules from", catalogue.source()),
+        ("Rules from", catalogue.source(run.profile)),
         *_provenance(run.provenance),
         ("Strict", "yes: manual, skipped and partly checked rules fail the run (rules not selected do not)"
          if strict else "no"),

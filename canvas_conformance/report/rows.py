@@ -62,6 +62,7 @@ class Run(NamedTuple):
     interrupted: dict | None = None  # the run was stopped by a signal: results.json's "interrupted" object
     selection: str | None = None  # the tag expression the run was narrowed to (None: every scenario)
     provenance: dict = {}  # what the verdicts rest on (results_plugin.provenance); {} from an older results file
+    profile: str = catalogue.DEFAULT_PROFILE  # the catalogue profile the rows are of
 
 
 def counts(statuses: Iterable[str]) -> dict[str, int]:
@@ -70,9 +71,16 @@ def counts(statuses: Iterable[str]) -> dict[str, int]:
     return {"total": sum(tally.values()), **{s: tally.get(s, 0) for s in STATUSES}}
 
 
+def profile_of(results: dict) -> str:
+    """The profile a results file was judged by (its provenance); the default for an older file."""
+    p = results.get("provenance")
+    name = p.get("profile") if isinstance(p, dict) else None
+    return name if name in catalogue.PROFILES else catalogue.DEFAULT_PROFILE
+
+
 def build_run(results: dict, rules: Iterable[catalogue.Rule] | None = None) -> Run:
     """Fold a results.json document into rule rows, one per catalogue rule, in catalogue order."""
-    rules = tuple(catalogue.rules() if rules is None else rules)
+    rules = tuple(catalogue.rules(profile_of(results)) if rules is None else rules)
     known = {r.id for r in rules}
     interrupted = results.get("interrupted") if isinstance(results.get("interrupted"), dict) else None
     cut_short = set((interrupted or {}).get("rules_not_run") or ())
@@ -109,6 +117,7 @@ def build_run(results: dict, rules: Iterable[catalogue.Rule] | None = None) -> R
         interrupted=interrupted,
         selection=results.get("selection") if isinstance(results.get("selection"), str) else None,
         provenance=dict(results.get("provenance") or {}),
+        profile=profile_of(results),
     )
 
 
