@@ -29,7 +29,7 @@ from typing import Any
 
 import pytest
 
-from . import __version__, catalogue, results
+from . import __version__, catalogue, jsontext, results
 from .client import Evidence
 from .redact import RedactingStream, redact
 from .config import ROOT, ConfigError, RunConfig, for_suite
@@ -375,7 +375,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     partial = out.with_name(out.name + ".partial")
     partial.unlink(missing_ok=True)  # a file of our own ("x"), never one a link there points at
     with partial.open("x", encoding="utf-8") as handle:
-        handle.write(json.dumps(redact(results, secrets), indent=2, ensure_ascii=False))
+        handle.write(jsontext.dumps(redact(results, secrets)))
     partial.replace(out)
 
 

@@ -74,9 +74,14 @@ def bound_url(server) -> str:
     return f"http://{host}:{port}"
 
 
-def start_in_thread(app: Flask, *, host: str = "127.0.0.1", port: int = 0) -> RunningServer:
-    """Serve ``app`` on a free loopback port in a daemon thread, for embedding and tests."""
-    server = make_server(app, host=host, port=port, loop_timeout=0.05)  # stop() returns at once
+def start_in_thread(app: Flask, *, host: str = "127.0.0.1", port: int = 0, threads: int = 8) -> RunningServer:
+    """Serve ``app`` on a free loopback port in a daemon thread, for embedding and tests.
+
+    ``threads``: waitress's worker threads. Each request is handed from its I/O thread to one of
+    them; when requests come one at a time, one thread takes every hand-off with the least
+    switching between threads under the GIL (bench/RESULTS-suite.md).
+    """
+    server = make_server(app, host=host, port=port, loop_timeout=0.05, threads=threads)  # stop() returns at once
     url = bound_url(server)
     thread = threading.Thread(target=server.run, name="canvas-mock", daemon=True)
     thread.start()

@@ -6,10 +6,9 @@ its status, and every HTTP exchange behind that status.
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from .. import catalogue
+from .. import catalogue, jsontext
 from ..results import as_json
 from .curl import with_curl
 from .rows import Run, failing, summary
@@ -59,4 +58,4 @@ def build(run: Run, *, strict: bool = False) -> dict:
 
 
 def render(run: Run, *, strict: bool = False) -> str:
-    return json.dumps(build(run, strict=strict), indent=2, ensure_ascii=False) + "\n"
+    return jsontext.dumps(build(run, strict=strict)) + "\n"
