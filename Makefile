@@ -22,11 +22,12 @@ test: $(STAMP) browser
 
 # The mutation corpus and the allowed variants (tests/suite/corpus.py): the whole API suite once per
 # breakage or variant, so it runs apart from make test (about 25 s a case on 2 cores; make test keeps a
-# seeded sample, test_misbehaving.py), and the runs beside other writers (test_isolation.py, four runs).
-# Each verdict is recorded in CORPUS_RECORD; tests/suite/CATCH_TABLE.md is then written from them
+# seeded sample, test_misbehaving.py), and the runs beside other writers (test_isolation.py, four runs);
+# then every canvas-current UI breakage and variant against the profile's whole UI suite (about 35 s a case).
+# Each API verdict is recorded in CORPUS_RECORD; tests/suite/CATCH_TABLE.md is then written from them
 # (python -m tests.suite.catch_table). CORPUS_FLAGS=-n2 runs two cases at once on an idle box.
 CORPUS_RECORD ?= reports/corpus-verdicts.jsonl
-corpus: $(STAMP)
+corpus: $(STAMP) browser
 	mkdir -p $(dir $(CORPUS_RECORD)) && rm -f $(CORPUS_RECORD)
 	CANVAS_CORPUS=1 CANVAS_SHARED_TARGET_TEST=1 CATCH_TABLE_RECORD=$(abspath $(CORPUS_RECORD)) $(BIN)/python -m pytest \
 	  tests/suite/test_misbehaving.py tests/suite/test_variations.py tests/suite/test_isolation.py \
@@ -34,6 +35,7 @@ corpus: $(STAMP)
 	  status=$$?; $(BIN)/python -m tests.suite.catch_table --from $(CORPUS_RECORD) --write tests/suite/CATCH_TABLE.md \
 	  --how "The verdicts were recorded by \`make corpus\` ($$(uptime | sed 's/.*load average/load average/') at its end, $$(nproc) cores)."; \
 	  exit $$status
+	CANVAS_CORPUS=1 $(BIN)/python -m pytest tests/uichecks/test_in_browser.py -k "canvas-current or real_canvas"
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)

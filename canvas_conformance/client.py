@@ -19,10 +19,12 @@ Against a hostile target (README, "Hostile targets"):
 - Credentials go only where they were configured to go. The bearer token (every request
   of ``request``) goes only to the base URL's origin (scheme, host, port); a URL on another
   origin, e.g. a ``next`` link naming another host, is not sent at all. The client secret
-  goes only to the configured token URL. No redirect is ever followed (``allow_redirects=False``),
+  goes only to the token URL (configured, or derived: on Canvas it is the EHR instance's host,
+  another origin than the FHIR base), which never gets the bearer token. No redirect is ever followed (``allow_redirects=False``),
   so nothing is re-sent to a ``Location`` the target names. A URL carrying a user name or
   password is not sent, and ``requests`` is given an explicit no-op ``auth`` so it never
-  replaces the bearer token with Basic auth from a URL or from ``~/.netrc``.
+  replaces the bearer token with Basic auth from a URL or from ``~/.netrc``. No cookie is kept,
+  so none set by one origin is sent to another.
 - Every answer is bounded: ``max_answer_bytes`` after decoding (the client asks for gzip or
   deflate only and inflates them itself, a bounded amount at a time, so a small compressed
   body cannot become gigabytes in memory), ``timeout`` for the whole exchange, and the
@@ -30,13 +32,16 @@ Against a hostile target (README, "Hostile targets"):
 """
 from __future__ import annotations
 
+import heapq
 import json
 import math
+import os
 import socket
 import threading
 import time
 import zlib
 from datetime import datetime, timezone
+from http.cookiejar import DefaultCookiePolicy
 from typing import Any, Callable, Mapping, NamedTuple
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
@@ -46,6 +51,7 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import HTTPError, ReadTimeoutError
 
+from .canvas_hosts import default_token_url
 from .config import MAX_ANSWER_BYTES
 from .retry import RETRY_STATUSES, RetryPolicy
 
@@ -160,13 +166,16 @@ class Client:
         self.base_url = base_url.rstrip("/")
         self.origin = origin(self.base_url)
         self.max_answer_bytes = max_answer_bytes
-        self.token_url = token_url or f"{self.base_url}/auth/token/"
+        self.token_url = token_url or default_token_url(self.base_url)
         self.client_id = client_id
         self.client_secret = client_secret
         self.timeout = timeout
         self.retry = retry if retry is not None else RetryPolicy()  # the suite passes RunConfig.retry
         self._sleep = sleep if sleep is not None else time.sleep  # looked up when made, so a patch of it holds
         self.session = session or requests.Session()
+        # no cookies kept or sent: the API needs none, and a cookie the token host sets for its parent
+        # domain (Domain=.canvasmedical.com) would otherwise ride along to the FHIR base's origin
+        self.session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=()))
         self.session.headers["Accept-Encoding"] = ACCEPT_ENCODING
         for scheme in ("http://", "https://"):
             self.session.mount(scheme, _DeadlineAdapter())
@@ -177,6 +186,7 @@ class Client:
         self._obtained: list[str] = []
         self.token_lifetime: int | None = None  # expires_in of the grant, when the client made one
         self._unanswered = 0  # requests in a row that got no answer (timeout, refused, dropped)
+        self._proxy_cache: dict = {}
 
     def close(self) -> None:
         """Close kept-alive connections (a server stopping after the run need not wait for them)."""
@@ -302,7 +312,8 @@ class Client:
             decision = self.retry.decide(response.status_code, response.headers, attempt)
             if attempt == 1 and decision.retry:
                 label = f"{name} (attempt 1)"
-            exchange = self._record(label, prepared, started, clock, response=response)
+            text = response.text  # decoded once: requests guesses a charset anew at every read
+            exchange = self._record(label, prepared, started, clock, response=response, text=text)
             if decision.retry:
                 self._note(f"{label}: {decision.why}")
                 self._sleep(decision.wait_s)
@@ -310,7 +321,7 @@ class Client:
                 continue
             if response.status_code in RETRY_STATUSES:
                 raise TargetUnavailable(f"{label}: {method} {prepared.url}: {decision.why}", why=decision.why)
-            return Answer(response.status_code, response.headers, response.text, exchange)
+            return Answer(response.status_code, response.headers, text, exchange)
 
     def _fetch(self, prepared: requests.PreparedRequest) -> requests.Response:
         """One request whose whole answer (status line, headers, body) must arrive within ``timeout``,
@@ -326,7 +337,8 @@ class Client:
         _watched.deadline = deadline
         try:
             try:
-                response = self.session.send(prepared, timeout=self.timeout, allow_redirects=False, stream=True)
+                response = self.session.send(prepared, timeout=self.timeout, allow_redirects=False, stream=True,
+                                             proxies=self._proxies(prepared))
             except requests.RequestException:
                 if deadline.expired:  # status line and headers not whole by the deadline: no answer
                     raise requests.Timeout(f"no answer within {self.timeout:g} s") from None
@@ -353,6 +365,16 @@ class Client:
         finally:
             deadline.cancel()
             _watched.deadline = None
+
+    def _proxies(self, prepared: requests.PreparedRequest) -> dict[str, str]:
+        """The proxies ``requests`` would pick for this URL from the session and the environment
+        (``HTTPS_PROXY``, ``NO_PROXY``...), worked out once per origin: requests reads the whole
+        environment anew for every request otherwise, which cost more than a mock's answer."""
+        key = origin(prepared.url or "")
+        if key not in self._proxy_cache:
+            self._proxy_cache[key] = requests.utils.resolve_proxies(prepared, self.session.proxies,
+                                                                    self.session.trust_env)
+        return dict(self._proxy_cache[key])
 
     def _read_body(self, response: requests.Response, deadline: "_Deadline") -> bytes:
         """The body, decoded, or ``_AnswerTooLarge`` as soon as it passes ``max_answer_bytes``.
@@ -389,7 +411,7 @@ class Client:
             self.evidence.note(text)
 
     def _record(self, name: str, prepared, started: datetime, clock: float, *, response=None,
-                error: str | None = None) -> Exchange:
+                text: str | None = None, error: str | None = None) -> Exchange:
         __tracebackhide__ = True  # pytest would print arguments that carry the token or secret
         body = prepared.body
         if isinstance(body, bytes):
@@ -400,7 +422,7 @@ class Client:
             request_headers=dict(prepared.headers), request_body=_clip(body),
             status=response.status_code if response is not None else None,
             response_headers=headers,
-            response_body=_clip(response.text) if response is not None else None,
+            response_body=_clip(text if text is not None else response.text) if response is not None else None,
             correlation_id=_correlation_id(headers),
             started=started.isoformat(), duration_ms=round((time.perf_counter() - clock) * 1000, 3),
             error=error,
@@ -473,7 +495,9 @@ class _Deadline:
     socket timeout that bounds each wait for a byte, not the whole; only shutting the socket
     ends a read that keeps getting a byte just in time. The connection registers its socket
     (``_WatchedConnection.getresponse``) through the thread-local ``_watched``, so the watchdog
-    only ever touches the socket of the request it was started for.
+    only ever touches the socket of the request it was started for. Every deadline of the
+    process is kept by one ``_Watchdog`` thread: a thread started per request cost more than
+    the request itself against a mock on this machine.
     """
 
     def __init__(self, seconds: float) -> None:
@@ -481,9 +505,8 @@ class _Deadline:
         self.expired = False
         self._sock: socket.socket | None = None
         self._lock = threading.Lock()
-        self._timer = threading.Timer(seconds, self._expire)
-        self._timer.daemon = True
-        self._timer.start()
+        self._done = False
+        _WATCHDOG.add(self)
 
     def watch(self, sock: socket.socket | None) -> None:
         with self._lock:
@@ -493,13 +516,64 @@ class _Deadline:
 
     def _expire(self) -> None:
         with self._lock:
+            if self._done:
+                return
             self.expired = True
             _shut(self._sock)
 
     def cancel(self) -> None:
-        self._timer.cancel()
         with self._lock:
+            self._done = True
             self._sock = None
+
+
+class _Watchdog:
+    """One daemon thread that expires every ``_Deadline`` of the process at its time.
+
+    Deadlines wait in a heap by their time; a cancelled one is dropped when the thread next looks
+    at the heap, so adding and cancelling cost a lock and a heap push, never a thread. The
+    thread is started at the first deadline (and again in a child after a fork, where threads do
+    not survive), and only woken early when a deadline comes before every one it waits for.
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition(threading.Lock())
+        self._heap: list[tuple[float, int, _Deadline]] = []
+        self._seq = 0
+        self._thread: threading.Thread | None = None
+        self._pid = 0
+
+    def add(self, deadline: _Deadline) -> None:
+        with self._cond:
+            if self._thread is None or self._pid != os.getpid() or not self._thread.is_alive():
+                self._heap = [entry for entry in self._heap if not entry[2]._done]
+                self._pid = os.getpid()
+                self._thread = threading.Thread(target=self._run, name="canvas-client-deadlines", daemon=True)
+                self._thread.start()
+            self._seq += 1
+            earliest = not self._heap or deadline.at < self._heap[0][0]
+            heapq.heappush(self._heap, (deadline.at, self._seq, deadline))
+            if earliest:
+                self._cond.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._heap:
+                    self._cond.wait()
+                at, _, deadline = self._heap[0]
+                wait = at - time.perf_counter()
+                if deadline._done:  # answered in time: nothing to do at its time
+                    heapq.heappop(self._heap)
+                    continue
+                if wait > 0:
+                    self._cond.wait(wait)
+                    continue
+                heapq.heappop(self._heap)
+            deadline._expire()  # outside the heap's lock: it takes the deadline's own
+
+
+_WATCHDOG = _Watchdog()
 
 
 def _shut(sock: socket.socket | None) -> None:

@@ -21,11 +21,14 @@ class EmbeddedMock(NamedTuple):
     stop: Callable[[], None]
 
 
-def start() -> EmbeddedMock:
-    """A fresh in-memory mock with a one-off client secret, on 127.0.0.1 and a free port."""
+def start(*, profile: str = "canvas-2022") -> EmbeddedMock:
+    """A fresh in-memory mock behaving as ``profile``, with a one-off client secret, on 127.0.0.1 and a free port."""
     secret = secrets.token_urlsafe(24)
-    app = create_app({"DATABASE": ":memory:", "CLIENT_SECRET": secret})
-    running = start_in_thread(app)
+    app = create_app({"DATABASE": ":memory:", "CLIENT_SECRET": secret, "PROFILE": profile})
+    # One worker thread: a run's requests come one at a time per worker, and the mock's work holds
+    # the GIL anyway; with waitress's default of 8 threads each request cost about half as much CPU
+    # again in switching between them (bench/RESULTS-suite.md).
+    running = start_in_thread(app, threads=1)
     store = app.extensions["mock_store"]
     return EmbeddedMock(
         base_url=running.base_url,

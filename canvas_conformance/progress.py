@@ -44,7 +44,7 @@ class Emitter:
         self.collected = False
         self.rule_ids: frozenset[str] = frozenset()
         try:
-            self.rule_ids = frozenset(r.id for r in catalogue.rules())
+            self.rule_ids = frozenset(catalogue.all_rule_ids())
         except Exception:  # the catalogue is optional here: progress must never break a run
             pass
 

@@ -81,23 +81,33 @@ def _spellings_of(secrets: tuple[str, ...]) -> list[str]:
 
 def redact(value: Any, secrets: Iterable[str]) -> Any:
     """A copy of ``value`` (str, dict, list, tuple, scalars) with every secret replaced by MASK."""
-    return _redact(value, _spellings(secrets))
+    return _redact(value, _spellings(secrets), {})
 
 
-def _redact(value: Any, spellings: list[str]) -> Any:
+def _redact(value: Any, spellings: list[str], done: dict[str, str]) -> Any:
+    # ``done``: each distinct string is redacted once per call (a run's evidence repeats the same
+    # search answers many times over, and a text with escapes is decoded to be redacted)
     if isinstance(value, str):
-        for s in spellings:
-            if s in value:
-                value = value.replace(s, MASK)
-        return _redact_decoded(value, spellings) if "\\" in value else value
+        if not spellings:
+            return value
+        cleaned = done.get(value)
+        if cleaned is None:
+            cleaned = value
+            for s in spellings:
+                if s in cleaned:
+                    cleaned = cleaned.replace(s, MASK)
+            if "\\" in cleaned:
+                cleaned = _redact_decoded(cleaned, spellings)
+            done[value] = cleaned
+        return cleaned
     if isinstance(value, dict):
         return {k: (_mask_header(v) if isinstance(k, str) and k.lower() in SENSITIVE_HEADERS
-                    else _redact(v, spellings))
+                    else _redact(v, spellings, done))
                 for k, v in value.items()}
     if isinstance(value, list):
-        return [_redact(v, spellings) for v in value]
+        return [_redact(v, spellings, done) for v in value]
     if isinstance(value, tuple):
-        return tuple(_redact(v, spellings) for v in value)
+        return tuple(_redact(v, spellings, done) for v in value)
     return value
 
 
@@ -152,12 +162,14 @@ def harvest(value: Any) -> set[str]:
     strings and in URL query strings. Anything found is meant for ``redact``.
     """
     found: set[str] = set()
-    _harvest(value, found, depth=0)
+    _harvest(value, found, depth=0, seen={})
     found.discard(MASK)
     return {s for s in found if len(s) >= MIN_HARVESTED}
 
 
-def _harvest(value: Any, found: set[str], *, depth: int) -> None:
+def _harvest(value: Any, found: set[str], *, depth: int, seen: dict[str, int]) -> None:
+    # ``seen``: a text gives the same findings wherever it is (no deeper than it was read before),
+    # so each distinct one is read once
     if depth > 12:
         return
     if isinstance(value, dict):
@@ -169,19 +181,20 @@ def _harvest(value: Any, found: set[str], *, depth: int) -> None:
             elif lowered in SECRET_KEYS and isinstance(item, str):
                 found.add(item)
             else:
-                _harvest(item, found, depth=depth + 1)
+                _harvest(item, found, depth=depth + 1, seen=seen)
     elif isinstance(value, (list, tuple)):
         for item in value:
-            _harvest(item, found, depth=depth + 1)
-    elif isinstance(value, str) and value:
-        _harvest_text(value, found, depth=depth)
+            _harvest(item, found, depth=depth + 1, seen=seen)
+    elif isinstance(value, str) and value and seen.get(value, depth + 1) > depth:
+        seen[value] = depth
+        _harvest_text(value, found, depth=depth, seen=seen)
 
 
-def _harvest_text(text: str, found: set[str], *, depth: int) -> None:
+def _harvest_text(text: str, found: set[str], *, depth: int, seen: dict[str, int]) -> None:
     stripped = text.strip()
     if stripped[:1] in ("{", "["):
         try:
-            _harvest(json.loads(stripped), found, depth=depth + 1)
+            _harvest(json.loads(stripped), found, depth=depth + 1, seen=seen)
         except ValueError:
             pass
         return

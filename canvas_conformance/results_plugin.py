@@ -29,7 +29,7 @@ from typing import Any
 
 import pytest
 
-from . import __version__, catalogue, results
+from . import __version__, catalogue, jsontext, results
 from .client import Evidence
 from .redact import RedactingStream, redact
 from .config import ROOT, ConfigError, RunConfig, for_suite
@@ -41,6 +41,7 @@ _STEP_STARTED_KEY = pytest.StashKey[float]()
 _RUN_KEY = pytest.StashKey[dict]()  # config -> {"started": ..., "rows": [...]}
 _ORDER_KEY = pytest.StashKey[list]()  # config (controller) -> the node ids in collection order
 _SECRETS_KEY = pytest.StashKey[set]()  # config (controller) -> the tokens the workers were granted
+_PROFILE_KEY = pytest.StashKey[str]()  # config -> the run's profile
 TAG_ORDER = ("documented", "inferred", "api", "ui")
 ROW_ATTR, TARGET_ATTR, SECRETS_ATTR = "canvas_row", "canvas_target", "canvas_secrets"  # on teardown reports
 
@@ -114,7 +115,7 @@ def _record(item: pytest.Item) -> dict | None:
     example = getattr(item, "callspec", None)
     example = example.params.get("_pytest_bdd_example", {}) if example is not None else {}
     rule_tags = set() if template.rule is None else template.rule.tags
-    tags = _ordered(template.tags | template.feature.tags | rule_tags)
+    tags = _ordered(catalogue.kind_tags(template.tags | template.feature.tags | rule_tags, _profile(item.config)))
     row = results.as_json(results.Scenario(
         nodeid=_base_nodeid(item),
         feature_file=Path(os.path.relpath(template.feature.filename, item.config.rootpath)).as_posix(),
@@ -129,8 +130,18 @@ def _record(item: pytest.Item) -> dict | None:
     return row
 
 
-def _rule_ids() -> list[str]:
-    return [r.id for r in catalogue.rules()]
+def _rule_ids() -> tuple[str, ...]:
+    return catalogue.all_rule_ids()
+
+
+def _profile(config: pytest.Config) -> str:
+    """The run's profile (the suite's configuration), which gives each rule its kind."""
+    if _PROFILE_KEY not in config.stash:
+        try:
+            config.stash[_PROFILE_KEY] = for_suite().profile
+        except ConfigError:
+            config.stash[_PROFILE_KEY] = catalogue.DEFAULT_PROFILE
+    return config.stash[_PROFILE_KEY]
 
 
 def _ordered(tags: set[str]) -> list[str]:
@@ -362,7 +373,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_name(out.name + ".partial")
-    partial.write_text(json.dumps(redact(results, secrets), indent=2, ensure_ascii=False), encoding="utf-8")
+    partial.unlink(missing_ok=True)  # a file of our own ("x"), never one a link there points at
+    with partial.open("x", encoding="utf-8") as handle:
+        handle.write(jsontext.dumps(redact(results, secrets)))
     partial.replace(out)
 
 
@@ -384,8 +397,8 @@ def provenance(settings: RunConfig) -> dict:
     shipped = Path(settings.suite).resolve() == ROOT.resolve()
     return {
         "tool_version": __version__,
-        "catalogue": catalogue.edition(),
-        "profile": catalogue.profile(),
+        "catalogue": catalogue.edition(settings.profile),
+        "profile": settings.profile,
         "seed": settings.seed,
         "depth": settings.depth,
         "suite": {**suite_digest(settings.suite), "shipped": shipped,

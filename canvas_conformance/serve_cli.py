@@ -16,12 +16,14 @@ import ipaddress
 import os
 import shutil
 import signal
+import sqlite3
 import sys
 import tempfile
 from pathlib import Path
 
 from platformdirs import user_data_dir
 
+from .catalogue import DEFAULT_PROFILE, PROFILES
 from .errors import UsageError
 
 
@@ -54,6 +56,9 @@ def add_parser(sub) -> None:
     p.add_argument("--threads", type=int, default=4, help="threads per worker process (default %(default)s)")
     p.add_argument("--server", choices=("granian", "waitress"), default="granian",
                    help="granian (default: worker processes) or waitress (one process, threads; the former server)")
+    p.add_argument("--profile", choices=PROFILES, default=os.environ.get("CANVAS_MOCK_PROFILE", DEFAULT_PROFILE),
+                   help="the edition of Canvas to behave as: canvas-2022 (default: the mid-2022 page, the v1 API) "
+                        "or canvas-current (today's v2 API) (env CANVAS_MOCK_PROFILE)")
     p.add_argument("--no-access-log", dest="access_log", action="store_false",
                    help="no access-log line per request on stderr")
     p.add_argument("--fault", action="append", default=[], metavar="SPEC",
@@ -102,6 +107,8 @@ def run(args: argparse.Namespace) -> int:
     workers = default_workers() if args.workers is None else args.workers
     if workers < 1:
         raise UsageError("--workers must be 1 or more")
+    if args.profile not in PROFILES:  # from CANVAS_MOCK_PROFILE, which argparse does not check
+        raise UsageError(f"--profile {args.profile!r} is not a profile: one of {', '.join(PROFILES)}")
     if args.threads < 1:
         raise UsageError("--threads must be 1 or more")
     if args.server == "waitress" and args.workers not in (None, 1):
@@ -115,6 +122,7 @@ def run(args: argparse.Namespace) -> int:
         "CLIENT_SECRET": args.client_secret or DEFAULTS["CLIENT_SECRET"],
         "TOKEN_LIFETIME": DEFAULTS["TOKEN_LIFETIME"] if args.token_lifetime is None else args.token_lifetime,
         "BASE_URL": args.base_url,
+        "PROFILE": args.profile,
     }
     if config["TOKEN_LIFETIME"] <= 0:
         raise UsageError("--token-lifetime must be a positive number of seconds")
@@ -133,8 +141,10 @@ def run(args: argparse.Namespace) -> int:
         # Schema, people, the session secret, the real clock and the --fault rules, once, before any
         # worker starts (workers join this state; they do not reset it).
         app = create_app({**config, "FAULTS": faults})
-    except Exception as err:  # an unusable database path, mostly
+    except (sqlite3.Error, OSError) as err:  # an unusable database path: a missing folder, no rights, not SQLite
         raise UsageError(f"cannot open the database {args.db}: {err}") from None
+    except Exception as err:  # anything else the mock refuses at start-up, said in one line
+        raise UsageError(f"cannot start the mock: {type(err).__name__}: {err}") from None
     warning = secret_warning(args.host, config["CLIENT_SECRET"], DEFAULTS["CLIENT_SECRET"])
     if warning:
         print(warning, file=sys.stderr, flush=True)
@@ -146,6 +156,7 @@ def run(args: argparse.Namespace) -> int:
                 f"  client id: {client_id}\n"
                 f"  secret:    {secret_note}\n"
                 f"  database:  {db_note}\n"
+                f"  profile:   {args.profile}\n"
                 f"  server:    {args.server}, {workers} worker process(es) x {args.threads} thread(s)\n"
                 + (f"  faults:    {len(args.fault)} rule(s) in force: {'; '.join(args.fault)}\n" if args.fault else "")
                 + "Stop with Ctrl-C.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from . import __version__, catalogue
+from . import __version__
 from .report.rows import summary
 from .report.writer import REPORT_FILES
 
@@ -12,7 +12,8 @@ from .report.writer import REPORT_FILES
 def print_summary(written, report_dir: Path, *, base_url: str, embedded: bool) -> None:
     s = summary(written.run)
     where = "embedded mock at " if embedded else ""
-    out = [f"canvas-conformance {__version__}: {len(catalogue.rules())} rules against {where}{base_url}"]
+    out = [f"canvas-conformance {__version__}: {len(written.run.rules)} rules of profile "
+           f"{written.run.profile} against {where}{base_url}"]
     p = written.run.provenance
     if p:
         out.append(f"  explored:   seed {p.get('seed')}, depth {p.get('depth')} (the same seed draws the same cases)")

@@ -8,7 +8,7 @@ Feature: FHIR REST conventions the endpoint is expected to follow
   point at people who exist, a message is between a patient and a practitioner,
   messages cannot be changed, searches page, and JSON goes both ways.
 
-  @FHIR-1 @inferred @api
+  @FHIR-1 @api
   Scenario Outline: A body that is not a Communication is refused with 400
     Given a message from a practitioner to a patient
     And its body is <body>
@@ -23,7 +23,7 @@ Feature: FHIR REST conventions the endpoint is expected to follow
       | a resource of type "Patient"      |
       | a message without a resourceType  |
 
-  @FHIR-1 @inferred @api
+  @FHIR-1 @api
   Scenario Outline: A malformed date-time is refused with 400
     Given a message from a practitioner to a patient
     And its <element> time is "<value>"
@@ -38,7 +38,7 @@ Feature: FHIR REST conventions the endpoint is expected to follow
       | sent     | yesterday at noon     |
       | received | 2021-04-29T10:61:00Z  |
 
-  @FHIR-2 @inferred @api
+  @FHIR-2 @api
   Scenario Outline: Each refusal is an OperationOutcome saying what was wrong
     Given a message from a practitioner to a patient
     And <problem>
@@ -56,7 +56,7 @@ Feature: FHIR REST conventions the endpoint is expected to follow
       | its recipient is "Location/x"                   | recipient |
       | its message text is "" given as contentString   | content   |
 
-  @FHIR-2 @inferred @api
+  @FHIR-2 @api
   Scenario Outline: Bad input never gets a server error
     Given a message from a practitioner to a patient
     And <problem>
@@ -73,7 +73,7 @@ Feature: FHIR REST conventions the endpoint is expected to follow
       | its sent time is a number                  |
       | its sender is "Practitioner/../../etc"      |
 
-  @FHIR-3 @inferred @api
+  @FHIR-3 @api
   Scenario Outline: A create without a valid bearer token is refused with 401
     Given a message from a practitioner to a patient
     When it is submitted with <credential>
@@ -86,7 +86,7 @@ Feature: FHIR REST conventions the endpoint is expected to follow
       | an unknown bearer token |
       | an expired bearer token |
 
-  @FHIR-3 @inferred @api
+  @FHIR-3 @api
   Scenario: Reading a message needs a bearer token too
     Given a message from a practitioner to a patient
     When it is submitted
@@ -94,13 +94,13 @@ Feature: FHIR REST conventions the endpoint is expected to follow
     When the new message is read with no bearer token
     Then the answer is 401 with an OperationOutcome
 
-  @FHIR-3 @inferred @api
+  @FHIR-3 @api
   Scenario: Client credentials are exchanged for a bearer token
     Given the run has client credentials for the target
     When a bearer token is requested for them
     Then the target grants a bearer token with its lifetime and scope
 
-  @FHIR-4 @inferred @api
+  @FHIR-4 @api
   Scenario Outline: A reference to someone who does not exist is refused
     Given a message from <sender> to <recipient>
     And its <party> is a <kind> that does not exist
@@ -115,7 +115,7 @@ Feature: FHIR REST conventions the endpoint is expected to follow
       | a patient      | a practitioner | recipient | Practitioner |
       | a patient      | a practitioner | sender    | Patient      |
 
-  @FHIR-5 @inferred @api
+  @FHIR-5 @api
   Scenario Outline: A message between two people of the same kind is refused
     Given a message from <sender> to <recipient>
     When it is submitted
@@ -127,12 +127,12 @@ Feature: FHIR REST conventions the endpoint is expected to follow
       | a practitioner | another practitioner |
       | a patient      | another patient      |
 
-  @FHIR-6 @inferred @api
+  @FHIR-6 @api
   Scenario: Reading a message that does not exist answers 404
     When a message that does not exist is read
     Then the answer is 404 with an OperationOutcome
 
-  @FHIR-6 @inferred @api
+  @FHIR-6 @api
   Scenario Outline: A stored message cannot be changed
     Given a message from a practitioner to a patient
     When it is submitted
@@ -146,7 +146,7 @@ Feature: FHIR REST conventions the endpoint is expected to follow
       | replace |
       | delete  |
 
-  @FHIR-7 @inferred @api
+  @FHIR-7 @api
   Scenario: A patient's messages are found page by page
     Given a patient has 5 new messages from a practitioner
     When the patient's messages are searched 2 at a time
@@ -154,14 +154,14 @@ Feature: FHIR REST conventions the endpoint is expected to follow
     And every page holds at most 2 messages and together they hold all of them
     And every page links to itself, the first and the last page, and to the next page unless it is the last
 
-  @FHIR-7 @inferred @api
+  @FHIR-7 @api
   Scenario: Without a page size a search answers 10 at a time
     Given a patient has 11 new messages from a practitioner
     When the patient's messages are searched without a page size
     Then the first page holds 10 messages
     And the first page links to the next page
 
-  @FHIR-7 @inferred @api
+  @FHIR-7 @api
   Scenario Outline: A message is found by its <key>
     Given a message from a practitioner to a patient
     When it is submitted
@@ -177,7 +177,7 @@ Feature: FHIR REST conventions the endpoint is expected to follow
       | recipient |
       | patient   |
 
-  @FHIR-8 @inferred @api
+  @FHIR-8 @api
   Scenario Outline: Both JSON media types are accepted and answers are JSON
     Given a message from a practitioner to a patient
     And it is sent as <media type>
@@ -191,49 +191,49 @@ Feature: FHIR REST conventions the endpoint is expected to follow
       | application/json      |
       | application/fhir+json |
 
-  @FHIR-1 @inferred @api @explored
+  @FHIR-1 @api @explored
   Scenario: Any body that is no Communication, or any malformed time, is refused with 400 (explored)
     Given the rule's input space as written down
     When cases drawn from it are sent to the target
     Then every case keeps the rule
 
-  @FHIR-2 @inferred @api @explored
+  @FHIR-2 @api @explored
   Scenario: Any bad input is answered by an OperationOutcome saying what was wrong, never a 5xx (explored)
     Given the rule's input space as written down
     When cases drawn from it are sent to the target
     Then every case keeps the rule
 
-  @FHIR-3 @inferred @api @explored
+  @FHIR-3 @api @explored
   Scenario: Any request without a valid bearer token is refused with 401 (explored)
     Given the rule's input space as written down
     When cases drawn from it are sent to the target
     Then every case keeps the rule
 
-  @FHIR-4 @inferred @api @explored
+  @FHIR-4 @api @explored
   Scenario: A reference to anyone who does not exist, of any id, is refused (explored)
     Given the rule's input space as written down
     When cases drawn from it are sent to the target
     Then every case keeps the rule
 
-  @FHIR-5 @inferred @api @explored
+  @FHIR-5 @api @explored
   Scenario: Any message between two people of the same kind is refused (explored)
     Given the rule's input space as written down
     When cases drawn from it are sent to the target
     Then every case keeps the rule
 
-  @FHIR-6 @inferred @api @explored
+  @FHIR-6 @api @explored
   Scenario: Unknown ids of any shape answer 404, and no change of a message is made (explored)
     Given the rule's input space as written down
     When cases drawn from it are sent to the target
     Then every case keeps the rule
 
-  @FHIR-7 @inferred @api @explored
+  @FHIR-7 @api @explored
   Scenario: Searches page correctly at every boundary of _count and _offset (explored)
     Given the rule's input space as written down
     When cases drawn from it are sent to the target
     Then every case keeps the rule
 
-  @FHIR-8 @inferred @api @explored
+  @FHIR-8 @api @explored
   Scenario: Both JSON media types, with any parameters and letter case, are accepted and answered in JSON (explored)
     Given the rule's input space as written down
     When cases drawn from it are sent to the target

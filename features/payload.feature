@@ -4,7 +4,7 @@ Feature: The payload of a message
   refuses an empty one, and takes it from content (the document's example) or
   contentString (FHIR R4), reading it back as contentString.
 
-  @PAY-1 @documented @api
+  @PAY-1 @api
   Scenario Outline: A message without a payload is refused and not stored
     Given a message from a practitioner to a patient
     And its payload is <shape>
@@ -17,7 +17,7 @@ Feature: The payload of a message
       | absent        |
       | an empty list |
 
-  @PAY-2 @documented @api
+  @PAY-2 @api
   Scenario: Only the first payload element's text is saved
     Given a message from a practitioner to a patient
     And its payload has a further element with the text "This second part is not kept."
@@ -25,7 +25,7 @@ Feature: The payload of a message
     Then the target accepts it as a new message
     And the stored payload is the first element's text alone
 
-  @PAY-3 @documented @api
+  @PAY-3 @api
   Scenario Outline: An empty message text is refused and not stored
     Given a message from a practitioner to a patient
     And its message text is "" given as <field>
@@ -40,7 +40,7 @@ Feature: The payload of a message
       | content       | it has no further payload element                          |
       | contentString | its payload has a further element with the text "Not kept." |
 
-  @PAY-4 @documented @api
+  @PAY-4 @api
   Scenario Outline: Text given as content or contentString reads back as contentString
     Given a message from a practitioner to a patient
     And its message text is "<text>" given as <field>
@@ -53,25 +53,25 @@ Feature: The payload of a message
       | content       | You have an upcoming appointment!  |
       | contentString | Your lab results are ready.        |
 
-  @PAY-1 @documented @api @explored
+  @PAY-1 @api @explored
   Scenario: A payload left out, null or empty is refused and nothing is stored (explored)
     Given the rule's input space as written down
     When cases drawn from it are sent to the target
     Then every case keeps the rule
 
-  @PAY-2 @documented @api @explored
+  @PAY-2 @api @explored
   Scenario: Of any list of payload elements only the first element's text is saved (explored)
     Given the rule's input space as written down
     When cases drawn from it are sent to the target
     Then every case keeps the rule
 
-  @PAY-3 @documented @api @explored
+  @PAY-3 @api @explored
   Scenario: Empty text in the first payload element is refused, whatever follows it (explored)
     Given the rule's input space as written down
     When cases drawn from it are sent to the target
     Then every case keeps the rule
 
-  @PAY-4 @documented @api @explored
+  @PAY-4 @api @explored
   Scenario: Any text, given as content or contentString, reads back exactly as contentString (explored)
     Given the rule's input space as written down
     When cases drawn from it are sent to the target

@@ -2,7 +2,7 @@
 Feature: The sender of a message
   Every message needs a sender, a Practitioner or a Patient.
 
-  @SNDR-1 @documented @api
+  @SNDR-1 @api
   Scenario: A message without a sender is refused and not stored
     Given a message from a practitioner to a patient
     And its sender is absent
@@ -10,7 +10,7 @@ Feature: The sender of a message
     Then it is rejected with a client error and an OperationOutcome
     And nothing was stored
 
-  @SNDR-2 @documented @api
+  @SNDR-2 @api
   Scenario Outline: A sender that is not a Practitioner or Patient reference is refused
     Given a message from a practitioner to a patient
     And its sender is <sender>
@@ -27,7 +27,7 @@ Feature: The sender of a message
       | an empty reference     |
       | a display name only    |
 
-  @SNDR-2 @documented @api
+  @SNDR-2 @api
   Scenario Outline: A Practitioner or a Patient is accepted as sender
     Given a message from <sender> to <recipient>
     When it is submitted
@@ -39,13 +39,13 @@ Feature: The sender of a message
       | a practitioner | a patient      |
       | a patient      | a practitioner |
 
-  @SNDR-1 @documented @api @explored
+  @SNDR-1 @api @explored
   Scenario: A sender left out, null or empty is refused and nothing is stored (explored)
     Given the rule's input space as written down
     When cases drawn from it are sent to the target
     Then every case keeps the rule
 
-  @SNDR-2 @documented @api @explored
+  @SNDR-2 @api @explored
   Scenario: Any sender that is not a reference to a Practitioner or Patient here is refused (explored)
     Given the rule's input space as written down
     When cases drawn from it are sent to the target

@@ -5,7 +5,7 @@ Feature: Sent and received times
   the received time when there is one, else its own clock at creation. A received
   time is stored only when the client gave one.
 
-  @SENT-1 @documented @api
+  @SENT-1 @api
   Scenario Outline: A sent time with an offset is stored as the same instant in UTC
     Given a message from a practitioner to a patient
     And its sent time is "<given>"
@@ -20,7 +20,7 @@ Feature: Sent and received times
       | 2021-04-29T09:30:00.250-04:00 | 2021-04-29T13:30:00.250Z  |
       | 2021-04-29T13:30:00.000Z      | 2021-04-29T13:30:00Z      |
 
-  @SENT-2 @documented @api
+  @SENT-2 @api
   Scenario: Without sent or received, sent is the target's time of creation
     Given the target's clock stands still at "2022-02-10T15:04:00Z" where the target lets it be set
     And a message from a practitioner to a patient
@@ -30,7 +30,7 @@ Feature: Sent and received times
     Then the target accepts it as a new message
     And the stored sent time is the target's time of creation
 
-  @SENT-3 @documented @api
+  @SENT-3 @api
   Scenario Outline: With only a received time, sent takes the received instant
     Given a message from a patient to a practitioner
     And it has no sent time
@@ -45,7 +45,7 @@ Feature: Sent and received times
       | 2021-04-29T13:35:00Z      | 2021-04-29T13:35:00Z |
       | 2021-04-29T09:35:00-04:00 | 2021-04-29T13:35:00Z |
 
-  @SENT-4 @documented @api
+  @SENT-4 @api
   Scenario Outline: With both times given, each is stored as given
     Given a message from a practitioner to a patient
     And its sent time is "<sent>"
@@ -60,7 +60,7 @@ Feature: Sent and received times
       | 2021-04-29T13:30:00Z | 2021-04-30T08:15:00Z |
       | 2022-02-10T15:04:00Z | 2022-02-10T14:00:00Z |
 
-  @RECV-1 @documented @api
+  @RECV-1 @api
   Scenario Outline: A received time with an offset is stored as the same instant in UTC
     Given a message from a practitioner to a patient
     And its received time is "<given>"
@@ -74,7 +74,7 @@ Feature: Sent and received times
       | 2021-04-30T01:15:00+09:00     | 2021-04-29T16:15:00Z     |
       | 2021-04-29T10:00:00.500-04:00 | 2021-04-29T14:00:00.500Z |
 
-  @RECV-2 @documented @api
+  @RECV-2 @api
   Scenario Outline: Without a received time, none is stored
     Given a message from <sender> to <recipient>
     And it has no received time
@@ -88,37 +88,37 @@ Feature: Sent and received times
       | a practitioner  | a patient       | its sent time is "2021-04-29T13:30:00Z" |
       | a patient       | a practitioner  | it has no sent time                     |
 
-  @SENT-1 @documented @api @explored
+  @SENT-1 @api @explored
   Scenario: Any sent time with an offset reads back as the same instant in UTC (explored)
     Given the rule's input space as written down
     When cases drawn from it are sent to the target
     Then every case keeps the rule
 
-  @SENT-2 @documented @api @explored
+  @SENT-2 @api @explored
   Scenario: Without sent or received, sent is the target's time of creation, whenever that is (explored)
     Given the rule's input space as written down
     When cases drawn from it are sent to the target
     Then every case keeps the rule
 
-  @SENT-3 @documented @api @explored
+  @SENT-3 @api @explored
   Scenario: Any received time given alone is also the stored sent instant (explored)
     Given the rule's input space as written down
     When cases drawn from it are sent to the target
     Then every case keeps the rule
 
-  @SENT-4 @documented @api @explored
+  @SENT-4 @api @explored
   Scenario: Any sent and received times given together are each stored as given (explored)
     Given the rule's input space as written down
     When cases drawn from it are sent to the target
     Then every case keeps the rule
 
-  @RECV-1 @documented @api @explored
+  @RECV-1 @api @explored
   Scenario: Any received time with an offset reads back as the same instant in UTC (explored)
     Given the rule's input space as written down
     When cases drawn from it are sent to the target
     Then every case keeps the rule
 
-  @RECV-2 @documented @api @explored
+  @RECV-2 @api @explored
   Scenario: Without a received time none is stored, whatever sent is (explored)
     Given the rule's input space as written down
     When cases drawn from it are sent to the target

@@ -42,8 +42,8 @@ KIND_AND_SURFACE_TAGS = {
 
 def pytest_configure(config: pytest.Config) -> None:
     """Every feature tag is a registered marker, so ``--strict-markers`` and ``-m RULE-ID`` work."""
-    for rule in catalogue.rules():
-        config.addinivalue_line("markers", f"{rule.id}: {rule.title}")
+    for rule_id in catalogue.all_rule_ids():
+        config.addinivalue_line("markers", f"{rule_id}: a rule of the catalogue (canvas_conformance/catalogue.json)")
     for tag, meaning in KIND_AND_SURFACE_TAGS.items():
         config.addinivalue_line("markers", f"{tag}: {meaning}")
     config.addinivalue_line("markers", "xdist_group: scenarios that run on one worker (pytest-xdist)")
@@ -79,8 +79,29 @@ def is_target_wide(item: pytest.Item) -> bool:
     return any(phrase in text for text in _scenario_steps(item) for phrase in _TARGET_WIDE_STEPS)
 
 
+def _run_profile() -> str:
+    try:
+        return for_suite().profile
+    except ConfigError:  # the ``settings`` fixture says why and stops the session
+        return catalogue.DEFAULT_PROFILE
+
+
+@pytest.hookimpl(tryfirst=True)  # before ``-m`` deselects: a scenario's kind marker is the profile's
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Scenarios of rules the run's profile does not have are deselected (not judged, not counted);
+    the others get their rule's kind in that profile as a marker (``-m documented``)."""
+    profile = _run_profile()
+    kept, dropped = [], []
     for item in items:
+        tags = {m.name for m in item.iter_markers()}
+        (kept if catalogue.in_profile(tags, profile) else dropped).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+    for item in items:
+        tags = {m.name for m in item.iter_markers()}
+        for kind in sorted(catalogue.kind_tags(tags, profile) - tags):
+            item.add_marker(kind)
         if is_target_wide(item):
             item.add_marker(pytest.mark.xdist_group(EXCLUSIVE))
 
@@ -131,7 +152,7 @@ def target(settings: RunConfig, pytestconfig: pytest.Config):
     if settings.base_url is None:
         from canvas_conformance import embedded as embedded_mock
 
-        embedded = embedded_mock.start()
+        embedded = embedded_mock.start(profile=settings.profile)
         client = Client(embedded.base_url, client_id=embedded.client_id, client_secret=embedded.client_secret,
                         timeout=settings.timeout, retry=settings.retry, max_answer_bytes=settings.max_answer_bytes)
         people = {"patients": settings.patients or embedded.patients,
@@ -171,7 +192,7 @@ def evidence(request: pytest.FixtureRequest, _target_wide_lock, target: Target):
 @pytest.fixture
 def rule(request: pytest.FixtureRequest) -> str:
     """The catalogue rule(s) this scenario checks, as failure messages name them."""
-    ids = {r.id for r in catalogue.rules()}
+    ids = set(catalogue.all_rule_ids())
     tags = sorted({m.name for m in request.node.iter_markers() if m.name in ids})
     return "/".join(tags) or "unknown rule"
 

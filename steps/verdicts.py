@@ -30,7 +30,7 @@ def own(rule: str) -> tuple[str, ...]:
 
 
 def _api(rule_id: str) -> bool:
-    return any(r.id == rule_id and r.surface == "api" for r in catalogue.rules())
+    return catalogue.surface(rule_id) == "api"
 
 
 def creation_rule(draft: Draft | None, rule: str) -> str:

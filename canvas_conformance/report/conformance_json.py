@@ -6,10 +6,9 @@ its status, and every HTTP exchange behind that status.
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from .. import catalogue
+from .. import catalogue, jsontext
 from ..results import as_json
 from .curl import with_curl
 from .rows import Run, failing, summary
@@ -26,7 +25,8 @@ def build(run: Run, *, strict: bool = False) -> dict:
         "format": FORMAT,
         "tool": {"name": "canvas-conformance", "version": run.tool_version},
         "tool_version": run.tool_version,
-        "source": catalogue.source(),
+        "profile": run.profile,
+        "source": catalogue.source(run.profile),
         "provenance": run.provenance,
         "target": run.target,
         "started": run.started,
@@ -58,4 +58,4 @@ def build(run: Run, *, strict: bool = False) -> dict:
 
 
 def render(run: Run, *, strict: bool = False) -> str:
-    return json.dumps(build(run, strict=strict), indent=2, ensure_ascii=False) + "\n"
+    return jsontext.dumps(build(run, strict=strict)) + "\n"

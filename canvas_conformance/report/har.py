@@ -23,11 +23,11 @@ so an archive built from an unscrubbed run still does not carry a bearer token.
 """
 from __future__ import annotations
 
-import json
 from datetime import datetime, timezone
 from http import HTTPStatus
 from urllib.parse import parse_qsl, urlsplit
 
+from .. import jsontext
 from ..redact import redact
 from ..results import as_json
 from .rows import Run
@@ -68,7 +68,7 @@ def build(run: Run) -> dict:
 
 
 def render(run: Run) -> str:
-    return json.dumps(build(run), indent=2, ensure_ascii=False) + "\n"
+    return jsontext.dumps(build(run)) + "\n"
 
 
 def _entry(x: dict, scenario: dict, start: datetime, page_id: str) -> dict:

@@ -11,6 +11,7 @@ a hostile answer must not be able to inject markup into the page.
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import mimetypes
 import re
@@ -18,7 +19,7 @@ from datetime import datetime
 from html import escape
 from pathlib import Path
 
-from .. import catalogue
+from .. import catalogue, jsontext
 from ..client import Exchange
 from ..results import FAILING, MANUAL_MARKER, STATUSES, Scenario, exchange_line
 from .curl import curl_command
@@ -128,7 +129,8 @@ def _header(run: Run, failures: list[str], strict: bool) -> str:
         ("Finished (UTC)", run.finished),
         ("Duration", _duration(run.started, run.finished)),
         ("Tool", f"canvas-conformance {run.tool_version}"),
-        ("Rules from", catalogue.source()),
+        ("Profile", f"{run.profile}: {catalogue.profile_info(run.profile).source_title}"),
+        ("Rules from", catalogue.source(run.profile)),
         *_provenance(run.provenance),
         ("Strict", "yes: manual, skipped and partly checked rules fail the run (rules not selected do not)"
          if strict else "no"),
@@ -170,7 +172,6 @@ def _provenance(p: dict) -> list[tuple[str, str | None]]:
         return []
     cat, suite = p.get("catalogue") or {}, p.get("suite") or {}
     return [
-        ("Profile", p.get("profile")),
         ("Catalogue", f"{cat.get('source')} ({cat.get('edition')}), sha256 {cat.get('sha256')}" if cat else None),
         ("Explored cases", f"seed {p.get('seed')}, depth {p.get('depth')}"),
         ("Suite", f"{suite.get('source')}: {suite.get('files')} files, sha256 {suite.get('sha256')}"
@@ -305,21 +306,26 @@ def _exchange(x: Exchange, *, opened: bool = False) -> str:
     answer = _message(answer_line, x.response_headers, x.response_body)
     return (f'<details class="exchange"{" open" if opened else ""}><summary>{_e(exchange_line(x))} '
             f'<span class="muted">· {_e(x.started)}</span></summary>'
-            f'<div class="cols"><div><b>Request</b><pre>{_e(request)}</pre></div>'
-            f"<div><b>Answer</b><pre>{_e(answer)}</pre></div></div>"
+            f'<div class="cols"><div><b>Request</b><pre>{request}</pre></div>'
+            f"<div><b>Answer</b><pre>{answer}</pre></div></div>"
             f'<b>Send it again</b><pre class="curl">{_e(curl_command(x._asdict()))}</pre></details>')
 
 
 def _message(first_line: str, headers: dict, body: str | None) -> str:
+    """The message as text, HTML-escaped (escaping is per character, so the parts are escaped apart)."""
     lines = [first_line] + [f"{k}: {v}" for k, v in (headers or {}).items()]
-    if body:
-        lines += ["", _pretty(body)]
-    return "\n".join(lines)
+    head = _e("\n".join(lines))
+    return head + "\n\n" + _pretty_html(body) if body else head
+
+
+@functools.lru_cache(maxsize=256)  # a run's evidence holds the same search answers many times over
+def _pretty_html(body: str) -> str:
+    return _e(_pretty(body))
 
 
 def _pretty(body: str) -> str:
     try:
-        text = json.dumps(json.loads(body), indent=2, ensure_ascii=False)
+        text = jsontext.dumps(json.loads(body))
     except (TypeError, ValueError):
         text = str(body)
     if len(text) > MAX_BODY:

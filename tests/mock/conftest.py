@@ -26,7 +26,7 @@ class Api:
         """Create ``body`` (which must succeed) and return the stored resource."""
         answer = self.create(body)
         assert answer.status_code == 201, answer.json
-        return self.read(answer.headers["Location"].rsplit("/", 1)[1]).json
+        return self.read(location_id(answer.headers["Location"])).json
 
     def read(self, message_id):
         return self.client.get(f"/Communication/{message_id}", headers=self.auth)
@@ -40,9 +40,19 @@ class Api:
         return answer.json["total"]
 
 
+def location_id(location: str) -> str:
+    """The id a Location names: ``<base>/Communication/<id>``, with or without ``/_history/<version>``."""
+    return location.split("/Communication/", 1)[1].split("/", 1)[0]
+
+
 @pytest.fixture
 def api(client, auth):
     return Api(client, auth)
+
+
+def issue_text(issue: dict) -> str:
+    """What an issue says: ``diagnostics`` (canvas-2022), or ``details.text`` (canvas-current, FHIR-10)."""
+    return issue.get("diagnostics") or (issue.get("details") or {}).get("text") or ""
 
 
 def assert_outcome(answer, status: int, rule: str, *, expression: str | None = None):
@@ -53,8 +63,8 @@ def assert_outcome(answer, status: int, rule: str, *, expression: str | None = N
     body = answer.json
     assert body["resourceType"] == "OperationOutcome"
     for issue in body["issue"]:
-        assert issue["severity"] in ("error", "fatal") and issue["code"] and issue["diagnostics"]
-    matching = [i for i in body["issue"] if i["diagnostics"].startswith(f"[{rule}]")]
+        assert issue["severity"] in ("error", "fatal") and issue["code"] and issue_text(issue)
+    matching = [i for i in body["issue"] if issue_text(i).startswith(f"[{rule}]")]
     assert matching, f"no issue names {rule}: {body}"
     if expression:
         assert any(expression in i.get("expression", []) for i in matching), body

@@ -415,8 +415,8 @@ class EmbeddedSpy:
         self.started = []
         self.stopped = 0
 
-    def __call__(self):
-        mock = self.real()
+    def __call__(self, **options):
+        mock = self.real(**options)
         self.started.append(mock)
 
         def stop():

@@ -322,3 +322,13 @@ def test_a_case_left_out_is_not_sent_and_another_is_drawn():
     assert outcome.falsified is None and outcome.error is None
     assert outcome.cases == len(checked) > 0 and all(c % 2 == 0 for c in checked)
     assert outcome.left_out > 0
+
+
+def test_a_case_that_held_is_not_sent_again_and_a_small_space_is_tried_once_through():
+    checked = []
+    strategy = st.fixed_dictionaries({"shape": st.sampled_from(("absent", "null", "empty")),
+                                      "direction": st.sampled_from(("a->b", "b->a"))})
+    outcome = explore.falsify(strategy, checked.append, examples=12, seed=explore.DEFAULT_SEED, shrink_budget=0)
+    keys = [json.dumps(c, sort_keys=True) for c in checked]
+    assert len(keys) == len(set(keys)) == 6 == outcome.cases
+    assert outcome.left_out == 0 and outcome.falsified is None
