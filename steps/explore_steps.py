@@ -27,6 +27,7 @@ from canvas_conformance.client import Answer, Evidence
 from canvas_conformance.config import RunConfig
 from canvas_conformance.references import Reference, parse_reference
 
+from . import explore_current
 from .bodies import Draft, between, changed
 from .message_steps import Submission, submit
 from .rejection_steps import check_nothing_stored
@@ -475,6 +476,16 @@ def _search(ctx: Context, params: dict, what: str) -> tuple[int, list[dict], dic
 
 # -- identity and media types (ID-1, ID-2, FHIR-8) -------------------------------------------------------
 def _id_1(ctx: Context, case: dict) -> None:
+    draft = optional_draft(ctx, case)
+    submission = ctx.submit(draft, f"create message as {case['media_type']}")
+    if submission.answer.status != 201:
+        checks.fail(ctx.rule, "the create of a valid message", "status 201 Created",
+                    f"status {submission.answer.status}: {submission.answer.text[:300]!r}")
+    checks.check_location(submission.answer.headers.get("Location"), ctx.target.base_url, rule=ctx.rule)
+
+
+def optional_draft(ctx: Context, case: dict) -> Draft:
+    """A valid create for the case's direction with the optional parts it names, sent as its media type."""
     draft = ctx.draft(case["direction"])
     message = draft.message
     optional = set(case["optional"])
@@ -492,12 +503,7 @@ def _id_1(ctx: Context, case: dict) -> None:
         extra["id"] = f"client-chosen-{ctx.case}"
     if "meta" in optional:
         extra["meta"] = {"tag": [{"system": "urn:canvas-conformance", "code": "explored"}]}
-    draft = changed(draft, drop=tuple(drop), **extra)._replace(content_type=case["media_type"])
-    submission = ctx.submit(draft, f"create message as {case['media_type']}")
-    if submission.answer.status != 201:
-        checks.fail(ctx.rule, "the create of a valid message", "status 201 Created",
-                    f"status {submission.answer.status}: {submission.answer.text[:300]!r}")
-    checks.check_location(submission.answer.headers.get("Location"), ctx.target.base_url, rule=ctx.rule)
+    return changed(draft, drop=tuple(drop), **extra)._replace(content_type=case["media_type"])
 
 
 def _id_2(ctx: Context, case: dict) -> None:
@@ -564,6 +570,7 @@ CHECKS: dict[str, Callable[[Context, dict], None]] = {
     "FHIR-1": _fhir_1, "FHIR-2": _fhir_2, "FHIR-3": _fhir_3, "FHIR-4": _fhir_4,
     "FHIR-5": _fhir_5, "FHIR-6": _fhir_6, "FHIR-7": _fhir_7, "FHIR-8": _fhir_8,
 }
+CHECKS.update(explore_current.CHECKS)  # the canvas-current rules' cases (STAT-1, SUBJ-1, PAY-6, FHIR-10, ...)
 
 
 # -- the steps --------------------------------------------------------------------------------------
