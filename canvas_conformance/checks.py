@@ -250,6 +250,22 @@ def check_same_instant(got: Any, expected: str | datetime, *, rule: str, what: s
         fail(rule, what, wanted, _shown(got))
 
 
+def check_copied_or_created(got: Any, received: str | datetime, window: tuple[datetime, datetime], *, rule: str,
+                            what: str) -> None:
+    """SENT-3 in canvas-current: ``sent`` is the ``received`` instant (v1) or the time of creation, an instant
+    in ``window`` (v2's "if not supplied on creation, it will default to the current timestamp")."""
+    low, high = window
+    try:
+        parsed = parse_instant(got)
+    except (ValueError, TypeError):
+        parsed = None
+    if parsed is not None and (same_instant(parsed, received) or low <= parsed <= high):
+        return
+    shown = received if isinstance(received, str) else received.isoformat()
+    fail(rule, what, f"the received instant {_in_utc(shown)}, or the time of creation (between {low.isoformat()} "
+         f"and {high.isoformat()})", _got_element(got))
+
+
 def check_within(got: Any, low: datetime, high: datetime, *, rule: str, what: str) -> datetime:
     wanted = f"an instant between {low.isoformat()} and {high.isoformat()}"
     parsed = check_utc_instant(got, rule=rule, what=what, expected=wanted)
@@ -494,6 +510,7 @@ class Allowances(NamedTuple):
     refuse_extras: bool = False  # RCPT-3, PAY-2: a second recipient or payload element may be refused (4xx)
     empty_result_unlinked: bool = False  # FHIR-7: a search that finds nothing may carry no links at all
     sent_at_creation: bool = False  # SENT-3: with received given and sent absent, sent may be the creation time
+    content_refused: bool = False  # PAY-5: v1's payload ``content`` is refused, so texts go as contentString
 
 
 CURRENT = "canvas-current"
@@ -501,7 +518,7 @@ CURRENT = "canvas-current"
 
 def allowances(profile: str) -> Allowances:
     """canvas-2022 allows none of these; canvas-current (../shared/spec/canvas-current.md) all of them."""
-    return Allowances(True, True, True, True) if profile == CURRENT else Allowances()
+    return Allowances(True, True, True, True, True) if profile == CURRENT else Allowances()
 
 
 STORED_STATUS = "completed"  # STAT-2: every message is created completed, whatever status is supplied

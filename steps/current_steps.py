@@ -17,7 +17,7 @@ from canvas_conformance.client import Answer
 from .bodies import Draft, changed, refused
 from .message_steps import Submission, party
 from .provoke import Provoked, judge_codes, provoke
-from .rejection_steps import check_nothing_stored
+from .reading_steps import kept_or_refused
 from .target import Target
 from .terms import STATUS_ABSENT, Person, phrase
 
@@ -62,29 +62,9 @@ def stored_subject(stored: dict, draft: Draft, rule: str) -> None:
 
 @then("the subject given is ignored or the message is refused")
 def subject_ignored_or_refused(target: Target, submission: Submission, draft: Draft, rule: str) -> None:
-    judge_ignored_or_refused(target, submission, rule=rule,
-                             check=lambda stored: checks.check_subject(stored, draft.patient, rule=rule),
-                             what="a create whose body gives a subject")
-
-
-def judge_ignored_or_refused(target: Target, submission: Submission, *, rule: str, check, what: str) -> None:
-    """An element the create may not set: accepted (201, and ``check`` holds of the read-back), or refused
-    with a 4xx OperationOutcome and nothing stored. A 201 whose Location or read-back is broken is ID-1's
-    or ID-2's breach, seen here."""
-    answer = submission.answer
-    if answer.status == 201:
-        created = checks.check_location(answer.headers.get("Location"), target.base_url, rule="ID-1")
-        read_back = target.read("read the new message back", created)
-        checks.check_status(read_back.status, (200,), rule="ID-2", what="reading the new message back")
-        body = checks.check_json_body(read_back.text, rule="ID-2", what="the read-back")
-        check(checks.check_resource(body, "Communication", rule="ID-2", what="the read-back"))
-        return
-    if answer.status is not None and answer.status in checks.CLIENT_ERRORS:
-        checks.check_operation_outcome(answer.status, answer.text, rule=rule, what=f"the refusal of {what}")
-        check_nothing_stored(target, submission, rule=rule)
-        return
-    checks.fail(rule, f"the answer to {what}", "201 Created (the element ignored) or a 4xx refusal",
-                f"status {answer.status}")
+    """SUBJ-1: subject is excluded on create: accepted with the patient as the subject, or refused."""
+    kept_or_refused(target, submission, rule, refusal_allowed=True, what="a create whose body gives a subject",
+                    check=lambda stored: checks.check_subject(stored, draft.patient, rule=rule))
 
 
 @then("the answer to the create has an empty body or null")
