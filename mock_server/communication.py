@@ -2,15 +2,16 @@
 from __future__ import annotations
 
 import uuid
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, Response, current_app, request
 
 from .auth import require_token
 from .clock import get_clock
 from .db import get_db
 from .messages import new_message
 from .outcome import FhirError, Issue, fhir_response
+from .profiles import CANVAS_CURRENT, is_current
 from .search import parse_query
 from .validation import ingest, parse_body
 
@@ -43,13 +44,20 @@ def base_url() -> str:
 @bp.post("/Communication")
 @require_token  # FHIR-3
 def create():
+    current = is_current()
     document = parse_body(request.content_type, request.get_data(cache=False),
                           max_depth=current_app.config["MAX_JSON_DEPTH"])  # FHIR-1, FHIR-8
-    message = ingest(document, person_exists=get_db().person_exists)
-    stored = new_message(message, now=get_clock().now(), message_id=uuid.uuid4().hex)  # ID-2
+    message = ingest(document, person_exists=get_db().person_exists, current=current)
+    # ID-2: the server's own id (v2's are hyphenated UUIDs, as Canvas's examples show).
+    message_id = str(uuid.uuid4()) if current else uuid.uuid4().hex
+    stored = new_message(message, now=get_clock().now(), message_id=message_id, current=current)
     get_db().insert_communication(stored.resource, created=stored.created, patient_id=stored.patient_id)
     # ID-1: 201 with Location naming the new resource, answered after the commit.
-    return fhir_response(None, 201, {"Location": f"{base_url()}/Communication/{stored.resource['id']}"})
+    location = f"{base_url()}/Communication/{stored.resource['id']}"
+    if current:
+        # ID-1 (v2): the Location names version 1. ID-3: the body is JSON null, the id only in Location.
+        return Response("null", 201, {"Location": f"{location}/_history/1"}, content_type="application/json")
+    return fhir_response(None, 201, {"Location": location})
 
 
 @bp.get("/Communication/<message_id>")
@@ -60,6 +68,23 @@ def read(message_id: str):
         raise FhirError(404, Issue("not-found", "FHIR-6", f"Communication/{message_id} does not exist",
                                    "Communication.id"))
     return fhir_response(stored.resource)
+
+
+def read_version(message_id: str, version: str):
+    """GET what a v2 Location names, ``/Communication/<id>/_history/<version>``: a message has version 1 only."""
+    stored = get_db().get_communication(message_id)
+    if stored is None or version != stored.resource["meta"]["versionId"]:  # FHIR-6
+        raise FhirError(404, Issue("not-found", "FHIR-6", f"Communication/{message_id}/_history/{version} does not exist",
+                                   "Communication.id"))
+    return fhir_response(stored.resource)
+
+
+@bp.record_once
+def _v2_routes(state) -> None:
+    """Routes only canvas-current has (canvas-2022's v1 Location names no version)."""
+    if state.app.config["PROFILE"] == CANVAS_CURRENT:
+        state.add_url_rule("/Communication/<message_id>/_history/<version>", "read_version",
+                           require_token(read_version), methods=["GET"])
 
 
 @bp.route("/Communication/<message_id>", methods=["PUT", "PATCH", "DELETE"])
@@ -80,6 +105,8 @@ def search():
     count, offset = query.count, query.offset
     total, messages = get_db().search_communications(query.filters, count=count, offset=offset)
     base = base_url()
+    if is_current():
+        return fhir_response(_v2_searchset(query, total, messages, urlsplit(base).path))
 
     def page(at: int) -> str:
         return f"{base}/Communication?" + urlencode([*query.kept, ("_count", count), ("_offset", at)])
@@ -100,3 +127,24 @@ def search():
                   for m in messages],
     }
     return fhir_response(bundle)
+
+
+def _v2_searchset(query, total: int, messages, root: str) -> dict:
+    """FHIR-7 as Canvas's v2 answers a search (canvas-current): links relative to the server's root
+    (``/Communication?...&_count=10&_offset=0``, as its docs show), self, first, next (but on the last
+    page) and last, and no links at all for an empty result; entries with the resource alone (no
+    ``fullUrl``, no ``search``); no ``entry`` when the page is empty (FHIR allows no empty arrays)."""
+    count, offset = query.count, query.offset
+    bundle: dict = {"resourceType": "Bundle", "type": "searchset", "total": total}
+    if total:
+        def page(at: int) -> str:
+            return f"{root}/Communication?" + urlencode([*query.kept, ("_count", count), ("_offset", at)])
+
+        links = [("self", page(offset)), ("first", page(0))]
+        if count and offset + count < total:
+            links.append(("next", page(offset + count)))
+        links.append(("last", page(((total - 1) // count) * count if count else 0)))
+        bundle["link"] = [{"relation": rel, "url": url} for rel, url in links]
+    if messages:
+        bundle["entry"] = [{"resource": m.resource} for m in messages]
+    return bundle

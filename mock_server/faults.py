@@ -51,7 +51,8 @@ from typing import Any, NamedTuple
 from flask import Blueprint, Flask, Response, current_app, request
 
 from .auth import check_bearer
-from .outcome import CORRELATION_HEADER, FhirError, Issue, fhir_response, outcome_response
+from .outcome import CORRELATION_HEADER, FhirError, Issue, correlation_ids, fhir_response, outcome_response
+from .profiles import CANVAS_CURRENT
 
 KINDS = ("latency", "503", "429", "drop", "html500")
 # Paths a wildcard rule leaves alone; a rule must name them to fault them.
@@ -295,9 +296,10 @@ def _fresh(rule: FaultRule) -> dict:
 class FaultMiddleware:
     """WSGI middleware around the Flask app that applies the ``FaultSet``."""
 
-    def __init__(self, wsgi_app, faults: FaultSet) -> None:
+    def __init__(self, wsgi_app, faults: FaultSet, *, profile: str) -> None:
         self.wsgi_app = wsgi_app
         self.faults = faults
+        self.profile = profile  # how a faulted answer is worded (profiles.py)
 
     def __call__(self, environ, start_response):
         if not self.faults.active:  # the usual case costs one attribute read
@@ -312,7 +314,7 @@ class FaultMiddleware:
             _serve_and_discard(self.wsgi_app, environ)
         if rule.kind == "drop":
             return _drop(environ, start_response)
-        return _fault_answer(rule, index)(environ, start_response)
+        return _fault_answer(rule, index, profile=self.profile)(environ, start_response)
 
 
 def _serve_and_discard(wsgi_app, environ) -> None:
@@ -359,8 +361,11 @@ class _DroppedBody:
         raise DroppedConnection("fault injection: dropped connection")
 
 
-def _fault_answer(rule: FaultRule, index: int):
-    headers = {FAULT_HEADER: rule.kind, CORRELATION_HEADER: f"fault-{index}-{time.monotonic_ns():x}"}
+def _fault_answer(rule: FaultRule, index: int, *, profile: str):
+    # FHIR-9 in canvas-current: a faulted answer's correlation id is a fresh UUID like any other's.
+    correlation = (correlation_ids(profile)() if profile == CANVAS_CURRENT
+                   else f"fault-{index}-{time.monotonic_ns():x}")
+    headers = {FAULT_HEADER: rule.kind, CORRELATION_HEADER: correlation}
     if rule.kind == "html500":
         body = ("<!DOCTYPE html>\n<html><head><title>500 Internal Server Error</title></head>\n"
                 "<body><h1>Internal Server Error</h1>\n<p>The server encountered an internal error "
@@ -370,10 +375,10 @@ def _fault_answer(rule: FaultRule, index: int):
     if rule.kind == "503":
         issue = Issue("transient", "FAULT", f"service unavailable (injected by fault rule {index}); "
                                             f"retry after {rule.retry_after} s")
-        return outcome_response(503, [issue], headers)
+        return outcome_response(503, [issue], headers, profile=profile)
     issue = Issue("throttled", "FAULT", f"too many requests (injected by fault rule {index}); "
                                         f"retry after {rule.retry_after} s")
-    return outcome_response(429, [issue], headers)
+    return outcome_response(429, [issue], headers, profile=profile)
 
 
 def get_faults() -> FaultSet:
@@ -437,5 +442,5 @@ def init_app(app: Flask) -> None:
                      else rule_from_spec(item) if isinstance(item, str) else rule_from_json(item))
     faults = FaultSet(app.extensions["mock_store"], rules, reset=app.config.get("RESET_SHARED_STATE", True))
     app.extensions["mock_faults"] = faults
-    app.wsgi_app = FaultMiddleware(app.wsgi_app, faults)
+    app.wsgi_app = FaultMiddleware(app.wsgi_app, faults, profile=app.config["PROFILE"])
     app.register_blueprint(bp)

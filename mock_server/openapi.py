@@ -8,18 +8,22 @@ JSON Schema the mock validates with (``schemas/communication.schema.json``), mov
 answers OAuth 2.0 error objects (RFC 6749 section 5.2), as OAuth clients expect.
 
 The ``/_mock/`` control surface is not described: it is not part of the API under test.
+Each profile (profiles.py) has its document: canvas-current's says how v2 differs (STAT-1, PAY-5,
+ID-3, SUBJ-1, FHIR-7's Bundles, FHIR-10's ``details.text``).
 """
 from __future__ import annotations
 
 import copy
 from functools import lru_cache
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, current_app, jsonify
 
 from .fhir_types import (FHIR_JSON, ID_PATTERN, INSTANT_PATTERN, MEDIA_TYPES, MEDIA_TYPES_TEXT, PARTY_REFERENCE_PATTERN,
                          PARTY_TYPES)
 from .outcome import CORRELATION_HEADER
+from .profiles import CANVAS_CURRENT
 from .search import PARAMS as SEARCH_PARAMS
+from .validation import CURRENT_STATUSES
 from .validation import schema as create_schema
 
 bp = Blueprint("openapi", __name__)
@@ -49,7 +53,7 @@ def _outcome(description: str, **kwargs) -> dict:
     return _answer(description, _ref("OperationOutcome"), **kwargs)
 
 
-def _converted_create_schema() -> dict[str, dict]:
+def _converted_create_schema(current: bool) -> dict[str, dict]:
     """The validator's draft-07 schema as OpenAPI 3.0 component schemas (refs moved, const as enum)."""
     source = copy.deepcopy(create_schema())
     definitions = source.pop("definitions", {})
@@ -79,11 +83,22 @@ def _converted_create_schema() -> dict[str, dict]:
                                         "description": "date, time and offset, e.g. 2021-04-29T13:30:00Z"}
     for name in ("sent", "received"):
         create["properties"][name] = _ref(f"{_REF_PREFIX}instant")
+    if current:
+        # STAT-1: status required, one of the documented options; PAY-5: the text as contentString only;
+        # SUBJ-1: a subject given is ignored.
+        create["required"] = [*create["required"], "status"]
+        create["properties"]["status"] = {"enum": list(CURRENT_STATUSES),
+                                          "description": "Required (STAT-1); stored as completed (STAT-2)"}
+        create["properties"]["subject"] = {**create["properties"]["subject"],
+                                           "description": "Ignored: the subject is the Patient party (SUBJ-1)"}
+        payload = schemas[f"{_REF_PREFIX}Communication_Payload"]
+        payload["properties"].pop("content", None)
+        payload["required"] = ["contentString"]
     schemas["CommunicationCreate"] = create
     return schemas
 
 
-def _components() -> dict:
+def _components(current: bool) -> dict:
     reference_read = {
         "type": "object", "required": ["reference", "type"],
         "properties": {"reference": {"type": "string", "pattern": PARTY_REFERENCE_PATTERN},
@@ -93,6 +108,19 @@ def _components() -> dict:
             "properties": {"relation": {"type": "string"}, "url": {"type": "string"}}}
 
     def bundle(resource: dict) -> dict:
+        if current:  # FHIR-7 (v2): links relative and absent for an empty result; entries without fullUrl
+            return {
+                "type": "object", "required": ["resourceType", "type", "total"],
+                "properties": {
+                    "resourceType": {"type": "string", "enum": ["Bundle"]},
+                    "type": {"type": "string", "enum": ["searchset"]},
+                    "total": {"type": "integer", "minimum": 0},
+                    "link": {"type": "array", "minItems": 1, "items": link,
+                             "description": "Relative to the server's root, e.g. /Communication?_count=10&_offset=0"},
+                    "entry": {"type": "array", "minItems": 1, "items": {
+                        "type": "object", "required": ["resource"], "properties": {"resource": resource}}},
+                },
+            }
         return {
             "type": "object", "required": ["resourceType", "type", "total", "link", "entry"],
             "properties": {
@@ -120,8 +148,8 @@ def _components() -> dict:
                               "required": True, "schema": {"type": "string", "minLength": 1}},
         },
         "schemas": {
-            **_converted_create_schema(),
-            "OperationOutcome": {
+            **_converted_create_schema(current),
+            "OperationOutcome": _v2_outcome() if current else {
                 "description": "Every FHIR error answer (FHIR-2): each issue names the rule and what was wrong.",
                 "type": "object", "required": ["resourceType", "issue"],
                 "properties": {
@@ -136,7 +164,7 @@ def _components() -> dict:
                         }}},
                 },
             },
-            "Communication": {
+            "Communication": _v2_read(reference_read) if current else {
                 "description": "A stored message as read back (ID-2, SENT-*, RECV-*, RCPT-3, PAY-2, PAY-4).",
                 "type": "object",
                 "required": ["resourceType", "id", "meta", "status", "sent", "recipient", "sender", "payload"],
@@ -175,6 +203,53 @@ def _components() -> dict:
     }
 
 
+def _v2_outcome() -> dict:
+    return {
+        "description": "Every FHIR error answer: each issue's code fits the status (FHIR-10) and its "
+                       "details.text names the rule and what was wrong (FHIR-2).",
+        "type": "object", "required": ["resourceType", "issue"],
+        "properties": {
+            "resourceType": {"type": "string", "enum": ["OperationOutcome"]},
+            "issue": {"type": "array", "minItems": 1, "items": {
+                "type": "object", "required": ["severity", "code", "details"],
+                "properties": {
+                    "severity": {"type": "string", "enum": ["fatal", "error", "warning", "information"]},
+                    "code": {"type": "string", "minLength": 1},
+                    "details": {"type": "object", "required": ["text"],
+                                "properties": {"text": {"type": "string", "minLength": 1}}},
+                    "expression": {"type": "array", "items": {"type": "string"}},
+                }}},
+        },
+    }
+
+
+def _v2_read(reference_read: dict) -> dict:
+    patient = {"type": "object", "required": ["reference", "type"],
+               "properties": {"reference": {"type": "string", "pattern": r"^Patient/[A-Za-z0-9\-\.]{1,64}$"},
+                              "type": {"type": "string", "enum": ["Patient"]}}}
+    return {
+        "description": "A stored message as v2 reads it back (ID-2, STAT-2, SUBJ-1, PAY-6, SENT-*, RECV-*, RCPT-3).",
+        "type": "object",
+        "required": ["resourceType", "id", "meta", "status", "subject", "sent", "recipient", "sender", "payload"],
+        "properties": {
+            "resourceType": {"type": "string", "enum": ["Communication"]},
+            "id": {"type": "string", "pattern": ID_PATTERN},
+            "meta": {"type": "object", "required": ["versionId", "lastUpdated"],
+                     "properties": {"versionId": {"type": "string"}, "lastUpdated": {"type": "string"}}},
+            "status": {"type": "string", "enum": ["completed"]},
+            "subject": patient,
+            "sent": {"type": "string"},
+            "received": {"type": "string"},
+            "recipient": {"type": "array", "minItems": 1, "maxItems": 1, "items": reference_read},
+            "sender": reference_read,
+            "payload": {"type": "array", "minItems": 1, "maxItems": 1, "items": {
+                "type": "object", "required": ["contentString"],
+                "properties": {"contentString": {"type": "string", "minLength": 1,
+                                                 "description": "HTML: <p>text</p>, newlines as <br> (PAY-6)"}}}},
+        },
+    }
+
+
 _UNAUTHORISED = _outcome("No valid bearer token (missing, unknown or expired): FHIR-3.",
                          headers={"WWW-Authenticate": {"schema": {"type": "string"}}})
 _REFUSED = _outcome("Update and delete are not supported on Communication (FHIR-6).",
@@ -201,10 +276,25 @@ def _people(kind: str) -> dict:
     }
 
 
-@lru_cache(maxsize=1)
-def document() -> dict:
-    """The OpenAPI document (built once: it depends on nothing but the package's own files)."""
+@lru_cache(maxsize=None)
+def document(profile: str = "canvas-2022") -> dict:
+    """The OpenAPI document of ``profile`` (built once each: it depends on nothing but the package's own files)."""
+    current = profile == CANVAS_CURRENT
     create_body = {"required": True, "content": _json(_ref("CommunicationCreate"), types=MEDIA_TYPES)}  # FHIR-8
+    if current:  # ID-1, ID-3: 201 with the JSON null, the id only in a Location naming version 1
+        created = _answer("Created; the body is JSON null, Location names <base>/Communication/<id>/_history/1",
+                          {"nullable": True, "enum": [None]}, types=("application/json",),
+                          headers={"Location": {"required": True, "schema": {"type": "string", "minLength": 1}}})
+        refused_400 = ("Not JSON, not a Communication, a missing element (status and payload contentString "
+                       "included), a wrong JSON type or a malformed date-time (FHIR-1, RCPT-1, SNDR-1, PAY-1, "
+                       "STAT-1, PAY-5)")
+        refused_422 = "A business rule refused it (RCPT-2, SNDR-2, PAY-3, STAT-1, FHIR-4, FHIR-5)"
+    else:
+        created = _answer("Created; Location names Communication/<id>", headers={
+            "Location": {"required": True, "schema": {"type": "string", "minLength": 1}}})
+        refused_400 = ("Not JSON, not a Communication, a missing element, a wrong JSON type "
+                       "or a malformed date-time (FHIR-1, RCPT-1, SNDR-1, PAY-1)")
+        refused_422 = "A business rule refused it (RCPT-2, SNDR-2, PAY-3, PAY-4, FHIR-4, FHIR-5)"
     paths = {
         "/auth/token/": {"post": {
             "summary": "OAuth 2.0 client-credentials grant (FHIR-3)", "tags": ["Auth"], "security": [],
@@ -229,14 +319,12 @@ def document() -> dict:
                 "summary": "Create a message (ID-1, ID-2, SENT-*, RECV-*, RCPT-*, SNDR-*, PAY-*)",
                 "tags": ["Communication"], "requestBody": create_body,
                 "responses": {
-                    "201": _answer("Created; Location names Communication/<id>", headers={
-                        "Location": {"required": True, "schema": {"type": "string", "minLength": 1}}}),
-                    "400": _outcome("Not JSON, not a Communication, a missing element, a wrong JSON type "
-                                    "or a malformed date-time (FHIR-1, RCPT-1, SNDR-1, PAY-1)"),
+                    "201": created,
+                    "400": _outcome(refused_400),
                     "401": _UNAUTHORISED,
                     "413": _outcome("The body is larger than the server accepts"),
                     "415": _outcome(f"Content-Type is not {MEDIA_TYPES_TEXT} (FHIR-8)"),
-                    "422": _outcome("A business rule refused it (RCPT-2, SNDR-2, PAY-3, PAY-4, FHIR-4, FHIR-5)"),
+                    "422": _outcome(refused_422),
                 },
             },
             "get": {
@@ -260,6 +348,17 @@ def document() -> dict:
         **_people("Patient"),
         **_people("Practitioner"),
     }
+    if current:
+        paths["/Communication/{id}/_history/{version}"] = {
+            "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}},
+                           {"name": "version", "in": "path", "required": True, "schema": {"type": "string"}}],
+            "get": {
+                "summary": "Read the version a create's Location names (ID-1); a message has version 1 only",
+                "tags": ["Communication"],
+                "responses": {"200": _answer("The stored message", _ref("Communication")),
+                              "401": _UNAUTHORISED, "404": _outcome("No such message or version (FHIR-6)")},
+            },
+        }
     return {
         "openapi": "3.0.3",
         "info": {
@@ -271,10 +370,10 @@ def document() -> dict:
         "servers": [{"url": "/"}],
         "security": [{"bearer": []}],
         "paths": paths,
-        "components": _components(),
+        "components": _components(current),
     }
 
 
 @bp.get("/openapi.json")
 def openapi_json():
-    return jsonify(document())
+    return jsonify(document(current_app.config["PROFILE"]))

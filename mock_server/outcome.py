@@ -14,10 +14,11 @@ import logging
 import os
 from typing import NamedTuple
 
-from flask import Flask, Response, g
+from flask import Flask, Response, current_app, g, has_app_context
 from werkzeug.exceptions import HTTPException
 
 from .fhir_types import FHIR_JSON
+from .profiles import CANVAS_CURRENT
 
 CORRELATION_HEADER = "fumage-correlation-id"
 # Issues listed in one OperationOutcome; past it one more issue says more were found, so an answer
@@ -39,6 +40,38 @@ class Issue(NamedTuple):
         if self.expression:
             issue["expression"] = [self.expression]
         return issue
+
+    def as_v2(self, status: int) -> dict:
+        """The issue as Canvas's v2 API words its errors (canvas-current).
+
+        FHIR-10: the text is in ``details.text`` (no ``diagnostics``: no v2 example has one), still
+        starting with the rule ID and naming the element (FHIR-2), and the code fits the status.
+        """
+        issue = {"severity": "error", "code": fitting_code(status, self.code),
+                 "details": {"text": f"[{self.rule}] {self.text}"}}
+        if self.expression:
+            issue["expression"] = [self.expression]
+        return issue
+
+
+# FHIR-10: the issue codes an error of each status may carry in canvas-current: the code of Canvas's
+# v2 example for that status first, then the children of its parent in FHIR's issue-type hierarchy
+# (invalid, security, processing). Statuses not listed (413, 415, 429, 500, 503) keep their code.
+FITTING_CODES = {
+    400: ("invalid", "structure", "required", "value", "invariant"),
+    401: ("unknown", "login", "expired", "security"),
+    403: ("forbidden",),
+    404: ("not-found",),
+    405: ("not-supported",),
+    422: ("business-rule", "processing", "not-supported", "duplicate", "multiple-matches", "not-found",
+          "deleted", "too-long", "code-invalid", "extension", "too-costly", "conflict"),
+}
+
+
+def fitting_code(status: int, code: str) -> str:
+    """``code`` when it fits ``status`` (FHIR-10), else the status's own code (a 400's ``too-costly``: ``invalid``)."""
+    fitting = FITTING_CODES.get(status)
+    return code if fitting is None or code in fitting else fitting[0]
 
 
 class FhirError(Exception):
@@ -63,8 +96,16 @@ def fhir_response(body: dict | None, status: int = 200, headers: dict | None = N
     return response
 
 
-def outcome_response(status: int, issues, headers: dict | None = None, *, counted_all: bool = True) -> Response:
-    body = {"resourceType": "OperationOutcome", "issue": [i.as_fhir() for i in capped(list(issues), counted_all)]}
+def outcome_response(status: int, issues, headers: dict | None = None, *, counted_all: bool = True,
+                     profile: str | None = None) -> Response:
+    """The OperationOutcome answer; ``profile`` for callers outside a request (else the app's PROFILE)."""
+    if profile is None:
+        profile = current_app.config["PROFILE"] if has_app_context() else None
+    listed = capped(list(issues), counted_all)
+    if profile == CANVAS_CURRENT:  # FHIR-10
+        body = {"resourceType": "OperationOutcome", "issue": [i.as_v2(status) for i in listed]}
+    else:
+        body = {"resourceType": "OperationOutcome", "issue": [i.as_fhir() for i in listed]}
     return fhir_response(body, status, headers)
 
 
@@ -113,14 +154,32 @@ class _CorrelationIds:
 new_correlation_id = _CorrelationIds()
 
 
+def new_uuid_correlation_id() -> str:
+    """FHIR-9 (canvas-current): a correlation id in UUID form (version 4 and RFC 4122 variant bits set).
+
+    The same ids as ``new_correlation_id``, hyphenated: the prefix's 13th digit becomes the version
+    and the counter's first digit carries the variant, so ids stay unique for 2**62 answers a process.
+    """
+    h = new_correlation_id()
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-{h[20:]}"
+
+
+def correlation_ids(profile: str):
+    """The correlation id maker of ``profile``."""
+    return new_uuid_correlation_id if profile == CANVAS_CURRENT else new_correlation_id
+
+
 def init_app(app: Flask) -> None:
+    # FHIR-9: every answer the app gives (errors and the token endpoint included) carries a fresh id.
+    make_id = correlation_ids(app.config["PROFILE"])
+
     @app.before_request
     def _correlation_id():
-        g.correlation_id = new_correlation_id()
+        g.correlation_id = make_id()
 
     @app.after_request
     def _stamp(response: Response) -> Response:
-        response.headers[CORRELATION_HEADER] = g.get("correlation_id") or new_correlation_id()
+        response.headers[CORRELATION_HEADER] = g.get("correlation_id") or make_id()
         return response
 
     @app.errorhandler(FhirError)

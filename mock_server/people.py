@@ -1,12 +1,15 @@
 """Patients and practitioners that exist on the mock, so clients can find valid references."""
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Blueprint
 
 from .auth import require_token
 from .communication import base_url
 from .db import get_db
 from .outcome import FhirError, Issue, fhir_response
+from .profiles import is_current
 
 bp = Blueprint("people", __name__)
 
@@ -16,6 +19,12 @@ bp = Blueprint("people", __name__)
 def list_people(kind: str):
     people = get_db().list_people(kind)
     base = base_url()
+    if is_current():  # as v2 answers any search (FHIR-7): a relative link, entries without fullUrl
+        bundle = {"resourceType": "Bundle", "type": "searchset", "total": len(people)}
+        if people:
+            bundle["link"] = [{"relation": "self", "url": f"{urlsplit(base).path}/{kind}"}]
+            bundle["entry"] = [{"resource": p} for p in people]
+        return fhir_response(bundle)
     return fhir_response({
         "resourceType": "Bundle",
         "type": "searchset",

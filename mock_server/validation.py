@@ -29,6 +29,9 @@ _SCHEMA_FILE = Path(__file__).with_name("schemas") / "communication.schema.json"
 _NOT_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
 # Which rule a missing or empty top-level element breaks.
 _REQUIRED_RULE = {"recipient": "RCPT-1", "sender": "SNDR-1", "payload": "PAY-1", "resourceType": "FHIR-1"}
+# canvas-current (Canvas's v2 API): status is required too (STAT-1), with one of these values.
+_REQUIRED_RULE_CURRENT = {**_REQUIRED_RULE, "status": "STAT-1"}
+CURRENT_STATUSES = ("completed", "in-progress", "preparation", "unknown")
 
 
 class Party(NamedTuple):
@@ -165,8 +168,11 @@ def _printable(name: str) -> str:
     return _short(_NOT_TEXT.sub("\ufffd", name), 64)
 
 
-def ingest(document: Any, *, person_exists) -> Ingested:
-    """Validate a parsed body as a Communication create; ``person_exists(type, id)`` asks storage."""
+def ingest(document: Any, *, person_exists, current: bool = False) -> Ingested:
+    """Validate a parsed body as a Communication create; ``person_exists(type, id)`` asks storage.
+
+    ``current``: as Canvas's v2 API (profile canvas-current) rather than the 2022 page's v1.
+    """
     if not isinstance(document, dict):
         raise FhirError(400, Issue("structure", "FHIR-1", "the body must be a JSON object (a Communication resource)"))
     if document.get("resourceType") != "Communication":
@@ -174,7 +180,9 @@ def ingest(document: Any, *, person_exists) -> Ingested:
         what = "has no resourceType" if got is None else f"has resourceType {_short(repr(got))}"
         raise FhirError(400, Issue("structure", "FHIR-1", f"the body {what}; Communication is expected",
                                    "Communication.resourceType"))
-    issues, counted_all = _structure_issues(document)
+    issues, counted_all = _structure_issues(document, _REQUIRED_RULE_CURRENT if current else _REQUIRED_RULE)
+    if current:
+        _v2_structure_issues(document, issues)
     sent = _instant(document, "sent", issues)
     received = _instant(document, "received", issues)
     if issues:
@@ -183,7 +191,11 @@ def ingest(document: Any, *, person_exists) -> Ingested:
     issues = []
     recipient = _party(document["recipient"][0], "RCPT-2", "Communication.recipient[0]", issues)  # RCPT-2, RCPT-3
     sender = _party(document["sender"], "SNDR-2", "Communication.sender", issues)  # SNDR-2
-    text = _first_text(document["payload"], issues)  # PAY-2, PAY-3, PAY-4
+    text = _first_text(document["payload"], issues, current=current)  # PAY-2, PAY-3, PAY-4, PAY-5
+    if current and document["status"] not in CURRENT_STATUSES:  # STAT-1: only the documented options
+        issues.append(Issue("business-rule", "STAT-1",
+                            f"Communication.status {document['status']!r} is not accepted; send one of "
+                            f"{', '.join(CURRENT_STATUSES)}", "Communication.status"))
     if recipient and sender:
         if recipient.type == sender.type:  # FHIR-5
             issues.append(Issue("business-rule", "FHIR-5",
@@ -199,7 +211,21 @@ def ingest(document: Any, *, person_exists) -> Ingested:
                     status=document.get("status") or "unknown", sent=sent, received=received)
 
 
-def _structure_issues(document: dict) -> tuple[list[Issue], bool]:
+def _v2_structure_issues(document: dict, issues: list[Issue]) -> None:
+    """What v2 requires beyond the schema: ``status`` (STAT-1) and the text as ``contentString`` (PAY-5)."""
+    if "status" not in document:  # STAT-1 (a null status is the schema's, named STAT-1 there)
+        issues.append(Issue("required", "STAT-1", "Communication.status is required (e.g. \"unknown\"); "
+                                                  f"one of {', '.join(CURRENT_STATUSES)}", "Communication.status"))
+    payload = document.get("payload")
+    first = payload[0] if isinstance(payload, list) and payload else None
+    if isinstance(first, dict) and "contentString" not in first:  # PAY-5: v1's content is no longer read
+        where = "Communication.payload[0]"
+        said = ("gives its text as content, the v1 name" if "content" in first else "has no contentString")
+        issues.append(Issue("required", "PAY-5", f"{where} {said}; the text must be given as contentString",
+                            f"{where}.contentString"))
+
+
+def _structure_issues(document: dict, required_rule: dict = _REQUIRED_RULE) -> tuple[list[Issue], bool]:
     """The schema's problems with ``document`` (at most about ``MAX_ISSUES``), and whether that is all of them.
 
     jsonschema yields its errors lazily, and finding them is most of the cost (about 30 µs each), so
@@ -218,16 +244,16 @@ def _structure_issues(document: dict) -> tuple[list[Issue], bool]:
             for name in error.validator_value:
                 missing = isinstance(error.instance, dict) and name not in error.instance
                 if missing and not any(i.expression == _expression(path + [name]) for i in issues):
-                    rule = _REQUIRED_RULE.get(name, "FHIR-1") if not path else "FHIR-1"
+                    rule = required_rule.get(name, "FHIR-1") if not path else "FHIR-1"
                     issues.append(Issue("required", rule, f"{_expression(path + [name])} is required",
                                         _expression(path + [name])))
             continue
         top = path[0] if path else None
         if error.validator == "minItems" and len(path) == 1:
-            issues.append(Issue("required", _REQUIRED_RULE.get(top, "FHIR-1"),
+            issues.append(Issue("required", required_rule.get(top, "FHIR-1"),
                                 f"{_expression(path)} must have at least one element", _expression(path)))
-        elif len(path) == 1 and error.instance is None and top in _REQUIRED_RULE:
-            issues.append(Issue("required", _REQUIRED_RULE[top], f"{_expression(path)} is null; it is required",
+        elif len(path) == 1 and error.instance is None and top in required_rule:
+            issues.append(Issue("required", required_rule[top], f"{_expression(path)} is null; it is required",
                                 _expression(path)))
         else:
             issues.append(Issue("structure", "FHIR-1", f"{_expression(path)}: {_describe(error)}", _expression(path)))
@@ -292,9 +318,18 @@ def _party(reference: dict, rule: str, where: str, issues: list[Issue]) -> Party
     return Party(match["type"], match["id"])
 
 
-def _first_text(payload: list[dict], issues: list[Issue]) -> str | None:
+def _first_text(payload: list[dict], issues: list[Issue], *, current: bool = False) -> str | None:
     first = payload[0]
     where = "Communication.payload[0]"
+    if current:
+        # PAY-5: contentString is there (the structure stage saw to it); a content beside it is no
+        # v2 element and is ignored like any other (PAY-4, content read as text, is v1's alone).
+        text = first["contentString"]
+        if not text.strip():  # PAY-3
+            issues.append(Issue("business-rule", "PAY-3", f"{where} content is empty; a message needs text",
+                                f"{where}.contentString"))
+            return None
+        return text
     has_content, has_string = "content" in first, "contentString" in first
     if has_content and has_string and first["content"] != first["contentString"]:
         issues.append(Issue("business-rule", "PAY-4",

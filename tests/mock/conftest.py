@@ -26,7 +26,7 @@ class Api:
         """Create ``body`` (which must succeed) and return the stored resource."""
         answer = self.create(body)
         assert answer.status_code == 201, answer.json
-        return self.read(answer.headers["Location"].rsplit("/", 1)[1]).json
+        return self.read(location_id(answer.headers["Location"])).json
 
     def read(self, message_id):
         return self.client.get(f"/Communication/{message_id}", headers=self.auth)
@@ -38,6 +38,11 @@ class Api:
         answer = self.search(**params)
         assert answer.status_code == 200, answer.json
         return answer.json["total"]
+
+
+def location_id(location: str) -> str:
+    """The id a Location names: ``<base>/Communication/<id>``, with or without ``/_history/<version>``."""
+    return location.split("/Communication/", 1)[1].split("/", 1)[0]
 
 
 @pytest.fixture
