@@ -337,7 +337,25 @@ def check_one_payload(resource: Mapping, text: str, *, rule: str, html_text: boo
     element = payload[0]
     if not isinstance(element, dict) or not same_text(element.get("contentString"), text, html_text=html_text):
         wanted = f"contentString {text!r}" + (", or HTML whose text content is that text" if html_text else "")
+        got = element.get("contentString") if isinstance(element, dict) else None
+        if html_text and rule != HTML_TEXT_RULE and isinstance(got, str) and _loosely_same(got, text):
+            # the right text, rendered wrong (escaped twice, a line break lost...): PAY-6's breach, seen here
+            fail(HTML_TEXT_RULE, "the stored payload text", wanted, _shown(got))
         fail(rule, "the stored payload element", wanted, _shown(element))
+
+
+HTML_TEXT_RULE = "PAY-6"  # canvas-current: a read-back text is the text sent, or HTML whose text content it is
+_LOOSE_DROPPED = re.compile(r"<[^>]*>|[&;<>#\s]")
+
+
+def _loosely_same(got: str, sent: str) -> bool:
+    """Whether two texts agree once markup, entities (decoded up to three times), the characters ``&;<>#``
+    and all white space are left out: the same text, whatever an HTML store did to its rendering."""
+    def loose(value: str) -> str:
+        for _ in range(3):
+            value = html.unescape(value)
+        return _LOOSE_DROPPED.sub("", value)
+    return loose(got) == loose(sent)
 
 
 def same_text(got: Any, sent: str, *, html_text: bool = False) -> bool:
@@ -405,6 +423,10 @@ def html_text_content(markup: str) -> str:
         if pending:
             out.append("\n")
             pending = False
+        if isinstance(token, str) and index and tokens[index - 1] is _BREAK:
+            token = token[2:] if token.startswith("\r\n") else token[1:] if token.startswith("\n") else token
+            if not token:
+                continue  # "<br>\n": the source's own line break after a <br> is layout, not text
         out.append("\n" if token is _BREAK else token)
     return "".join(out)
 

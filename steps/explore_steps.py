@@ -528,6 +528,8 @@ def optional_draft(ctx: Context, case: dict) -> Draft:
         extra["received"] = "2021-04-29T13:35:00Z"
     if "status" in optional:
         extra["status"] = "unknown"
+    if ctx.allowed.refuse_extras:  # canvas-current: RCPT-3/PAY-2 let a target refuse a second one
+        optional -= {"further recipient", "further payload"}
     if "further recipient" in optional:
         extra["recipient"] = [*message["recipient"], copy.deepcopy(message["sender"])]
     if "further payload" in optional:

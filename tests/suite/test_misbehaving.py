@@ -22,10 +22,19 @@ from canvas_conformance import catalogue
 
 from .catch_table import judge, record
 from .corpus import EXPLORED as AWAITS_EXPLORED, NEW
+from .corpus_current import CURRENT_BREAKAGES, CURRENT_MISBEHAVIOURS, profile_of
 from .twists import ALL, EXPLORED, MISBEHAVIOURS
 
+# canvas-2022's misbehaving targets (twists.py) and canvas-current's (corpus_current.py), each judged with
+# the profile its mock behaves as
+ALL_MISBEHAVIOURS = {**MISBEHAVIOURS, **CURRENT_MISBEHAVIOURS}
 CASES = [pytest.param(rule, twist, fails, others, id=f"{rule}: {twist.name}")
-         for rule, entries in MISBEHAVIOURS.items() for twist, fails, others in entries]
+         for rule, entries in ALL_MISBEHAVIOURS.items() for twist, fails, others in entries]
+BREAKAGES = NEW + CURRENT_BREAKAGES
+
+
+def api_rules_of_every_profile() -> set[str]:
+    return {r.id for p in catalogue.PROFILES for r in catalogue.rules(p) if r.surface == "api"}
 
 
 def expected_status(name: str, fails, others: dict) -> str:
@@ -39,14 +48,15 @@ def expected_status(name: str, fails, others: dict) -> str:
 
 
 def test_every_api_rule_has_a_misbehaving_target():
-    api_rules = [r.id for r in catalogue.rules() if r.surface == "api"]
-    assert sorted(MISBEHAVIOURS) == sorted(api_rules)
+    assert sorted(ALL_MISBEHAVIOURS) == sorted(api_rules_of_every_profile())
+    for rule, entries in ALL_MISBEHAVIOURS.items():
+        assert all(rule in {r.id for r in catalogue.rules(profile_of(t))} for t, _, _ in entries), rule
 
 
 @pytest.mark.parametrize("rule, twist, fails, others", CASES)
 def test_rule_fails_against_a_target_that_breaks_it(run_suite, serve, rule, twist, fails, others):
     target = serve(twist.install, **twist.config)
-    run = run_suite(target.env(), marks=rule)
+    run = run_suite(target.env(), marks=rule, profile=profile_of(twist))
     assert run.rows, f"no scenario selected by -m {rule}"
     got = {row["name"]: (row["status"], row["message"]) for row in run.rows}
     expected = {name: expected_status(name, fails, others) for name in got}
@@ -65,16 +75,17 @@ def test_rule_fails_against_a_target_that_breaks_it(run_suite, serve, rule, twis
 
 
 # -- the mutation corpus (corpus.py): one whole API run per breakage gives both facts ----------------
-CORPUS_CASES = [pytest.param(b, id=f"{b.rule}: {b.name}") for b in NEW if not b.awaits]
+CORPUS_CASES = [pytest.param(b, id=f"{b.rule}: {b.name}") for b in BREAKAGES if not b.awaits]
 
 
 def test_every_api_rule_has_three_subtle_breakages():
-    api_rules = {r.id for r in catalogue.rules() if r.surface == "api"}
-    counted = Counter(b.rule for b in NEW if not b.awaits)
-    assert set(counted) == api_rules and min(counted.values()) >= 3, counted
-    assert len({(b.rule, b.name) for b in NEW}) == len(NEW), "breakage names are unique per rule"
-    assert all(b.description and b.awaits in (None, AWAITS_EXPLORED) for b in NEW)
-    assert all(b.rule in api_rules and not (b.touches & {b.rule}) for b in NEW)
+    counted = Counter(b.rule for b in BREAKAGES if not b.awaits)
+    assert set(counted) == api_rules_of_every_profile() and min(counted.values()) >= 3, counted
+    assert len({(b.rule, b.name) for b in BREAKAGES}) == len(BREAKAGES), "breakage names are unique per rule"
+    assert all(b.description and b.awaits in (None, AWAITS_EXPLORED) for b in BREAKAGES)
+    for b in BREAKAGES:  # each breaks a rule of the profile its mock behaves as
+        profile_rules = {r.id for r in catalogue.rules(profile_of(b.twist)) if r.surface == "api"}
+        assert b.rule in profile_rules and not (b.touches & {b.rule}), (b.rule, b.name)
 
 
 @pytest.mark.parametrize("breakage", CORPUS_CASES)
@@ -84,7 +95,7 @@ def test_breakage_is_failed_by_its_rule_and_no_other(run_suite, serve, breakage)
     """The whole API suite against the breakage: a scenario of its rule fails with a message naming the rule;
     no scenario of another rule fails or errors, except the rules the breakage is listed as touching."""
     target = serve(breakage.twist.install, **breakage.twist.config)
-    run = run_suite(target.env(), marks="api")
+    run = run_suite(target.env(), marks="api", profile=profile_of(breakage.twist))
     verdict = judge(run.rows, breakage.rule)
     record(breakage, verdict)
     shown = {name: (status, verdict.messages.get(name, "")[:200]) for name, status in verdict.own.items()}
