@@ -499,6 +499,14 @@ def check_page_links(bundle: Mapping, *, last_page: bool, rule: str = "FHIR-7", 
     return found
 
 
+def check_no_links(bundle: Mapping, *, rule: str = "FHIR-7", what: str = "the empty result") -> None:
+    """No paging links at all (canvas-current: none are provided for an empty result set)."""
+    found = links(bundle)
+    if found or listed(bundle.get("link")):
+        fail(rule, f"{what}'s links", "no links (none are provided for an empty result)",
+             _shown(sorted(found) or bundle.get("link")))
+
+
 # -- tokens and counts --------------------------------------------------------------------
 def check_token_grant(status: int, body: Any, *, rule: str = "FHIR-3") -> None:
     """An OAuth 2.0 client-credentials answer: access_token, token_type Bearer, expires_in, scope."""
@@ -530,7 +538,7 @@ class Allowances(NamedTuple):
 
     html_text: bool = False  # PAY-2, PAY-6, UI-5: a read-back text may be HTML whose text content is the text
     refuse_extras: bool = False  # RCPT-3, PAY-2: a second recipient or payload element may be refused (4xx)
-    empty_result_unlinked: bool = False  # FHIR-7: a search that finds nothing may carry no links at all
+    empty_result_unlinked: bool = False  # FHIR-7: a search that finds nothing carries no links (pagination.md)
     sent_at_creation: bool = False  # SENT-3: with received given and sent absent, sent may be the creation time
     content_refused: bool = False  # PAY-5: v1's payload ``content`` is refused, so texts go as contentString
 

@@ -165,6 +165,11 @@ Feature: FHIR REST conventions the endpoint is expected to follow
     And the first page links to the next page
 
   @FHIR-7 @api
+  Scenario: A search that finds nothing answers an empty searchset
+    When messages are searched by an id no message has
+    Then the search finds nothing, and in canvas-current it has no paging links
+
+  @FHIR-7 @api
   Scenario Outline: A message is found by its <key>
     Given a message from a practitioner to a patient
     When it is submitted

@@ -135,3 +135,11 @@ def test_an_error_request_accepted_is_the_rule_requiring_its_refusal():
     assert _fails(judge_codes, accepted).startswith("[RCPT-1]")
     assert _fails(judge_codes, Provoked("x", answer(500, "boom"), "FHIR-1")).startswith("[FHIR-2]")
     assert _fails(judge_codes, Provoked("x", answer(400, "{}"), "FHIR-1")).startswith("[FHIR-2]")
+
+
+def test_an_empty_result_has_no_links_in_canvas_current():
+    empty = {"resourceType": "Bundle", "type": "searchset", "total": 0}
+    checks.check_no_links(empty)
+    linked = {**empty, "link": [{"relation": "self", "url": "/Communication?_id=x"}]}
+    assert _fails(checks.check_no_links, linked).startswith("[FHIR-7]")
+    assert _fails(checks.check_no_links, {**empty, "link": [{"relation": 1}]}).startswith("[FHIR-7]")
