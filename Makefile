@@ -21,10 +21,12 @@ test: $(STAMP) browser
 	$(BIN)/python -m pytest
 
 # The mutation corpus and the allowed variants (tests/suite/corpus.py): the whole API suite once per
-# breakage or variant, so it runs apart from make test (about 25 s a case on 2 cores).
-corpus: $(STAMP)
+# breakage or variant, so it runs apart from make test (about 25 s a case on 2 cores); then every
+# canvas-current UI breakage and variant against the profile's whole UI suite (about 35 s a case).
+corpus: $(STAMP) browser
 	CANVAS_CORPUS=1 $(BIN)/python -m pytest tests/suite/test_misbehaving.py tests/suite/test_variations.py \
 	  -k "breakage_is_failed or each_allowed_variant"
+	CANVAS_CORPUS=1 $(BIN)/python -m pytest tests/uichecks/test_in_browser.py -k "canvas-current or real_canvas"
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)

@@ -29,19 +29,27 @@ ENDPOINTS = ("create", "read", "search (patient, 10 a page)")
 SERVERS = ("granian", "gunicorn", "waitress", "bare Flask")
 
 
-def run(*, seconds: float = 2, max_requests: int = 200_000, connections=CONNECTIONS) -> dict:
-    """``{endpoint: {server: {connections: wrk result}}}`` plus ``_stored`` per mock server."""
-    results: dict = {name: {server: {} for server in SERVERS} for name in ENDPOINTS}
+def run(*, seconds: float = 2, max_requests: int = 200_000, connections=CONNECTIONS, servers=SERVERS) -> dict:
+    """``{endpoint: {server: {connections: wrk result}}}`` plus ``_stored`` per mock server.
+
+    ``servers`` narrows the comparison (e.g. granian and bare Flask only, for a short look).
+    """
+    names = tuple(servers)
+    results: dict = {name: {server: {} for server in names} for name in ENDPOINTS}
     with tempfile.TemporaryDirectory(prefix="canvas-bench-") as folder:
         body_file = Path(folder) / "body.json"
         body_file.write_text(json.dumps(fixture_message()))
+        starters = {
+            "granian": lambda: start_mock(str(Path(folder) / "granian.sqlite3")),
+            "gunicorn": lambda: start_gunicorn_mock(str(Path(folder) / "gunicorn.sqlite3")),
+            "waitress": lambda: start_mock(str(Path(folder) / "waitress.sqlite3"), "--server", "waitress",
+                                           "--threads", "8"),
+            "bare Flask": start_bare_flask,
+        }
         servers = {}
         try:
-            servers["granian"] = start_mock(str(Path(folder) / "granian.sqlite3"))
-            servers["gunicorn"] = start_gunicorn_mock(str(Path(folder) / "gunicorn.sqlite3"))
-            servers["waitress"] = start_mock(str(Path(folder) / "waitress.sqlite3"), "--server", "waitress",
-                                             "--threads", "8")
-            servers["bare Flask"] = start_bare_flask()
+            for name in names:
+                servers[name] = starters[name]()
             targets = {}
             for name, server in servers.items():
                 bearer = token(server.base_url) if name != "bare Flask" else "x"
@@ -64,7 +72,7 @@ def run(*, seconds: float = 2, max_requests: int = 200_000, connections=CONNECTI
                     print(f"  {endpoint} at {conns}: " + ", ".join(
                         f"{n} {results[endpoint][n][conns]['rps']:.0f}/s" for n in servers), flush=True)
             results["_stored"] = {}
-            for name in ("granian", "gunicorn", "waitress"):
+            for name in [n for n in names if n != "bare Flask"]:
                 bearer = targets[name][0]
                 results["_stored"][name] = requests.get(
                     f"{servers[name].base_url}/Communication?_count=0", timeout=30,
@@ -75,5 +83,26 @@ def run(*, seconds: float = 2, max_requests: int = 200_000, connections=CONNECTI
     return results
 
 
+def main() -> None:
+    import argparse
+
+    from common import load_average
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=2)
+    parser.add_argument("--connections", type=int, nargs="*", default=list(CONNECTIONS))
+    parser.add_argument("--servers", nargs="*", default=list(SERVERS), choices=SERVERS)
+    args = parser.parse_args()
+    print(f"load average before: {load_average()}")
+    results = run(seconds=args.seconds, connections=args.connections, servers=args.servers)
+    print(f"load average after: {load_average()}")
+    for endpoint in ENDPOINTS:
+        for conns in args.connections:
+            for name in args.servers:
+                r = results[endpoint][name][conns]
+                print(f"{endpoint[:6]:6} c={conns:<3} {name:10} {r['rps']:7.0f} req/s  p99 {r['p99_ms']:7.2f} ms  "
+                      f"err {r['errors_status'] + r['errors_socket']}  CPU {r['server_cpu_us']:5.0f} µs")
+
+
 if __name__ == "__main__":
-    print(json.dumps(run(seconds=1), indent=1))
+    main()

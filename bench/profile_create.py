@@ -30,23 +30,37 @@ RULES = [
 OTHER = RULES[-2][1]
 
 
-def _environs(app, count: int) -> list[dict]:
+def _bearer(app) -> str:
+    client = app.test_client()
+    return client.post("/auth/token/", data={"grant_type": "client_credentials", **CLIENT}).json["access_token"]
+
+
+def _environs(app, count: int, *, bearer: str | None = None) -> list[dict]:
+    """``count`` WSGI environs of one create each (with a fresh token unless ``bearer`` is given)."""
     from werkzeug.test import EnvironBuilder
 
-    client = app.test_client()
-    bearer = client.post("/auth/token/", data={"grant_type": "client_credentials", **CLIENT}).json["access_token"]
+    bearer = bearer or _bearer(app)
     body = json.dumps(fixture_message()).encode()
     return [EnvironBuilder(path="/Communication", method="POST", data=body, content_type="application/fhir+json",
                            headers={"Authorization": f"Bearer {bearer}"}).get_environ() for _ in range(count)]
 
 
-def _call_all(app, environs: list[dict]) -> None:
+def _get_environs(path: str, count: int, *, bearer: str) -> list[dict]:
+    """``count`` WSGI environs of ``GET path`` (a query string after ``?`` included)."""
+    from werkzeug.test import EnvironBuilder
+
+    return [EnvironBuilder(path=path, method="GET", headers={"Authorization": f"Bearer {bearer}"}).get_environ()
+            for _ in range(count)]
+
+
+def _call_all(app, environs: list[dict], *, expect: str = "201") -> None:
     statuses = []
     for environ in environs:
         answer = app(environ, lambda status, headers, exc_info=None: statuses.append(status))
         b"".join(answer)
-        answer.close()
-    assert all(s.startswith("201") for s in statuses), set(statuses)
+        if hasattr(answer, "close"):
+            answer.close()
+    assert all(s.startswith(expect) for s in statuses), set(statuses)
 
 
 def _categorise(frame, category: str, totals: dict) -> None:

@@ -57,7 +57,7 @@ def main() -> int:
     scales = scale.run(sizes=scale.SIZES[:2] if args.quick else scale.SIZES, seconds=1 if args.quick else 2)
     print("profile of create ...", flush=True)
     profile = profile_create.run(creates=500 if args.quick else profile_create.CREATES)
-    print("CPU per create in-process ...", flush=True)
+    print("CPU per create, read and search in-process ...", flush=True)
     cpu = cpu_create.run(creates=500 if args.quick else 2_000)
     print("threads per granian worker at 32 connections ...", flush=True)
     by_threads = threads.run(seconds=seconds)
@@ -124,6 +124,19 @@ def render(box, loads, starts, scales, profile, elapsed, *, quick, cpu, by_threa
         lines.append("")
     stored = loads.get("_stored", {})
     lines += [f"Messages stored by the create runs: " + ", ".join(f"{k} {v:,}" for k, v in stored.items()) + ".", "",
+              "### Ratios to the ceiling (the mock's requests/s over bare Flask's on the same server)", "",
+              "| endpoint | " + " | ".join(f"{c} conn. granian | {c} conn. waitress" for c in load.CONNECTIONS) + " |",
+              "|---|" + "---:|---:|" * len(load.CONNECTIONS)]
+    for endpoint in load.ENDPOINTS:
+        cells = []
+        for conn in load.CONNECTIONS:
+            bare = loads[endpoint]["bare Flask"].get(conn)
+            for server in ("granian", "waitress"):
+                mock = loads[endpoint][server].get(conn)
+                cells.append(f"{mock['rps'] / bare['rps']:.2f}" if mock and bare and bare["rps"] else "-")
+        lines.append(f"| {endpoint} | " + " | ".join(cells) + " |")
+    lines += ["", "bare Flask runs on granian with serve's settings (its waitress column compares the mock on",
+              "waitress with that same granian ceiling).", "",
               "### The aims at 32 connections (granian, the chosen server)", "",
               f"| measure | granian | aim |", "|---|---:|---|"]
     for endpoint in load.ENDPOINTS:
@@ -133,6 +146,11 @@ def render(box, loads, starts, scales, profile, elapsed, *, quick, cpu, by_threa
     create32 = loads["create"]["granian"].get(32)
     if create32:
         lines.append(f"| create p99 ms | {_ms(create32['p99_ms'])} | < {AIM_P99_MS:.0f} |")
+        for endpoint in load.ENDPOINTS[1:]:
+            mock, bare = loads[endpoint]["granian"].get(32), loads[endpoint]["bare Flask"].get(32)
+            if mock and bare:
+                lines.append(f"| {endpoint} p99 ms (bare Flask: {_ms(bare['p99_ms'])}) | {_ms(mock['p99_ms'])} | "
+                             f"< {AIM_P99_MS:.0f}, as create |")
         errors = sum(loads[e]["granian"][c]["errors_status"] + loads[e]["granian"][c]["errors_socket"]
                      for e in load.ENDPOINTS for c in loads[e]["granian"])
         lines.append(f"| errors, every granian run | {errors} | 0 |")
@@ -156,6 +174,19 @@ def render(box, loads, starts, scales, profile, elapsed, *, quick, cpu, by_threa
         "(bench/cpu_create.py; the same app code every server above runs). Under wrk the granian workers spend "
         f"{loads['create']['granian'][1]['server_cpu_us']:.0f} µs CPU per create at one connection against "
         f"{loads['create']['bare Flask'][1]['server_cpu_us']:.0f} µs for the bare Flask app.",
+        "",
+        "CPU µs per request, best of the rounds (in-process: the app called with prepared environs; "
+        "granian: the server's workers under wrk, from the tables above):",
+        "",
+        "| request | mock in-process | bare Flask in-process | mock on granian, 1 / 32 conn. | "
+        "bare Flask on granian, 1 / 32 conn. |",
+        "|---|---:|---:|---:|---:|",
+        *[f"| {kind} | {cpu['mock'][kind]['best_us']:.0f} | {cpu['bare'][kind]['best_us']:.0f} | "
+          f"{loads[endpoint]['granian'][1]['server_cpu_us']:.0f} / {loads[endpoint]['granian'][32]['server_cpu_us']:.0f} | "
+          f"{loads[endpoint]['bare Flask'][1]['server_cpu_us']:.0f} / "
+          f"{loads[endpoint]['bare Flask'][32]['server_cpu_us']:.0f} |"
+          for kind, endpoint in zip(cpu_create.KINDS, load.ENDPOINTS)],
+        "",
         f"pyinstrument samples of {profile['creates']} creates ({profile['per_create_us']:.0f} µs",
         "wall per create with the profiler's own overhead), grouped by the part of the mock they fall in:",
         "",
@@ -167,8 +198,8 @@ def render(box, loads, starts, scales, profile, elapsed, *, quick, cpu, by_threa
         "",
         "Reading it: what remains is mostly Flask and Werkzeug themselves (building the request and response",
         "objects, routing, context push/pop, header handling) and the SQLite commit (WAL page writes for the",
-        "table, four indexes and the search counters); the shared state (clock, fault switch: one primary-key",
-        "read each in `mock_state`) is inside the SQLite share. Creates of all workers take turns on one",
+        "table, four indexes and the search counters); the shared state (clock, fault switch) costs no query",
+        "unless some worker changed it (a version counter every worker maps, db._StateVersion). Creates of all workers take turns on one",
         "write lock (a lock file, then SQLite's), so creates scale across workers only as far as the commit",
         "is a small part of a create; reads and searches never wait for it (WAL).",
         "",

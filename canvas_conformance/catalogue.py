@@ -35,6 +35,7 @@ class Profile(NamedTuple):
     source_title: str
     edition: str
     api: str  # which Canvas API and hosts it describes
+    sources: tuple[str, ...] = ()  # every public page the profile's rules cite, beside ``source``
 
 
 @lru_cache(maxsize=1)
@@ -47,7 +48,9 @@ PROFILES: tuple[str, ...] = tuple(_data()["profiles"])
 
 
 def profile_info(name: str = DEFAULT_PROFILE) -> Profile:
-    return Profile(name, **_data()["profiles"][name])
+    entry = dict(_data()["profiles"][name])
+    entry["sources"] = tuple(entry.get("sources", ()))
+    return Profile(name, **entry)
 
 
 @lru_cache(maxsize=None)

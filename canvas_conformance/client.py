@@ -19,10 +19,12 @@ Against a hostile target (README, "Hostile targets"):
 - Credentials go only where they were configured to go. The bearer token (every request
   of ``request``) goes only to the base URL's origin (scheme, host, port); a URL on another
   origin, e.g. a ``next`` link naming another host, is not sent at all. The client secret
-  goes only to the configured token URL. No redirect is ever followed (``allow_redirects=False``),
+  goes only to the token URL (configured, or derived: on Canvas it is the EHR instance's host,
+  another origin than the FHIR base), which never gets the bearer token. No redirect is ever followed (``allow_redirects=False``),
   so nothing is re-sent to a ``Location`` the target names. A URL carrying a user name or
   password is not sent, and ``requests`` is given an explicit no-op ``auth`` so it never
-  replaces the bearer token with Basic auth from a URL or from ``~/.netrc``.
+  replaces the bearer token with Basic auth from a URL or from ``~/.netrc``. No cookie is kept,
+  so none set by one origin is sent to another.
 - Every answer is bounded: ``max_answer_bytes`` after decoding (the client asks for gzip or
   deflate only and inflates them itself, a bounded amount at a time, so a small compressed
   body cannot become gigabytes in memory), ``timeout`` for the whole exchange, and the
@@ -32,6 +34,7 @@ from __future__ import annotations
 
 import json
 import math
+from http.cookiejar import DefaultCookiePolicy
 import socket
 import threading
 import time
@@ -46,6 +49,7 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import HTTPError, ReadTimeoutError
 
+from .canvas_hosts import default_token_url
 from .config import MAX_ANSWER_BYTES
 from .retry import RETRY_STATUSES, RetryPolicy
 
@@ -160,13 +164,16 @@ class Client:
         self.base_url = base_url.rstrip("/")
         self.origin = origin(self.base_url)
         self.max_answer_bytes = max_answer_bytes
-        self.token_url = token_url or f"{self.base_url}/auth/token/"
+        self.token_url = token_url or default_token_url(self.base_url)
         self.client_id = client_id
         self.client_secret = client_secret
         self.timeout = timeout
         self.retry = retry if retry is not None else RetryPolicy()  # the suite passes RunConfig.retry
         self._sleep = sleep if sleep is not None else time.sleep  # looked up when made, so a patch of it holds
         self.session = session or requests.Session()
+        # no cookies kept or sent: the API needs none, and a cookie the token host sets for its parent
+        # domain (Domain=.canvasmedical.com) would otherwise ride along to the FHIR base's origin
+        self.session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=()))
         self.session.headers["Accept-Encoding"] = ACCEPT_ENCODING
         for scheme in ("http://", "https://"):
             self.session.mount(scheme, _DeadlineAdapter())

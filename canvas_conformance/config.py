@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, NamedTuple, Sequence
 from urllib.parse import urlsplit
 
+from .canvas_hosts import profile_for
 from .catalogue import DEFAULT_PROFILE, PROFILES
 from .errors import UsageError
 from .shipped import suite_root
@@ -198,7 +199,8 @@ OPTIONS: tuple[Option, ...] = (
            "FHIR base URL of the target, e.g. https://fumage-example.canvasmedical.com "
            "(absent: start the embedded mock on a free loopback port for this run)", "URL"),
     Option("token_url", "--token-url", "CANVAS_TOKEN_URL", _http_url, None,
-           "OAuth 2.0 token endpoint (default <base-url>/auth/token/)", "URL"),
+           "OAuth 2.0 token endpoint (default: for a Canvas FHIR host fumage-<instance>.canvasmedical.com, the "
+           "EHR instance's https://<instance>.canvasmedical.com/auth/token/; else <base-url>/auth/token/)", "URL"),
     Option("client_id", "--client-id", "CANVAS_CLIENT_ID", _text, None,
            "OAuth client id (client-credentials grant)", "ID"),
     Option("client_secret", "--client-secret", "CANVAS_CLIENT_SECRET", _text, None,
@@ -246,10 +248,11 @@ OPTIONS: tuple[Option, ...] = (
     Option("workers", "--workers", "CANVAS_WORKERS", _workers, None,
            "scenarios run at once, each worker a process of its own (default: 1 for a target on this machine, "
            f"8 for any other; at most {MAX_WORKERS}); the verdicts are the same at any number", "N", group="run"),
-    Option("profile", "--profile", "CANVAS_PROFILE", _profile, DEFAULT_PROFILE,
-           "which edition of Canvas's documented behaviour to judge by: canvas-2022 (default: the mid-2022 "
-           "page, Canvas's v1 API) or canvas-current (today's v2 API); the embedded mock follows it",
-           "PROFILE", group="run"),
+    Option("profile", "--profile", "CANVAS_PROFILE", _profile, None,
+           "which edition of Canvas's documented behaviour to judge by: canvas-2022 (the mid-2022 page, "
+           "Canvas's v1 API) or canvas-current (today's v2 API). Default: the one describing the target's "
+           "Canvas host (fumage-<instance>.canvasmedical.com: canvas-current, fhir-<instance>: canvas-2022), "
+           "else canvas-2022; the embedded mock follows it", "PROFILE", group="run"),
     Option("depth", "--depth", "CANVAS_DEPTH", _depth, "standard",
            "how hard each explored scenario searches its rule's input space: quick, standard (default) "
            "or thorough", "DEPTH", group="run"),
@@ -285,7 +288,7 @@ class RunConfig:
     """One run's configuration, every value checked. ``OPTIONS`` says where each comes from."""
 
     base_url: str | None  # None: the embedded mock
-    token_url: str | None  # None: <base_url>/auth/token/
+    token_url: str | None  # None: canvas_hosts.default_token_url(base_url)
     client_id: str | None
     client_secret: str | None
     token: str | None  # a ready bearer token instead of client credentials
@@ -383,6 +386,8 @@ def resolve(layers: Sequence[Layer]) -> RunConfig:
                 except ConfigError as err:
                     raise ConfigError(f"{err}; set with {option.names()}") from None
                 break
+    if values["profile"] is None:  # not chosen: the profile of the Canvas API the base URL names, if any
+        values["profile"] = profile_for(values["base_url"]) or DEFAULT_PROFILE
     if values["client_secret_file"] is not None:
         values["client_secret"] = _secret_from_file(values["client_secret"], values["client_secret_file"])
     if values["base_url"] is None:

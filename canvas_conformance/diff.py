@@ -13,6 +13,11 @@ Categories, per rule ID present in both runs:
 A rule in only one run is ``added`` or ``removed`` (the catalogue changed between the runs);
 an added rule that fails is shown with its status but is not a regression, since no earlier
 verdict on it existed to regress from.
+
+Two runs of different profiles (canvas-2022 and canvas-current) judged different editions of
+Canvas's behaviour: the rules only one profile has are added or removed, and a rule of both may
+be stated differently in each. The output says so first, so a change of profile is never read
+as a change of the target.
 """
 from __future__ import annotations
 
@@ -46,6 +51,7 @@ class Report(NamedTuple):
     finished: str | None
     tool_version: str | None
     rules: tuple[RuleVerdict, ...]  # in the file's (catalogue) order
+    profile: str = "canvas-2022"  # the profile it was judged by (a report older than profiles: canvas-2022)
 
 
 class RuleChange(NamedTuple):
@@ -119,7 +125,24 @@ def load_report(location: str | Path, *, label: str) -> Report:
         finished=doc.get("finished"),
         tool_version=doc.get("tool_version"),
         rules=tuple(RuleVerdict(r["id"], str(r.get("title") or ""), r["status"], r.get("reason")) for r in rows),
+        profile=_profile(doc),
     )
+
+
+def _profile(doc: dict) -> str:
+    """The profile a conformance.json names (top level, else its provenance); canvas-2022 for a report
+    written before there were profiles, which is what such a run judged."""
+    provenance = doc.get("provenance") if isinstance(doc.get("provenance"), dict) else {}
+    name = doc.get("profile") or provenance.get("profile")
+    return name if isinstance(name, str) and name else "canvas-2022"
+
+
+def profiles_line(diff: "Diff") -> str | None:
+    """One line when the two runs were judged by different profiles; None when by the same."""
+    if diff.old.profile == diff.new.profile:
+        return None
+    return (f"profiles differ: OLD was judged by {diff.old.profile}, NEW by {diff.new.profile}; rules only one "
+            "profile has are listed as added or removed, and a rule of both may be stated differently in each")
 
 
 def compare(old: Report, new: Report) -> Diff:
@@ -156,8 +179,11 @@ HEADINGS = {
 
 def render_text(diff: Diff) -> str:
     """A section per non-empty category (unchanged rules are only counted), then the summary line."""
-    lines = [f"OLD {diff.old.path} ({diff.old.started or 'start unknown'})",
-             f"NEW {diff.new.path} ({diff.new.started or 'start unknown'})"]
+    lines = [f"OLD {diff.old.path} ({diff.old.started or 'start unknown'}, profile {diff.old.profile})",
+             f"NEW {diff.new.path} ({diff.new.started or 'start unknown'}, profile {diff.new.profile})"]
+    differ = profiles_line(diff)
+    if differ:
+        lines.append(differ)
     width = max((len(c.id) for c in diff.changes), default=0)
     for name, heading in HEADINGS.items():
         rows = diff.of(name)
@@ -174,7 +200,7 @@ def render_text(diff: Diff) -> str:
 
 def _side(report: Report) -> dict:
     return {"path": str(report.path), "target": report.target, "started": report.started,
-            "finished": report.finished, "tool_version": report.tool_version}
+            "finished": report.finished, "tool_version": report.tool_version, "profile": report.profile}
 
 
 def build_json(diff: Diff) -> dict:
@@ -185,6 +211,7 @@ def build_json(diff: Diff) -> dict:
         "format": FORMAT,
         "old": _side(diff.old),
         "new": _side(diff.new),
+        "same_profile": diff.old.profile == diff.new.profile,
         "has_regressions": diff.has_regressions,
         "summary": {name: len(diff.of(name)) for name in CATEGORIES},
         "rules": {name: [entry(c) for c in diff.of(name)] for name in CATEGORIES},

@@ -30,6 +30,7 @@ import threading
 from typing import Callable, NamedTuple
 from urllib.parse import urlsplit
 
+from .canvas_hosts import profile_mismatch
 from .client import Answer, Client, ExchangeError, TargetUnavailable
 from .config import MAX_ANSWER_BYTES
 from .retry import RetryPolicy
@@ -70,6 +71,14 @@ def check_writes_allowed(base_url: str, *, allow_writes: bool) -> None:
         raise Refusal(f"refusing to run against {host}: it is not a loopback address and the suite creates "
                       "messages in patients' charts; pass --allow-writes (or CANVAS_ALLOW_WRITES=1) "
                       "if this target may be written to")
+
+
+def check_profile_fits(base_url: str, profile: str) -> None:
+    """A Canvas FHIR host judged by the profile of Canvas's other API is refused before anything is sent
+    (a profile left unchosen is the host's own: config.resolve picks it)."""
+    mismatch = profile_mismatch(base_url, profile)
+    if mismatch:
+        raise Refusal(mismatch)
 
 
 def check_credentials_given(creds: Credentials) -> None:

@@ -373,7 +373,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_name(out.name + ".partial")
-    partial.write_text(json.dumps(redact(results, secrets), indent=2, ensure_ascii=False), encoding="utf-8")
+    partial.unlink(missing_ok=True)  # a file of our own ("x"), never one a link there points at
+    with partial.open("x", encoding="utf-8") as handle:
+        handle.write(json.dumps(redact(results, secrets), indent=2, ensure_ascii=False))
     partial.replace(out)
 
 

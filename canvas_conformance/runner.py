@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Callable, NamedTuple
 
 from . import __version__, catalogue, preflight, report_folder, suite_process
+from .canvas_hosts import default_token_url
 from .config import RunConfig
 from .errors import UsageError
 from .redact import harvest, redact
@@ -45,11 +46,11 @@ def _execute(cfg: RunConfig) -> int:
         raise UsageError(f"no suite to list: {features_dir} does not exist")
     planned = listing.planned_scenarios(features_dir) if features_dir.is_dir() else []
     planned = listing.in_profile(planned, cfg.profile)
-    compiled = listing.compile_tags(cfg.tags, listing.known_tags(planned, cfg.profile))
+    compiled = listing.compile_tags(cfg.tags, listing.known_tags(planned, cfg.profile), cfg.profile)
     selected = listing.select(planned, compiled)
     nodeids = None
     if cfg.rerun_failed is not None:
-        selected, nodeids = _rerun_selection(cfg.rerun_failed, selected)
+        selected, nodeids = _rerun_selection(cfg.rerun_failed, selected, cfg.profile)
         if not selected:
             print(f"canvas-conformance: nothing to run again: {cfg.rerun_failed} has no failed or error scenario"
                   + (f" selected by --tags {cfg.tags!r}" if cfg.tags else "") + " in this suite", file=sys.stderr)
@@ -72,8 +73,8 @@ def _execute(cfg: RunConfig) -> int:
         display = progress.Display(sys.stderr, quiet=cfg.quiet)
         if not cfg.quiet:
             where = "the embedded mock at " if target.embedded else ""
-            print(f"canvas-conformance {__version__}: {len(selected) or 'all'} scenarios against {where}"
-                  f"{target.record.base_url}; report in {report_dir}", file=sys.stderr, flush=True)
+            print(f"canvas-conformance {__version__}: {len(selected) or 'all'} scenarios of profile {cfg.profile} "
+                  f"against {where}{target.record.base_url}; report in {report_dir}", file=sys.stderr, flush=True)
         results_file = report_dir / "results.json"
         results_file.unlink(missing_ok=True)
         record = dataclasses.replace(target.record, results_file=results_file.resolve(),
@@ -88,9 +89,9 @@ def _execute(cfg: RunConfig) -> int:
     return _report(cfg, target, report_dir, finished.rc, started)
 
 
-def _rerun_selection(report: Path, selected: list) -> tuple[list, list[str]]:
+def _rerun_selection(report: Path, selected: list, profile: str) -> tuple[list, list[str]]:
     """The scenarios of ``selected`` that failed or errored in ``report``, and their pytest node ids."""
-    failed = listing.failed_in_report(report)
+    failed = listing.failed_in_report(report, profile)
     chosen, gone = listing.rerun(selected, failed)
     keys = {(p.feature_file, p.name) for p in chosen}
     if gone:
@@ -105,7 +106,8 @@ def _remote_credentials(cfg: RunConfig) -> preflight.Credentials | None:
     if cfg.base_url is None:
         return None
     preflight.check_writes_allowed(cfg.base_url, allow_writes=cfg.allow_writes)
-    creds = preflight.Credentials(cfg.base_url, cfg.token_url or f"{cfg.base_url}/auth/token/",
+    preflight.check_profile_fits(cfg.base_url, cfg.profile)
+    creds = preflight.Credentials(cfg.base_url, cfg.token_url or default_token_url(cfg.base_url),
                                   cfg.client_id, cfg.client_secret, cfg.token, cfg.timeout, cfg.retry,
                                   cfg.max_answer_bytes)
     preflight.check_credentials_given(creds)

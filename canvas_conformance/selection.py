@@ -53,8 +53,11 @@ def planned_scenarios(features_dir: Path) -> list[Planned]:
     return out
 
 
-def compile_tags(expression: str | None, known_tags: Iterable[str]) -> Expression | None:
-    """The compiled ``--tags`` expression (None: everything), or SelectionError."""
+def compile_tags(expression: str | None, known_tags: Iterable[str],
+                 profile: str | None = None) -> Expression | None:
+    """The compiled ``--tags`` expression (None: everything), or SelectionError. With ``profile``, a rule
+    ID of another profile only is named as such, not as an unknown tag: it is a real rule, just not
+    judged in this run."""
     if not expression or not expression.strip():
         return None
     try:
@@ -63,6 +66,13 @@ def compile_tags(expression: str | None, known_tags: Iterable[str]) -> Expressio
         raise SelectionError(f"--tags {expression!r} is not a valid expression: {err.msg} "
                              f"(column {err.offset})") from None
     unknown = sorted(compiled.idents() - set(known_tags))
+    elsewhere = [t for t in unknown if profile is not None and t in catalogue.all_rule_ids()]
+    if elsewhere:
+        others = sorted({p for t in elsewhere for p in catalogue.PROFILES
+                         if any(r.id == t for r in catalogue.rules(p))})
+        raise SelectionError(f"--tags {expression!r}: {', '.join(elsewhere)} "
+                             f"{'is not a rule' if len(elsewhere) == 1 else 'are not rules'} of profile {profile} "
+                             f"(only of {', '.join(others)}; choose it with --profile)")
     if unknown:
         raise SelectionError(f"--tags {expression!r} names unknown tag(s): {', '.join(unknown)} "
                              "(see --list for the tags in use)")
@@ -144,8 +154,9 @@ class Failed(NamedTuple):
     name: str
 
 
-def failed_in_report(report: Path) -> list[Failed]:
-    """The failed and error scenarios of ``report`` (a report folder or its conformance.json), each once."""
+def failed_in_report(report: Path, profile: str | None = None) -> list[Failed]:
+    """The failed and error scenarios of ``report`` (a report folder or its conformance.json), each once.
+    With ``profile``, a report judged by another profile is refused: its verdicts are of other rules."""
     report = Path(report)
     path = report / "conformance.json" if report.is_dir() else report
     if not path.is_file():
@@ -155,9 +166,14 @@ def failed_in_report(report: Path) -> list[Failed]:
         rows = [s for r in doc["rules"] for s in r["scenarios"]] + list(doc.get("unmatched_scenarios") or ())
         found = {s["nodeid"]: Failed(s["nodeid"], s["feature_file"], s["name"])
                  for s in rows if s.get("status") in FAILING and s.get("nodeid")}
-    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as err:
+        provenance = doc.get("provenance") if isinstance(doc.get("provenance"), dict) else {}
+        judged_by = doc.get("profile") or provenance.get("profile") or catalogue.DEFAULT_PROFILE
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError) as err:
         raise SelectionError(f"--rerun-failed: {path} is not a canvas-conformance report "
                              f"({type(err).__name__})") from None
+    if profile is not None and judged_by != profile:
+        raise SelectionError(f"--rerun-failed: {path} was judged by profile {judged_by}, this run by {profile}: "
+                             f"run again with --profile {judged_by}")
     return list(found.values())
 
 

@@ -16,6 +16,7 @@ import ipaddress
 import os
 import shutil
 import signal
+import sqlite3
 import sys
 import tempfile
 from pathlib import Path
@@ -140,8 +141,10 @@ def run(args: argparse.Namespace) -> int:
         # Schema, people, the session secret, the real clock and the --fault rules, once, before any
         # worker starts (workers join this state; they do not reset it).
         app = create_app({**config, "FAULTS": faults})
-    except Exception as err:  # an unusable database path, mostly
+    except (sqlite3.Error, OSError) as err:  # an unusable database path: a missing folder, no rights, not SQLite
         raise UsageError(f"cannot open the database {args.db}: {err}") from None
+    except Exception as err:  # anything else the mock refuses at start-up, said in one line
+        raise UsageError(f"cannot start the mock: {type(err).__name__}: {err}") from None
     warning = secret_warning(args.host, config["CLIENT_SECRET"], DEFAULTS["CLIENT_SECRET"])
     if warning:
         print(warning, file=sys.stderr, flush=True)

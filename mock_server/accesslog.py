@@ -41,6 +41,7 @@ class AccessLog:
     def __init__(self, wsgi_app, stream=None) -> None:
         self.wsgi_app = wsgi_app
         self.stream = stream
+        self._second = (-1, "")  # (whole UTC second, its text): formatted once a second, not per line
 
     def __call__(self, environ, start_response):
         began = time.perf_counter()
@@ -61,12 +62,19 @@ class AccessLog:
         path = environ.get("PATH_INFO", "") or "/"
         query = masked_query(environ.get("QUERY_STRING", ""))
         target = f"{path}?{query}" if query else path
-        line = (f"{time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())} {environ.get('REMOTE_ADDR', '-')} "
+        line = (f"{self._now()} {environ.get('REMOTE_ADDR', '-')} "
                 f"{environ.get('REQUEST_METHOD', '-')} {_printable(target)} {status} {seconds * 1000:.2f}ms\n")
         try:
             (self.stream or sys.stderr).write(line)
         except (OSError, ValueError):
             pass  # a closed or full stderr must never cost the client its answer
+
+    def _now(self) -> str:
+        second = int(time.time())
+        known = self._second
+        if known[0] != second:
+            known = self._second = (second, time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(second)))
+        return known[1]
 
 
 def _printable(text: str) -> str:

@@ -99,7 +99,7 @@ def token():
 
 def check_bearer() -> None:
     """Raise a 401 OperationOutcome unless the request carries a valid, unexpired token."""
-    header = request.headers.get("Authorization", "")
+    header = request.environ.get("HTTP_AUTHORIZATION", "")  # what request.headers.get gives, without its wrapper
     scheme, _, value = header.partition(" ")
     challenge = {"WWW-Authenticate": 'Bearer realm="canvas-mock"'}
     if scheme.lower() != "bearer" or not value.strip():
@@ -110,7 +110,7 @@ def check_bearer() -> None:
     if expiry is None:
         raise FhirError(401, Issue("login", "FHIR-3", "the bearer token is not known to this server"),
                         headers=challenge)
-    if _expired(datetime.fromisoformat(expiry), token_hash):
+    if _expired(_instant(expiry), token_hash):
         raise FhirError(401, Issue("expired", "FHIR-3", "the bearer token has expired"), headers=challenge)
     g.token_hash = token_hash
 
@@ -131,6 +131,10 @@ def _expired(expires_at: datetime, token_hash: str) -> bool:
     moved = get_db().clock_moves(token_hash)
     # In seconds, not as an instant: a token's moves may add up past the years a datetime holds.
     return moved is not None and (expires_at - real_now).total_seconds() <= moved
+
+
+# A token's stored expiry, parsed once: a token is asked about on every request it makes.
+_instant = functools.lru_cache(maxsize=4096)(datetime.fromisoformat)
 
 
 def _real_now() -> datetime:

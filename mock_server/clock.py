@@ -5,8 +5,9 @@ knows what "now" is, and token expiry (FHIR-3) is testable by moving time on.
 
 Where it lives: in the database (``mock_state``, key ``clock``), not in the process, so that
 every worker of ``serve --workers N`` tells the same time: a clock frozen through one worker is
-frozen for a request any other worker answers. Reading it is one primary-key lookup; the parsed
-value is kept while the stored text is unchanged.
+frozen for a request any other worker answers. Reading it costs no query while no process has
+changed the shared state (``Store.get_state``); the parsed value is kept while the stored text
+is unchanged.
 
 The clock reads between ``EARLIEST`` and ``LATEST`` (years 1900 to 2200): a setting outside is
 refused with ``ClockRangeError``, so no date arithmetic on it (a token's lifetime, a page's

@@ -10,7 +10,7 @@ from .auth import require_token
 from .clock import get_clock
 from .db import get_db
 from .messages import new_message
-from .outcome import FhirError, Issue, fhir_response
+from .outcome import FhirError, Issue, fhir_json, fhir_json_response, fhir_response, json_string
 from .profiles import CANVAS_CURRENT, is_current
 from .search import parse_query
 from .validation import ingest, parse_body
@@ -63,11 +63,11 @@ def create():
 @bp.get("/Communication/<message_id>")
 @require_token
 def read(message_id: str):
-    stored = get_db().get_communication(message_id)
+    stored = get_db().communication_json(message_id)
     if stored is None:  # FHIR-6
         raise FhirError(404, Issue("not-found", "FHIR-6", f"Communication/{message_id} does not exist",
                                    "Communication.id"))
-    return fhir_response(stored.resource)
+    return fhir_json_response(stored)
 
 
 def read_version(message_id: str, version: str):
@@ -103,13 +103,16 @@ def search():
     """FHIR-7: searchset Bundle with total, _count/_offset paging and self/first/next/last links."""
     query = parse_query(request.args)
     count, offset = query.count, query.offset
-    total, messages = get_db().search_communications(query.filters, count=count, offset=offset)
+    total, messages = get_db().search_communication_json(query.filters, count=count, offset=offset)
     base = base_url()
     if is_current():
-        return fhir_response(_v2_searchset(query, total, messages, urlsplit(base).path))
+        return _v2_searchset(query, total, messages, urlsplit(base).path)
+    # What urlencode([*kept, ("_count", count), ("_offset", at)]) gives, with the filters encoded once.
+    filters = urlencode(query.kept)
+    prefix = f"{base}/Communication?{filters}&" if filters else f"{base}/Communication?"
 
     def page(at: int) -> str:
-        return f"{base}/Communication?" + urlencode([*query.kept, ("_count", count), ("_offset", at)])
+        return f"{prefix}_count={count}&_offset={at}"
 
     links = [("self", page(offset)), ("first", page(0))]
     if count and offset > 0:
@@ -118,18 +121,20 @@ def search():
         links.append(("next", page(offset + count)))
     last = ((total - 1) // count) * count if count and total else 0
     links.append(("last", page(last)))
-    bundle = {
+    head = fhir_json({
         "resourceType": "Bundle",
         "type": "searchset",
         "total": total,
         "link": [{"relation": rel, "url": url} for rel, url in links],
-        "entry": [{"fullUrl": f"{base}/Communication/{m.id}", "resource": m.resource, "search": {"mode": "match"}}
-                  for m in messages],
-    }
-    return fhir_response(bundle)
+    })
+    # Each entry is {"fullUrl": ..., "resource": <the stored text as it is>, "search": {"mode": "match"}},
+    # and "entry" comes last: the bytes fhir_json gives for the whole Bundle with decoded resources.
+    entries = ",".join(f'{{"fullUrl":{json_string(f"{base}/Communication/{message_id}")},"resource":{text},'
+                       '"search":{"mode":"match"}}' for message_id, text in messages)
+    return fhir_json_response(f'{head[:-1]},"entry":[{entries}]}}')
 
 
-def _v2_searchset(query, total: int, messages, root: str) -> dict:
+def _v2_searchset(query, total: int, messages, root: str) -> Response:
     """FHIR-7 as Canvas's v2 answers a search (canvas-current): links relative to the server's root
     (``/Communication?...&_count=10&_offset=0``, as its docs show), self, first, next (but on the last
     page) and last, and no links at all for an empty result; entries with the resource alone (no
@@ -145,6 +150,9 @@ def _v2_searchset(query, total: int, messages, root: str) -> dict:
             links.append(("next", page(offset + count)))
         links.append(("last", page(((total - 1) // count) * count if count else 0)))
         bundle["link"] = [{"relation": rel, "url": url} for rel, url in links]
-    if messages:
-        bundle["entry"] = [{"resource": m.resource} for m in messages]
-    return bundle
+    head = fhir_json(bundle)
+    if not messages:
+        return fhir_json_response(head)
+    # each entry {"resource": <the stored text as it is>}, "entry" last, as fhir_json gives it decoded
+    entries = ",".join(f'{{"resource":{text}}}' for _, text in messages)
+    return fhir_json_response(f'{head[:-1]},"entry":[{entries}]}}')

@@ -13,8 +13,11 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import mmap
+import os
 import secrets
 import sqlite3
+import struct
 import threading
 import weakref
 from pathlib import Path
@@ -139,6 +142,10 @@ class Store:
         self._tokens: dict[str, str] = {}
         # Writers of all processes sharing the file take turns on a lock file first (see _writing).
         self._write_lock_file = None if path == ":memory:" else open(f"{path}-writelock", "a+b")  # noqa: SIM115
+        # mock_state as last read, and the version of it that was (see get_state).
+        self._state_version = _StateVersion(path)
+        self._state: dict[str, str] = {}
+        self._state_seen = -1
         self._conn = sqlite3.connect(path, check_same_thread=False, timeout=30, isolation_level=None)
         self._conn.execute("PRAGMA busy_timeout = 30000")
         self._checkpointer: _Checkpointer | None = None
@@ -179,6 +186,7 @@ class Store:
             self._conn.close()
             if self._write_lock_file is not None:
                 self._write_lock_file.close()
+            self._state_version.close()
 
     # -- people -------------------------------------------------------------------------
     def load_people(self, people: Iterable[dict]) -> None:
@@ -227,7 +235,7 @@ class Store:
         sender_type, sender_id = resource["sender"]["reference"].split("/", 1)
         recipient_type, recipient_id = resource["recipient"][0]["reference"].split("/", 1)
         pending = _Pending((resource["id"], created, sender_type, sender_id, recipient_type, recipient_id,
-                            patient_id, json.dumps(resource, separators=(",", ":"))))
+                            patient_id, _resource_json(resource)))
         with self._queue_lock:
             self._queue.append(pending)
         with self._lock:
@@ -279,8 +287,22 @@ class Store:
             ).fetchone()
         return _message(row) if row else None
 
+    def communication_json(self, message_id: str) -> str | None:
+        """The stored resource as its JSON text, exactly as the API answers it (see ``_resource_json``)."""
+        with self._lock:
+            row = self._conn.execute("SELECT resource FROM communication WHERE id = ?", (message_id,)).fetchone()
+        return row[0] if row else None
+
+    def search_communication_json(self, filters: SearchFilters, *, count: int, offset: int
+                                  ) -> tuple[int, list[tuple[str, str]]]:
+        """``search_communications``, each match as (id, its resource's JSON text), not decoded."""
+        return self._search(filters, count=count, offset=offset, columns="id, resource", decode=tuple)
+
     def search_communications(self, filters: SearchFilters, *, count: int, offset: int
                               ) -> tuple[int, list[StoredMessage]]:
+        return self._search(filters, count=count, offset=offset, columns="*", decode=_message)
+
+    def _search(self, filters: SearchFilters, *, count: int, offset: int, columns: str, decode):
         where, args = [], []
         if filters.id is not None:
             where.append("id = ?")
@@ -305,10 +327,10 @@ class Store:
             else:
                 total = self._conn.execute(f"SELECT count(*) FROM communication{clause}", args).fetchone()[0]
             rows = self._conn.execute(
-                f"SELECT * FROM communication{clause} ORDER BY seq LIMIT ? OFFSET ?",
+                f"SELECT {columns} FROM communication{clause} ORDER BY seq LIMIT ? OFFSET ?",
                 [*args, count, offset],
             ).fetchall() if count else []
-        return total, [_message(r) for r in rows]
+        return total, [decode(r) for r in rows]
 
     def messages_for_patient(self, patient_id: str) -> list[StoredMessage]:
         """Every message the patient sends or receives, oldest created first (UI-1)."""
@@ -323,6 +345,19 @@ class Store:
         with self._writing(), self._tx():
             cur = self._conn.execute(
                 "UPDATE communication SET ui_sent_at = ? WHERE id = ? AND ui_sent_at IS NULL",
+                (when, message_id),
+            )
+        return cur.rowcount == 1
+
+    def mark_received(self, message_id: str, when: str) -> bool:
+        """RECV-3: a practitioner marked the message read in the chart: ``received`` is stored as ``when``
+        (a new version of the resource, so its meta moves on), only where none was stored before."""
+        with self._writing(), self._tx():
+            cur = self._conn.execute(
+                "UPDATE communication SET resource = json_set(resource, '$.received', ?1,"
+                " '$.meta.versionId', CAST(COALESCE(CAST(json_extract(resource, '$.meta.versionId') AS INTEGER),"
+                " 1) + 1 AS TEXT), '$.meta.lastUpdated', ?1)"
+                " WHERE id = ?2 AND json_extract(resource, '$.received') IS NULL",
                 (when, message_id),
             )
         return cur.rowcount == 1
@@ -372,9 +407,19 @@ class Store:
 
     # -- shared state (mock_state: the clock, the fault rules, the session secret) -----------
     def get_state(self, key: str) -> str | None:
-        with self._lock:
-            row = self._conn.execute("SELECT value FROM mock_state WHERE key = ?", (key,)).fetchone()
-        return row[0] if row else None
+        """The value under ``key`` as every process sharing the database sees it now.
+
+        Read from SQLite only when ``_StateVersion`` says some process has written mock_state since
+        this one last read it; otherwise from memory, so the clock and the fault switch cost no
+        query on every request. The version is read before the table: a write that lands between
+        the two bumps it again, and the next call reads once more.
+        """
+        version = self._state_version.read()
+        if version != self._state_seen:
+            with self._lock:
+                rows = self._conn.execute("SELECT key, value FROM mock_state").fetchall()
+            self._state, self._state_seen = dict(rows), version
+        return self._state.get(key)
 
     def set_state(self, key: str, value: str | None) -> None:
         """Store ``value`` under ``key`` (``None`` removes it)."""
@@ -383,6 +428,7 @@ class Store:
                 self._conn.execute("DELETE FROM mock_state WHERE key = ?", (key,))
             else:
                 self._conn.execute("INSERT OR REPLACE INTO mock_state (key, value) VALUES (?, ?)", (key, value))
+            self._state_version.bump()
 
     def update_state(self, key: str, change):
         """Read, change and write one value in one write transaction, so that processes take turns.
@@ -391,18 +437,23 @@ class Store:
         result)``; the result is returned. Why a transaction: fault counters (``times``, ``every``)
         are read and moved by every worker; two workers must never both see the same count.
         """
-        with self._writing(), self._tx():
-            row = self._conn.execute("SELECT value FROM mock_state WHERE key = ?", (key,)).fetchone()
-            new, result = change(row[0] if row else None)
+        with self._writing():
+            with self._tx():
+                row = self._conn.execute("SELECT value FROM mock_state WHERE key = ?", (key,)).fetchone()
+                new, result = change(row[0] if row else None)
+                if new is not None:
+                    self._conn.execute("INSERT OR REPLACE INTO mock_state (key, value) VALUES (?, ?)", (key, new))
             if new is not None:
-                self._conn.execute("INSERT OR REPLACE INTO mock_state (key, value) VALUES (?, ?)", (key, new))
+                self._state_version.bump()
         return result
 
     def shared_secret(self, key: str = "session_secret") -> str:
         """A random secret made by whichever process asks first, then the same for every process."""
         with self._writing():
-            self._conn.execute("INSERT OR IGNORE INTO mock_state (key, value) VALUES (?, ?)",
-                               (key, secrets.token_hex(32)))
+            made = self._conn.execute("INSERT OR IGNORE INTO mock_state (key, value) VALUES (?, ?)",
+                                      (key, secrets.token_hex(32))).rowcount
+            if made:
+                self._state_version.bump()
             return self._conn.execute("SELECT value FROM mock_state WHERE key = ?", (key,)).fetchone()[0]
 
     # -- SMS outbox (the mock never sends SMS for API-created messages: UI-3) --------------
@@ -440,6 +491,45 @@ class Store:
             yield
         finally:
             fcntl.flock(self._write_lock_file, fcntl.LOCK_UN)
+
+
+class _StateVersion:
+    """A counter of the writes to ``mock_state``, seen by every process sharing the database at once.
+
+    Why: the clock and the fault switch are asked on every request, and each process must see a
+    change another made (``PUT /_mock/clock`` through one worker freezes the clock of all). A
+    query per ask cost more than the rest of the state handling; this is eight bytes of the file
+    ``<database>-state`` mapped into every process's memory, so asking is a memory read. Writers
+    bump it after their commit, while they hold the write lock of all processes (``_writing``),
+    and before their request is answered: a request that starts after that answer sees the new
+    value. ``:memory:`` is one process's own, so its counter is too. The file holds nothing but
+    the counter: deleting it while no process runs loses nothing.
+    """
+
+    _FORMAT = "<Q"
+
+    def __init__(self, path: str) -> None:
+        if path == ":memory:":
+            self._map = bytearray(8)
+            return
+        fd = os.open(f"{path}-state", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            if os.fstat(fd).st_size < 8:
+                os.ftruncate(fd, 8)  # zeros; a process that raced here first loses nothing (same size)
+            self._map = mmap.mmap(fd, 8)
+        finally:
+            os.close(fd)
+
+    def read(self) -> int:
+        return struct.unpack_from(self._FORMAT, self._map)[0]
+
+    def bump(self) -> None:
+        """One more write (the caller holds the write lock of every process)."""
+        struct.pack_into(self._FORMAT, self._map, 0, (self.read() + 1) & 0xFFFF_FFFF_FFFF_FFFF)
+
+    def close(self) -> None:
+        if isinstance(self._map, mmap.mmap):
+            self._map.close()
 
 
 class _Checkpointer:
@@ -528,6 +618,16 @@ def _counter_key(filters: SearchFilters) -> str | None:
         return f"patient:{value}"
     kind, ident = value
     return f"{name}:{kind}/{ident}" if kind else f"{name}:{ident}"
+
+
+def _resource_json(resource: dict) -> str:
+    """The stored text of a resource: the very bytes the API answers for it.
+
+    It is ``outcome.fhir_response``'s encoding (compact separators, ASCII with escapes, keys in
+    their order), and decoding then encoding such text again gives it back unchanged, so read
+    and search hand it out as it is, with no decode and encode per message.
+    """
+    return json.dumps(resource, separators=(",", ":"))
 
 
 def _message(row: tuple) -> StoredMessage:

@@ -2,7 +2,8 @@
 
 Every error the mock gives is an OperationOutcome whose issues carry severity,
 code, a diagnostics text that starts with the rule ID broken, and the FHIRPath
-expression of the offending element where there is one. Nothing escapes as a
+expression of the offending element where there is one. In canvas-current (v2)
+that text is ``details.text`` instead and the code fits the status (FHIR-10). Nothing escapes as a
 5xx with a stack trace: unexpected exceptions become a 500 OperationOutcome
 that names no internals (and are logged without request bodies or headers).
 """
@@ -88,12 +89,29 @@ class FhirError(Exception):
 
 
 def fhir_response(body: dict | None, status: int = 200, headers: dict | None = None) -> Response:
-    payload = "" if body is None else json.dumps(body, separators=(",", ":"))
-    response = Response(payload, status=status, headers=headers or {},
-                        content_type=FHIR_JSON if body is not None else None)
-    if body is None:  # no body, no type (Flask's default would label the empty 201 text/html)
-        del response.headers["Content-Type"]
-    return response
+    return fhir_json_response(None if body is None else fhir_json(body), status, headers)
+
+
+def fhir_json(body) -> str:
+    """The JSON text of an answer's body (compact; db.py stores resources in this very form)."""
+    return json.dumps(body, separators=(",", ":"))
+
+
+# fhir_json of one string, without building an encoder per call (json.dumps does for each).
+json_string = json.encoder.encode_basestring_ascii
+
+
+class _Answer(Response):
+    """A Response with no default type: an answer without a body carries no Content-Type
+    (Flask's default would label the empty 201 text/html)."""
+
+    default_mimetype = None
+
+
+def fhir_json_response(payload: str | None, status: int = 200, headers: dict | None = None) -> Response:
+    """An answer whose body is the JSON text ``payload`` already made (``None``: no body, no type)."""
+    return _Answer(payload or "", status=status, headers=headers,
+                   content_type=FHIR_JSON if payload is not None else None)
 
 
 def outcome_response(status: int, issues, headers: dict | None = None, *, counted_all: bool = True,
@@ -170,12 +188,10 @@ def correlation_ids(profile: str):
 
 
 def init_app(app: Flask) -> None:
-    # FHIR-9: every answer the app gives (errors and the token endpoint included) carries a fresh id.
+    # FHIR-9: every answer the app gives (errors and the token endpoint included) carries a fresh id,
+    # made when the answer is stamped, or earlier by whatever must name it first (the log line of an
+    # unexpected error), never twice for one request.
     make_id = correlation_ids(app.config["PROFILE"])
-
-    @app.before_request
-    def _correlation_id():
-        g.correlation_id = make_id()
 
     @app.after_request
     def _stamp(response: Response) -> Response:
@@ -199,6 +215,6 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(err: Exception):
         log.error("unexpected %s while answering (correlation id %s)",
-                  type(err).__name__, g.get("correlation_id"))
+                  type(err).__name__, g.setdefault("correlation_id", make_id()))
         return outcome_response(500, [Issue("exception", "FHIR-2",
                                             "the server failed unexpectedly")])

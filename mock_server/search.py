@@ -95,17 +95,22 @@ PARAMS = (
     SearchParam("_offset", "number", "Entries to skip (FHIR-7)", _whole(default=0, cap=MAX_OFFSET)),
 )
 NAMES = tuple(param.name for param in PARAMS)
+_NAME_SET = frozenset(NAMES)
+_PAGING = tuple(param for param in PARAMS if param.filter is None)
+_FILTERING = tuple(param for param in PARAMS if param.filter is not None)
 
 
 def parse_query(args: Mapping[str, str]) -> Query:
     """The search request's parameters read by ``PARAMS``; an unknown name or a malformed value is a 400."""
-    unknown = sorted(set(args) - set(NAMES))
+    # The first value of each name, in a plain dict: a MultiDict's get() raises and catches an
+    # exception for every name that is absent, which most are.
+    given = {name: args[name] for name in args}
+    unknown = sorted(given.keys() - _NAME_SET)
     if unknown:
         raise FhirError(400, Issue("not-supported", "FHIR-7",
                                    f"unknown search parameter(s) {', '.join(unknown)}; supported: {', '.join(NAMES)}"))
     # The paging values are read first, then the filters: the first malformed one is the one answered.
-    page = {param.name: param.parse(param.name, args.get(param.name)) for param in PARAMS if param.filter is None}
-    filtering = [param for param in PARAMS if param.filter is not None]
-    filters = SearchFilters(**{param.filter: param.parse(param.name, args.get(param.name)) for param in filtering})
-    kept = [(param.name, args[param.name]) for param in filtering if args.get(param.name)]
+    page = {param.name: param.parse(param.name, given.get(param.name)) for param in _PAGING}
+    filters = SearchFilters(**{param.filter: param.parse(param.name, given.get(param.name)) for param in _FILTERING})
+    kept = [(param.name, given[param.name]) for param in _FILTERING if given.get(param.name)]
     return Query(filters, count=page["_count"], offset=page["_offset"], kept=kept)

@@ -120,6 +120,9 @@ def check_port(host: str, port: int) -> None:
         trial.bind((host, port))
 
 
+WORKER_KILL_TIMEOUT = 3  # seconds a stopping worker gets before it is killed
+
+
 def serve_workers(config: dict, *, host: str, port: int, workers: int, threads: int,
                   on_ready: Callable[[str], None], on_failure: Callable[[str], None],
                   target: str = "mock_server.wsgi:from_environment") -> None:
@@ -150,7 +153,10 @@ def serve_workers(config: dict, *, host: str, port: int, workers: int, threads: 
                     blocking_threads=threads, backlog=BACKLOG, backpressure=MAX_IN_FLIGHT,
                     http=HTTPModes.http1, websockets=False,
                     http1_settings=HTTP1Settings(header_read_timeout=HEADER_READ_TIMEOUT_MS),
-                    log_level=LogLevels.warning, respawn_failed_workers=True)
+                    log_level=LogLevels.warning, respawn_failed_workers=True,
+                    # a worker still busy WORKER_KILL_TIMEOUT s after SIGINT/SIGTERM is killed, so
+                    # stopping serve ends in bounded time (a worker has been seen not to exit at all)
+                    workers_kill_timeout=WORKER_KILL_TIMEOUT)
     # granian forks its workers while the announcing thread runs. A fork copies the import locks as
     # they are at that instant, so a module the thread is importing then stays locked in every
     # worker (seen: ``encodings.idna``, which the first ``getaddrinfo`` of a str host imports, and

@@ -1,4 +1,4 @@
-"""The mock's web pages: the chart timeline and the patient app, behind a sign-in (UI-1 to UI-5).
+"""The mock's web pages: the chart timeline and the patient app, behind a sign-in (UI-1 to UI-6, RECV-3).
 
 Why real pages: the UI rules are about what a person sees in Canvas, so the suite
 checks them in a browser, and the mock has to show them the way Canvas does. The
@@ -6,6 +6,12 @@ pages are plain server-rendered HTML (Jinja autoescapes every value, so markup i
 a message is shown as text, never run), and every element a check reads carries a
 ``data-testid`` or ``data-message-id`` hook while its visible text stays what a
 person reads. Times come from the mock's clock, so a frozen clock gives a stable page.
+
+The pages follow the mock's profile (profiles.py). ``canvas-2022`` shows the mid-2022 page's
+drafts: a practitioner's message is a draft with a Send button, in the patient app only after
+Send. ``canvas-current`` shows what Canvas's v2 docs describe: no drafts, every message in the
+patient app at once, both pages placed by ingestion date, and a patient's message to a
+practitioner without ``received`` unread until marked read, which stores ``received``.
 
 Charts hold patient data even in a mock, so every page sits behind a sign-in with
 the mock's client credentials; the session is Flask's signed cookie and holds only
@@ -15,6 +21,7 @@ from __future__ import annotations
 
 import functools
 import hmac
+from html.parser import HTMLParser
 import re
 import secrets
 from datetime import datetime, timedelta, timezone
@@ -26,6 +33,7 @@ from flask import (Blueprint, abort, current_app, g, redirect, render_template, 
                    url_for)
 from werkzeug.exceptions import HTTPException
 
+from . import profiles
 from .clock import get_clock
 from .db import StoredMessage, get_db
 
@@ -51,7 +59,7 @@ class Card(NamedTuple):
     """One message as a page shows it: every value already phrased for a person."""
 
     id: str
-    is_draft: bool  # UI-2: a practitioner's message is a draft until sent from the chart
+    is_draft: bool  # UI-2: a practitioner's message is a draft until sent from the chart (canvas-2022)
     ui_sent: bool  # UI-3: pressed Send in the chart
     from_patient: bool  # UI-4
     text: str  # UI-5: the first payload element's text
@@ -64,6 +72,10 @@ class Card(NamedTuple):
     created_iso: str
     created_label: str
     ui_sent_label: str | None
+    created_date: str  # "Jun 10th, 2022" (UTC): where canvas-current places and dates a message (UI-1)
+    created_time: str
+    unread: bool  # RECV-3: a patient's message to a practitioner with no received (canvas-current)
+    received_label: str | None  # when it was read (received), on the mock's clock
 
 
 @bp.record_once
@@ -119,7 +131,7 @@ def signed_in_only(view):
 @bp.context_processor
 def _page_globals():
     return {"csrf_field": CSRF_FIELD, "csrf_token": _csrf_token, "signed_in": _signed_in(),
-            "clock_state": get_clock().state(), "drafted_by": DRAFTED_BY}
+            "clock_state": get_clock().state(), "drafted_by": DRAFTED_BY, "current": profiles.is_current()}
 
 
 @bp.after_request
@@ -181,8 +193,9 @@ def index():
     for patient in db.list_people("Patient"):
         messages = db.messages_for_patient(patient["id"])
         drafts = sum(1 for m in messages if _is_draft(m) and m.ui_sent_at is None)
+        unread = sum(1 for m in messages if _is_unread(m))
         rows.append({"patient": patient, "name": person_name(patient), "birth": _birth_date(patient),
-                     "messages": len(messages), "drafts": drafts})
+                     "messages": len(messages), "drafts": drafts, "unread": unread})
     return render_template("index.html", rows=rows)
 
 
@@ -191,9 +204,10 @@ def index():
 def chart(patient_id: str):
     patient = _patient_or_404(patient_id)
     now = get_clock().now()
-    # UI-1: every message the patient sends or receives, in created order (the Store sorts).
+    # UI-1: every message the patient sends or receives, in created (ingestion) order: the Store sorts.
     cards = [_card(m, now) for m in get_db().messages_for_patient(patient_id)]
-    return render_template("chart.html", banner=_banner(patient, now), cards=cards, active="chart")
+    template = "chart_current.html" if profiles.is_current() else "chart.html"
+    return render_template(template, banner=_banner(patient, now), cards=cards, active="chart")
 
 
 @bp.post("/chart/<patient_id>/messages/<message_id>/send")
@@ -211,6 +225,23 @@ def send(patient_id: str, message_id: str):
     return redirect(url_for("ui.chart", patient_id=patient_id, _anchor=f"message-{message_id}"), 303)
 
 
+@bp.post("/chart/<patient_id>/messages/<message_id>/read")
+@signed_in_only
+def mark_read(patient_id: str, message_id: str):
+    """RECV-3 (canvas-current): marking a patient's unread message read stores ``received`` (now, on the
+    mock's clock), which the API's read-back then carries; ``sent`` and the rest stay as stored."""
+    _check_csrf()
+    _patient_or_404(patient_id)
+    db = get_db()
+    message = db.get_communication(message_id)
+    if not profiles.is_current() or message is None or message.patient_id != patient_id \
+            or not _marks_read(message):
+        abort(404, "There is no message to a practitioner with that id in this patient's chart.")
+    # Already read (received given at create, or marked before): marking it again changes nothing.
+    db.mark_received(message_id, get_clock().now().isoformat())
+    return redirect(url_for("ui.chart", patient_id=patient_id, _anchor=f"message-{message_id}"), 303)
+
+
 @bp.get("/patient-app/<patient_id>")
 @signed_in_only
 def patient_app(patient_id: str):
@@ -218,6 +249,11 @@ def patient_app(patient_id: str):
     now = get_clock().now()
     messages = get_db().messages_for_patient(patient_id)
     visible = [_card(m, now) for m in messages if _visible_in_app(m)]
+    if profiles.is_current():
+        # UI-1 (canvas-current): placed, and dated, by ingestion date, as the timeline is (the Store's
+        # created order). UI-6: every message, a practitioner's too, with nothing to press first.
+        return render_template("patient_app_current.html", banner=_banner(patient, now), cards=visible,
+                               active="app")
     # Dated at ``sent`` (UI-3: the drafted time, not the moment Send was pressed), so listed by it.
     visible.sort(key=lambda c: (_readable_instant(c.sent_iso) or _NEVER, c.created_iso))
     hidden = len(messages) - len(visible)
@@ -228,12 +264,25 @@ def patient_app(patient_id: str):
 # -- what the pages show ---------------------------------------------------------------
 def _is_draft(message: StoredMessage) -> bool:
     # UI-2: a message from a practitioner is a draft on the timeline. UI-4: one from the patient is not.
-    return message.sender_type == "Practitioner"
+    # UI-6 (canvas-current): no message is a draft: no draft caption, no Send button.
+    return message.sender_type == "Practitioner" and not profiles.is_current()
 
 
 def _visible_in_app(message: StoredMessage) -> bool:
     # UI-4: the patient's own messages are visible at once. UI-2/UI-3: a practitioner's only after Send.
+    # UI-6 (canvas-current): a practitioner's message too, at once (no drafts).
     return not _is_draft(message) or message.ui_sent_at is not None
+
+
+def _marks_read(message: StoredMessage) -> bool:
+    # RECV-3: the messages a practitioner reads in the chart: a patient's to a practitioner.
+    return message.sender_type == "Patient" and message.recipient_type == "Practitioner"
+
+
+def _is_unread(message: StoredMessage) -> bool:
+    """RECV-3 (canvas-current): a patient's message to a practitioner with no ``received`` is unread."""
+    resource = message.resource if isinstance(message.resource, dict) else {}
+    return profiles.is_current() and _marks_read(message) and resource.get("received") is None
 
 
 def _card(message: StoredMessage, now: datetime) -> Card:
@@ -242,12 +291,16 @@ def _card(message: StoredMessage, now: datetime) -> Card:
     created = _readable_instant(message.created)
     sent = _readable_instant(resource.get("sent")) or created
     ui_sent = _readable_instant(message.ui_sent_at)
+    received = _readable_instant(resource.get("received"))
+    text = first_payload_text(resource)
+    if profiles.is_current():
+        text = html_text(text)  # PAY-6/UI-5: the stored HTML's text content, shown as text
     return Card(
         id=message.id,
         is_draft=_is_draft(message),
         ui_sent=message.ui_sent_at is not None,
         from_patient=message.sender_type == "Patient",
-        text=displayable(first_payload_text(resource)),
+        text=displayable(text),
         sender=displayable(_party_name(message.sender_type, message.sender_id)),
         recipient=displayable(_party_name(message.recipient_type, message.recipient_id)),
         sent_iso=sent.isoformat() if sent else "",
@@ -258,6 +311,11 @@ def _card(message: StoredMessage, now: datetime) -> Card:
         created_label=f"{ordinal_date(created)}, {created:%H:%M} UTC" if created else UNKNOWN_TIME,
         ui_sent_label=f"{ordinal_date(ui_sent)}, {ui_sent:%H:%M} UTC" if ui_sent else
         (UNKNOWN_TIME if message.ui_sent_at is not None else None),
+        created_date=ordinal_date(created) if created else UNKNOWN_TIME,
+        created_time=f"{created:%H:%M} UTC" if created else "",
+        unread=_is_unread(message),
+        received_label=f"{ordinal_date(received)}, {received:%H:%M} UTC" if received else
+        (UNKNOWN_TIME if resource.get("received") is not None else None),
     )
 
 
@@ -272,6 +330,52 @@ def first_payload_text(resource: dict) -> str:
     first = payload[0] if isinstance(payload, list) and isinstance(payload[0], dict) else {}
     text = first.get("contentString", first.get("content", ""))
     return text if isinstance(text, str) else ""
+
+
+class _TextContent(HTMLParser):
+    """The text a browser shows for an HTML fragment: entities decoded, ``<br>`` and the end of a
+    block as a line break, the content of script and style elements dropped, every tag removed."""
+
+    BLOCKS = frozenset({"p", "div", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote",
+                        "pre", "tr", "table", "section", "article", "header", "footer"})
+    HIDDEN = frozenset({"script", "style", "template", "head", "title"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._hidden = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in self.HIDDEN:
+            self._hidden += 1
+        elif tag == "br":
+            self.parts.append("\n")
+        elif tag in self.BLOCKS and self.parts and not self.parts[-1].endswith("\n"):
+            self.parts.append("\n")
+
+    def handle_startendtag(self, tag, attrs):
+        if tag == "br":
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag):
+        if tag in self.HIDDEN:
+            self._hidden = max(0, self._hidden - 1)
+        elif tag in self.BLOCKS:
+            self.parts.append("\n")
+
+    def handle_data(self, data):
+        if not self._hidden:
+            self.parts.append(data)
+
+
+def html_text(fragment: str) -> str:
+    """PAY-6/UI-5 (canvas-current): the text content of stored HTML (``<p>`` + escaped text, newlines as
+    ``<br>``, + ``</p>`` on the mock), so a page shows exactly the text that was sent. The result is
+    plain text the template escapes again: stored markup is never written into a page as markup."""
+    parser = _TextContent()
+    parser.feed(fragment)
+    parser.close()
+    return "".join(parser.parts).strip("\n")
 
 
 def time_since(instant: datetime, now: datetime) -> str:

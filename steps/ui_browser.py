@@ -43,7 +43,7 @@ _READ_TIMELINE = """() => {
       state: text(card, "message-state"), created: text(card, "message-created"),
       content: shown(content) ? content.innerText : null,
       content_elements: content ? content.querySelectorAll("*").length : 0,
-      caption: text(card, "message-caption"),
+      caption: text(card, "message-caption"), unread: text(card, "message-unread"),
       buttons: Array.from(card.querySelectorAll('button, input[type="submit"], [role="button"]'))
         .filter(shown).map((b) => (b.innerText || b.value || "").trim()),
     };
@@ -181,9 +181,13 @@ class Pages:
         self._arrived(path, title, response)
 
     def press_send(self, message_id: str, *, title: str = "the chart after pressing Send") -> None:
-        """Press Send on the draft's card, as a person does, and wait for the page that follows."""
+        """Press Send on the draft's card, as a person does, and wait for the page that follows (UI-3)."""
+        self.press(message_id, "Send", title=title)
+
+    def press(self, message_id: str, button_name: str, *, title: str) -> None:
+        """Press the button named ``button_name`` on the message's card and wait for the page that follows."""
         card = self.page.locator(f'[data-testid="timeline-message"][data-message-id="{message_id}"]')
-        button = card.get_by_role("button", name="Send", exact=True)
+        button = card.get_by_role("button", name=button_name, exact=True)
         self.capture()
         with self.page.expect_navigation() as navigation:
             button.click()

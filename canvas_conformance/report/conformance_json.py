@@ -26,6 +26,7 @@ def build(run: Run, *, strict: bool = False) -> dict:
         "format": FORMAT,
         "tool": {"name": "canvas-conformance", "version": run.tool_version},
         "tool_version": run.tool_version,
+        "profile": run.profile,
         "source": catalogue.source(run.profile),
         "provenance": run.provenance,
         "target": run.target,

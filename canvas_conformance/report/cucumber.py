@@ -8,6 +8,9 @@ what went wrong); manual -> pending (a person still has to do it). Step statuses
 "error" -> failed and "not run" -> skipped. A scenario that did not pass but whose
 steps carry no such verdict (it stopped before its first step) gets a ``before``
 hook holding the verdict, so no tool shows it as passed.
+
+Every feature carries the run's profile as a tag (``@profile:canvas-current``) and in its
+description, since the format has no place for the run as a whole.
 """
 from __future__ import annotations
 
@@ -18,6 +21,7 @@ import re
 from collections import OrderedDict
 from pathlib import Path
 
+from .. import catalogue
 from ..results import FAILING, NOT_RUN, Scenario, exchange_line
 from .rows import Run
 
@@ -38,7 +42,8 @@ def build(run: Run, *, base_dir: Path | None = None) -> list[dict]:
         if feature is None:
             feature = features[uri] = {
                 "keyword": "Feature", "uri": uri, "name": s.feature or uri, "id": _slug(s.feature or uri),
-                "line": 1, "description": "", "tags": [], "elements": [],
+                "line": 1, "description": f"Judged by profile {run.profile}: {catalogue.source(run.profile)}",
+                "tags": [{"name": f"@profile:{run.profile}", "line": 1}], "elements": [],
             }
         feature["elements"].append(_element(s, feature["id"], base_dir))
     return list(features.values())

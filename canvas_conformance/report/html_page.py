@@ -128,6 +128,7 @@ def _header(run: Run, failures: list[str], strict: bool) -> str:
         ("Finished (UTC)", run.finished),
         ("Duration", _duration(run.started, run.finished)),
         ("Tool", f"canvas-conformance {run.tool_version}"),
+        ("Profile", f"{run.profile}: {catalogue.profile_info(run.profile).source_title}"),
         ("Rules from", catalogue.source(run.profile)),
         *_provenance(run.provenance),
         ("Strict", "yes: manual, skipped and partly checked rules fail the run (rules not selected do not)"
@@ -170,7 +171,6 @@ def _provenance(p: dict) -> list[tuple[str, str | None]]:
         return []
     cat, suite = p.get("catalogue") or {}, p.get("suite") or {}
     return [
-        ("Profile", p.get("profile")),
         ("Catalogue", f"{cat.get('source')} ({cat.get('edition')}), sha256 {cat.get('sha256')}" if cat else None),
         ("Explored cases", f"seed {p.get('seed')}, depth {p.get('depth')}"),
         ("Suite", f"{suite.get('source')}: {suite.get('files')} files, sha256 {suite.get('sha256')}"

@@ -40,6 +40,7 @@ def render(run: Run) -> str:
         props = ET.SubElement(suite, "properties")
         ET.SubElement(props, "property", name="target", value=_x(run.target.get("base_url")))
         ET.SubElement(props, "property", name="tool_version", value=_x(run.tool_version))
+        ET.SubElement(props, "property", name="profile", value=_x(run.profile))
         for row in run.rules:  # a passed rule checked only in part, among this feature's scenarios
             if row.partial and any(s in row.scenarios for s in scenarios):
                 ET.SubElement(props, "property", name=f"partial {row.id}", value=_x(row.reason))
@@ -74,11 +75,12 @@ def render(run: Run) -> str:
 
 
 def provenance_properties(p: dict) -> list[tuple[str, object]]:
-    """The provenance as flat name/value properties (none for a results file without it)."""
+    """The provenance as flat name/value properties (none for a results file without it); the profile is
+    a property of its own, there for every run."""
     if not p:
         return []
     cat, suite = p.get("catalogue") or {}, p.get("suite") or {}
-    return [("profile", p.get("profile")), ("catalogue_edition", cat.get("edition")),
+    return [("catalogue_edition", cat.get("edition")),
             ("catalogue_sha256", cat.get("sha256")), ("seed", p.get("seed")), ("depth", p.get("depth")),
             ("suite_sha256", suite.get("sha256")), ("suite_shipped", str(suite.get("shipped")).lower()),
             ("suite_source", suite.get("source"))]

@@ -11,6 +11,10 @@ the status ``passed`` and says how much of it was checked ("passed, 2 of 3 check
 checked another rule carries those ``observations`` ("also seen while checking X"); they are
 evidence, not its verdict. Rules left out by a tag selection (``results["selection"]``) do
 not count under ``--strict``; without a selection a rule no scenario checks does.
+
+Rules outside the run's profile (PAY-4 in canvas-current, STAT-1 in canvas-2022) are not judged:
+they get no row, and a scenario that checks one is left out of every report file and every count,
+as the suite's process deselects it (``catalogue.in_profile``).
 """
 from __future__ import annotations
 
@@ -84,7 +88,9 @@ def build_run(results: dict, rules: Iterable[catalogue.Rule] | None = None) -> R
     known = {r.id for r in rules}
     interrupted = results.get("interrupted") if isinstance(results.get("interrupted"), dict) else None
     cut_short = set((interrupted or {}).get("rules_not_run") or ())
-    scenarios = tuple(normalise_scenario(s, known) for s in results.get("scenarios") or ())
+    outside = set(catalogue.all_rule_ids()) - known
+    scenarios = tuple(normalise_scenario(s, known) for s in results.get("scenarios") or ()
+                      if not outside.intersection(_rule_tags(s)))
     rows = []
     for rule in rules:
         mine = tuple(s for s in scenarios if rule.id in s.rules)
@@ -119,6 +125,11 @@ def build_run(results: dict, rules: Iterable[catalogue.Rule] | None = None) -> R
         provenance=dict(results.get("provenance") or {}),
         profile=profile_of(results),
     )
+
+
+def _rule_tags(raw: dict) -> set[str]:
+    """Every rule ID or tag a results.json scenario names (what decides the profile it belongs to)."""
+    return {str(t) for t in (*(raw.get("rules") or ()), *(raw.get("tags") or ()))}
 
 
 def partly(scenarios: tuple[Scenario, ...]) -> str | None:

@@ -42,7 +42,7 @@ def build(run: Run, *, strict: bool = False) -> dict:
         "text": {"status": "generated", "div": _narrative(run, result, counts)},
         "name": f"Canvas Communication create conformance of {base_url or 'target'}",
         "status": "completed",
-        "testScript": {"display": f"canvas-conformance rules from {catalogue.source(run.profile)}",
+        "testScript": {"display": f"canvas-conformance rules of profile {run.profile} from {catalogue.source(run.profile)}",
                        "identifier": {"system": "urn:canvas-conformance:suite", "value": "communication-create"}},
         "result": result,
         "score": round(100.0 * counts["passed"] / counts["total"], 2) if counts["total"] else 0.0,
@@ -100,7 +100,8 @@ def _is_uri(value) -> bool:
 
 
 def _narrative(run: Run, result: str, counts: dict) -> str:
-    text = (f"Conformance of {run.target.get('base_url') or 'the target'} to {catalogue.source(run.profile)}: {result}. "
+    text = (f"Conformance of {run.target.get('base_url') or 'the target'} to {catalogue.source(run.profile)} "
+            f"(profile {run.profile}): {result}. "
             f"Rules: {counts['passed']} passed, {counts['failed']} failed, {counts['error']} error, "
             f"{counts['manual']} manual, {counts['skipped']} skipped.")
     return f'<div xmlns="http://www.w3.org/1999/xhtml"><p>{escape(text)}</p></div>'

@@ -27,6 +27,8 @@ import pytest
 import requests
 from flask import Flask, request
 
+from .hostile import Front
+
 
 # The installed console script, as users run it.
 COMMAND = str(Path(sys.executable).with_name("canvas-conformance"))
@@ -168,6 +170,20 @@ def spellings(secret: str) -> set[str]:
     return {secret, quote(secret, safe=""), quote_plus(secret)}
 
 
+def assert_no_secret_anywhere(run: RunOutcome, secrets: set[str], *, report_files: set[str]) -> None:
+    """No spelling of any of ``secrets`` in any file of the run's report folder (screenshots aside),
+    nor on its stdout or stderr; the folder holds at least ``report_files``."""
+    files = [p for p in run.report.rglob("*") if p.is_file() and "screenshots" not in p.parts]
+    assert {p.name for p in files} >= set(report_files)
+    for path in files:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        found = sorted(s for s in secrets if s in text)
+        assert not found, f"{path.name} holds {found}"
+    for stream, text in (("stdout", run.out), ("stderr", run.err)):
+        found = sorted(s for s in secrets if s in text)
+        assert not found, f"{stream} holds {found}"
+
+
 # -- a body that trickles in ------------------------------------------------------------------
 
 class Trickle(NamedTuple):
@@ -229,3 +245,20 @@ def trickle_server():
         thread.join(timeout=5)
     for listener in listeners:
         listener.close()
+
+
+# -- hostile fronts (hostile.py) ---------------------------------------------------------------
+@pytest.fixture
+def fronts():
+    """``fronts(backend, pick)``: a hostile front on loopback (before ``backend``, or alone when it is
+    None), answering what ``pick`` makes of each request; stopped at the test's end."""
+    made: list[Front] = []
+
+    def start(backend, pick=lambda seen: None) -> Front:
+        front = Front(backend, pick)
+        made.append(front)
+        return front
+
+    yield start
+    for front in made:
+        front.stop()

@@ -24,19 +24,6 @@ TOKEN = "bearer-for-hostile-tests-7d2c"
 MIB = 1024 * 1024
 
 
-@pytest.fixture
-def fronts():
-    made: list[Front] = []
-
-    def start(pick) -> Front:
-        front = Front(None, pick)
-        made.append(front)
-        return front
-
-    yield start
-    for front in made:
-        front.stop()
-
 
 def ok_json(body: bytes = b'{"resourceType": "Bundle"}', extra: bytes = b""):
     return raw_answer(b"HTTP/1.1 200 OK\r\nContent-Type: application/fhir+json\r\nConnection: close\r\n"
@@ -51,8 +38,8 @@ def test_origins_compare_scheme_host_and_port_with_the_default_port_filled_in():
 
 
 def test_the_bearer_token_and_any_request_stay_on_the_base_urls_origin(fronts):
-    target = fronts(lambda seen: ok_json())
-    other = fronts(lambda seen: ok_json())
+    target = fronts(None, lambda seen: ok_json())
+    other = fronts(None, lambda seen: ok_json())
     client = Client(target.base_url, token=TOKEN, timeout=5)
     client.evidence = Evidence()
     assert client.request("page 1", "GET", "Communication").status == 200
@@ -71,8 +58,8 @@ def test_the_bearer_token_and_any_request_stay_on_the_base_urls_origin(fronts):
 
 @pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
 def test_a_redirect_is_an_answer_and_is_never_followed(fronts, status):
-    other = fronts(lambda seen: ok_json())
-    target = fronts(lambda seen: raw_answer(b"HTTP/1.1 %d Moved\r\nLocation: %s/auth/token/\r\nContent-Length: 0\r\n"
+    other = fronts(None, lambda seen: ok_json())
+    target = fronts(None, lambda seen: raw_answer(b"HTTP/1.1 %d Moved\r\nLocation: %s/auth/token/\r\nContent-Length: 0\r\n"
                                             b"Connection: close" % (status, other.base_url.encode())))
     client = Client(target.base_url, client_id="me", client_secret="secret-not-to-travel-9e1", timeout=5)
     assert client.grant("grant").status == status
@@ -82,7 +69,7 @@ def test_a_redirect_is_an_answer_and_is_never_followed(fronts, status):
 
 
 def test_requests_adds_no_credentials_of_its_own_from_netrc(fronts, tmp_path, monkeypatch):
-    target = fronts(lambda seen: ok_json())
+    target = fronts(None, lambda seen: ok_json())
     host = target.base_url.removeprefix("http://").split(":")[0]
     netrc = tmp_path / "netrc"
     netrc.write_text(f"machine {host} login someone password netrc-password-4a1\n")
@@ -95,7 +82,7 @@ def test_requests_adds_no_credentials_of_its_own_from_netrc(fronts, tmp_path, mo
 
 
 def test_a_gzip_bomb_is_cut_at_the_bound_after_decoding(fronts):
-    target = fronts(lambda seen: gzip_bomb(256 * MIB))
+    target = fronts(None, lambda seen: gzip_bomb(256 * MIB))
     client = Client(target.base_url, token=TOKEN, timeout=10, max_answer_bytes=MIB)
     with pytest.raises(ExchangeError, match=f"the answer is larger than {MIB} bytes"):
         client.request("metadata", "GET", "metadata", authorize=False)
@@ -110,7 +97,7 @@ def test_a_gzip_bomb_is_cut_at_the_bound_after_decoding(fronts):
 def test_a_compressed_answer_within_the_bound_reads_as_its_text(fronts, coding, compress):
     body = json.dumps({"resourceType": "Bundle", "total": 3, "pad": "x" * 200_000}).encode()
     squeezed = compress(body)
-    target = fronts(lambda seen: ok_json(squeezed, b"\r\nContent-Encoding: " + coding.encode()))
+    target = fronts(None, lambda seen: ok_json(squeezed, b"\r\nContent-Encoding: " + coding.encode()))
     client = Client(target.base_url, token=TOKEN, timeout=10, max_answer_bytes=len(body))
     answer = client.request("search", "GET", "Communication")
     assert answer.json()["total"] == 3 and len(answer.text) == len(body)
@@ -118,7 +105,7 @@ def test_a_compressed_answer_within_the_bound_reads_as_its_text(fronts, coding, 
 
 
 def test_an_endless_answer_is_cut_at_the_bound(fronts):
-    target = fronts(lambda seen: endless_body(64 * MIB))
+    target = fronts(None, lambda seen: endless_body(64 * MIB))
     client = Client(target.base_url, token=TOKEN, timeout=10, max_answer_bytes=MIB)
     started = time.monotonic()
     with pytest.raises(ExchangeError, match=f"the answer is larger than {MIB} bytes"):
@@ -127,7 +114,7 @@ def test_an_endless_answer_is_cut_at_the_bound(fronts):
 
 
 def test_headers_a_byte_at_a_time_end_at_the_timeout(fronts):
-    target = fronts(lambda seen: slow_headers(0.1, most_s=10))
+    target = fronts(None, lambda seen: slow_headers(0.1, most_s=10))
     client = Client(target.base_url, token=TOKEN, timeout=1)
     started = time.monotonic()
     with pytest.raises(ExchangeError, match=r"answer within 1 s"):
@@ -137,7 +124,7 @@ def test_headers_a_byte_at_a_time_end_at_the_timeout(fronts):
 
 @pytest.mark.parametrize("length", [b"-5", b"abc", b"99999999999999999999999"])
 def test_a_content_length_that_is_no_length_is_no_answer_not_a_crash(fronts, length):
-    target = fronts(lambda seen: raw_answer(b"HTTP/1.1 200 OK\r\nContent-Length: " + length
+    target = fronts(None, lambda seen: raw_answer(b"HTTP/1.1 200 OK\r\nContent-Length: " + length
                                             + b"\r\nConnection: close", b"{}"))
     client = Client(target.base_url, token=TOKEN, timeout=2)
     try:

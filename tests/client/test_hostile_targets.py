@@ -19,26 +19,12 @@ from urllib.parse import quote, quote_plus, urlsplit, urlunsplit
 import pytest
 from flask import Response, request
 
-from .conftest import COMMAND, Echo, spellings
+from .conftest import COMMAND, Echo, assert_no_secret_anywhere, spellings
 from .hostile import Front, endless_body, gzip_bomb, padded, run_measured, slow_headers
 from .test_runs_under_faults import EVERY_FILE, assert_full_report
 
 MIB = 1024 * 1024
 
-
-@pytest.fixture
-def fronts():
-    """``fronts(backend, pick)``: a hostile front on loopback, stopped at the test's end."""
-    made: list[Front] = []
-
-    def start(backend, pick=lambda seen: None) -> Front:
-        front = Front(backend, pick)
-        made.append(front)
-        return front
-
-    yield start
-    for front in made:
-        front.stop()
 
 
 def _bearers(front: Front) -> list[str]:
@@ -221,14 +207,7 @@ def test_secrets_in_escaped_spellings_are_redacted_in_every_output(serve, run_ha
     issued = made["echo"].issued
     assert len(issued) >= 3
     secrets = _odd_spellings(ODD_SECRET).union(*(spellings(t) for t in issued))
-    files = [p for p in run.report.rglob("*") if p.is_file()]
-    assert {p.name for p in files} >= set(EVERY_FILE)
-    for path in files:
-        text = path.read_text(encoding="utf-8", errors="replace")
-        found = sorted(s for s in secrets if s in text)
-        assert not found, f"{path.name} holds {found}"
-    for stream, text in (("stdout", run.out), ("stderr", run.err)):
-        assert not sorted(s for s in secrets if s in text), stream
+    assert_no_secret_anywhere(run, secrets, report_files=EVERY_FILE)
     assert "escaped_echo" in (run.report / "report.html").read_text()  # the echo is there, masked
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from canvas_conformance.report.writer import REPORT_FILES
 
-from .conftest import RUN_TIMEOUT_S, Echo, hang_on, spellings, stored_total
+from .conftest import RUN_TIMEOUT_S, Echo, assert_no_secret_anywhere, hang_on, spellings, stored_total
 
 EVERY_FILE = (*REPORT_FILES, "results.json", "pytest.log")
 
@@ -128,15 +128,7 @@ def test_echoed_credentials_are_redacted_in_every_output(serve, run_harness):
     issued = echo["app"].issued
     assert len(issued) >= 3  # the pre-flight's token, the run's token, FHIR-3's own grant
     secrets = set().union(*(spellings(s) for s in (target.client_secret, *issued)))
-    files = [p for p in run.report.rglob("*") if p.is_file() and "screenshots" not in p.parts]
-    assert {p.name for p in files} >= set(EVERY_FILE)
-    for path in files:
-        text = path.read_text(encoding="utf-8", errors="replace")
-        found = sorted(s for s in secrets if s in text)
-        assert not found, f"{path.name} holds {found}"
-    for stream, text in (("stdout", run.out), ("stderr", run.err)):
-        found = sorted(s for s in secrets if s in text)
-        assert not found, f"{stream} holds {found}"
+    assert_no_secret_anywhere(run, secrets, report_files=EVERY_FILE)
     # the echo did reach every output, masked: a scrubbed echo, not an absent one
     results = (run.report / "results.json").read_text()
     assert '"X-Echo-Authorization": "Bearer [REDACTED]"' in results and '"X-Echo-Secret": "[REDACTED]"' in results

@@ -50,6 +50,11 @@ def api(client, auth):
     return Api(client, auth)
 
 
+def issue_text(issue: dict) -> str:
+    """What an issue says: ``diagnostics`` (canvas-2022), or ``details.text`` (canvas-current, FHIR-10)."""
+    return issue.get("diagnostics") or (issue.get("details") or {}).get("text") or ""
+
+
 def assert_outcome(answer, status: int, rule: str, *, expression: str | None = None):
     """The answer is ``status`` with an OperationOutcome, one of whose issues names ``rule``."""
     assert answer.status_code == status, (answer.status_code, answer.get_data(as_text=True)[:500])
@@ -58,8 +63,8 @@ def assert_outcome(answer, status: int, rule: str, *, expression: str | None = N
     body = answer.json
     assert body["resourceType"] == "OperationOutcome"
     for issue in body["issue"]:
-        assert issue["severity"] in ("error", "fatal") and issue["code"] and issue["diagnostics"]
-    matching = [i for i in body["issue"] if i["diagnostics"].startswith(f"[{rule}]")]
+        assert issue["severity"] in ("error", "fatal") and issue["code"] and issue_text(issue)
+    matching = [i for i in body["issue"] if issue_text(i).startswith(f"[{rule}]")]
     assert matching, f"no issue names {rule}: {body}"
     if expression:
         assert any(expression in i.get("expression", []) for i in matching), body

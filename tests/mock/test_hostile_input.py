@@ -2,7 +2,8 @@
 
 The bodies are derived from the fixture message (one element broken at a time), so each case
 names exactly what is wrong with it. The table helper is itself shown to fail against an
-endpoint that accepts everything.
+endpoint that accepts everything. Every test runs on both profiles (canvas-2022, canvas-current):
+v2's errors say it in ``details.text`` where v1's say it in ``diagnostics``.
 """
 from __future__ import annotations
 
@@ -14,6 +15,9 @@ from flask import Flask
 
 from mock_server.fhir_types import FHIR_JSON
 from mock_server.outcome import CORRELATION_HEADER
+from mock_server.profiles import PROFILES
+
+from .conftest import issue_text
 
 # Every element of the fixture message a client could get wrong, as a path into the body.
 ELEMENTS = [("resourceType",), ("status",), ("sent",), ("recipient",), ("recipient", 0),
@@ -35,6 +39,14 @@ class Hostile(NamedTuple):
 # The rule an answer of that status names: the body is no JSON Communication (FHIR-1), too large
 # for the server (FHIR-2: an OperationOutcome however it is refused), not a JSON media type (FHIR-8).
 RULE_OF_STATUS = {400: "FHIR-1", 413: "FHIR-2", 415: "FHIR-8"}
+
+
+@pytest.fixture(params=PROFILES)
+def app(request):
+    """A fresh mock of each profile (this module's tests run once per profile)."""
+    from mock_server import create_app
+
+    return create_app({"DATABASE": ":memory:", "BASE_URL": "http://mock.test", "PROFILE": request.param})
 
 
 def replaced(document: dict, path: tuple, value: Any) -> dict:
@@ -118,13 +130,13 @@ def assert_refused(client, auth, case: Hostile) -> None:
     outcome = answer.get_json(force=True, silent=True)
     assert isinstance(outcome, dict) and outcome.get("resourceType") == "OperationOutcome", \
         f"{case.name}: the error is not an OperationOutcome"
-    assert all(issue.get("severity") in ("error", "fatal") and issue.get("code") and issue.get("diagnostics") for issue in outcome["issue"]), \
-        f"{case.name}: an issue lacks an error severity, a code or diagnostics"
+    assert all(issue.get("severity") in ("error", "fatal") and issue.get("code") and issue_text(issue)
+               for issue in outcome["issue"]), f"{case.name}: an issue lacks an error severity, a code or a text"
     assert answer.headers.get("Content-Type", "").startswith(FHIR_JSON), f"{case.name}: not {FHIR_JSON}"
     assert answer.headers.get(CORRELATION_HEADER), f"{case.name}: no correlation id"
     if case.status:
         rule = RULE_OF_STATUS[case.status]
-        assert any(issue["diagnostics"].startswith(f"[{rule}]") for issue in outcome["issue"]), \
+        assert any(issue_text(issue).startswith(f"[{rule}]") for issue in outcome["issue"]), \
             f"{case.name}: no issue names {rule}"
     stored = client.get("/_mock/communications", headers=auth)
     assert stored.status_code == 200 and stored.get_json()["total"] == 0, f"{case.name}: something was stored"
@@ -235,9 +247,9 @@ SEARCH_KEYS = st.sampled_from(["_id", "patient", "sender", "recipient", "_count"
 HEADER_TEXT = st.text(st.characters(min_codepoint=32, max_codepoint=255), max_size=60)
 
 
-def _served(fixture_message: dict):
+def _served(fixture_message: dict, profile: str):
     """A fresh mock, a bearer header for it, and one valid create body (outside Hypothesis' loop)."""
-    app = create_app({"DATABASE": ":memory:", "BASE_URL": "http://mock.test"})
+    app = create_app({"DATABASE": ":memory:", "BASE_URL": "http://mock.test", "PROFILE": profile})
     client = app.test_client()
     token = client.post("/auth/token/", data={"grant_type": "client_credentials", "client_id": app.config["CLIENT_ID"],
                                               "client_secret": app.config["CLIENT_SECRET"]}).json["access_token"]
@@ -273,8 +285,9 @@ def _payload_texts(message: dict):
     return st.builds(lambda text: {**message, "payload": [{"contentString": text}]}, TEXT)
 
 
-def test_no_generated_create_gets_a_5xx_and_the_pages_still_render(message):
-    app, client, auth = _served(message())
+@pytest.mark.parametrize("profile", PROFILES)
+def test_no_generated_create_gets_a_5xx_and_the_pages_still_render(message, profile):
+    app, client, auth = _served(message(), profile)
     client.auth = auth
     body = st.one_of(
         st.binary(max_size=200),
@@ -295,8 +308,9 @@ def test_no_generated_create_gets_a_5xx_and_the_pages_still_render(message):
     assert_pages_render(app, client)
 
 
-def test_no_generated_clock_setting_gets_a_5xx_or_locks_another_client_out(message):
-    app, client, other = _served(message())  # ``other``: a client that never touches the clock
+@pytest.mark.parametrize("profile", PROFILES)
+def test_no_generated_clock_setting_gets_a_5xx_or_locks_another_client_out(message, profile):
+    app, client, other = _served(message(), profile)  # ``other``: a client that never touches the clock
     grant = {"grant_type": "client_credentials", "client_id": app.config["CLIENT_ID"],
              "client_secret": app.config["CLIENT_SECRET"]}
     setting = st.dictionaries(st.sampled_from(["now", "shift_seconds", "x"]),
@@ -321,8 +335,9 @@ def test_no_generated_clock_setting_gets_a_5xx_or_locks_another_client_out(messa
     check()
 
 
-def test_no_generated_request_line_headers_or_query_gets_a_5xx(message):
-    app, client, auth = _served(message())
+@pytest.mark.parametrize("profile", PROFILES)
+def test_no_generated_request_line_headers_or_query_gets_a_5xx(message, profile):
+    app, client, auth = _served(message(), profile)
     query = st.lists(st.tuples(SEARCH_KEYS, TEXT), max_size=4)
     extra_headers = st.dictionaries(st.sampled_from(["Authorization", "Content-Type", "Content-Length", "Accept",
                                                      "Host", "X-Forwarded-For", "Cookie", "Prefer", "If-None-Exist"]),

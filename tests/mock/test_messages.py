@@ -60,3 +60,25 @@ def test_the_columns_beside_it_name_the_patient_and_keep_microseconds(sender, re
     stored = new_message(ingested(sender=sender, recipient=recipient), now=NOW, message_id="x")
     assert stored.patient_id == "p1"
     assert stored.created == "2022-02-10T15:04:00.000000+00:00"
+
+
+# canvas-current (Canvas's v2 API): the same message, as v2 keeps it
+CURRENT_CASES = [
+    ("STAT-2 any status: completed", ingested(status="unknown"), {"status": "completed"}),
+    ("STAT-2 preparation: completed", ingested(status="preparation"), {"status": "completed"}),
+    ("SUBJ-1 the patient as recipient", ingested(), {"subject": {"reference": "Patient/p1", "type": "Patient"}}),
+    ("SUBJ-1 the patient as sender", ingested(sender=PATIENT, recipient=BOT),
+     {"subject": {"reference": "Patient/p1", "type": "Patient"}}),
+    ("PAY-6 the text as HTML", ingested(text="a < b & c\nd"), {"payload": [{"contentString": "<p>a &lt; b &amp; c<br>d</p>"}]}),
+    ("SENT-3 received only: sent = received", ingested(sent=None, received=RECEIVED), {"sent": RECEIVED.isoformat()}),
+    ("RCPT-3 the one recipient, typed", ingested(), {"recipient": [{"reference": "Patient/p1", "type": "Patient"}]}),
+]
+
+
+@pytest.mark.parametrize("case, message, expected", CURRENT_CASES, ids=[c[0] for c in CURRENT_CASES])
+def test_the_stored_resource_in_canvas_current(case, message, expected):
+    resource = new_message(message, now=NOW, message_id="new-id", current=True).resource
+    for field, value in expected.items():
+        assert resource.get(field) == value, (case, field, resource)
+    assert list(resource) == ["resourceType", "id", "meta", "status", "subject", "sent", *(
+        ["received"] if message.received else []), "recipient", "sender", "payload"]

@@ -74,3 +74,36 @@ def test_given_secret_is_never_printed(tmp_path):
         proc.terminate()
         out, err = proc.communicate(timeout=10)
     assert "hush-hush-1234" not in out + err
+
+
+UUID_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
+FRESH = 24  # fresh connections: the kernel spreads them over both workers (all on one: 2^-23)
+
+
+def test_every_worker_behaves_as_the_profile(serve_process, message):
+    """``serve --profile canvas-current --workers 2``: whichever worker answers, it answers as v2."""
+    server = serve_process("--profile", "canvas-current", "--workers", "2")
+    auth = {**token(server.base_url), "Content-Type": "application/fhir+json"}
+    v1_body = message("document_example")  # no status, text as content: v2 refuses it (STAT-1, PAY-5)
+    workers = set()
+    for n in range(FRESH):
+        # requests.post/get open and close a connection each: every exchange may meet either worker.
+        created = requests.post(f"{server.base_url}/Communication", json=message("minimal"), headers=auth, timeout=10)
+        assert created.status_code == 201 and created.content == b"null", created.text  # ID-3
+        assert re.fullmatch(rf"{server.base_url}/Communication/[0-9a-f-]{{36}}/_history/1",
+                            created.headers["Location"])  # ID-1
+        stored = requests.get(created.headers["Location"], headers=auth, timeout=10).json()
+        assert stored["status"] == "completed" and stored["subject"]["type"] == "Patient"  # STAT-2, SUBJ-1
+        assert stored["payload"] == [{"contentString": "<p>Your lab results are ready.</p>"}]  # PAY-6
+        refused = requests.post(f"{server.base_url}/Communication", json=v1_body, headers=auth, timeout=10)
+        issues = refused.json()["issue"]
+        assert refused.status_code == 400 and {i["details"]["text"][:7] for i in issues} == {"[STAT-1", "[PAY-5]"}
+        assert all("diagnostics" not in i and i["code"] == "required" for i in issues)  # FHIR-10
+        for answer in (created, refused, requests.get(f"{server.base_url}/metadata", timeout=10)):
+            correlation = answer.headers["fumage-correlation-id"]
+            assert UUID_ID.fullmatch(correlation), correlation  # FHIR-9
+            workers.add(correlation.replace("-", "")[:12])  # the process's random prefix (its first 12 digits)
+    assert len(workers) == 2, workers
+    search = requests.get(f"{server.base_url}/Communication?_count=100", headers=auth, timeout=10).json()
+    assert search["total"] == FRESH and all(set(e) == {"resource"} for e in search["entry"])  # FHIR-7
+    assert "Traceback" not in server.stderr()

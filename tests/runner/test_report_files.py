@@ -192,3 +192,19 @@ def test_an_empty_run_still_reports_every_rule(tmp_path, results):
     assert w.failing == () and fhir_testreport.TestReport.model_validate(_load(tmp_path, "testreport.json"))
     assert ET.parse(tmp_path / "junit.xml").getroot().get("tests") == "0"
     assert _load(tmp_path, "cucumber.json") == []
+
+
+def test_results_are_never_written_through_a_link_in_the_report_folder(run_command, tmp_path):
+    """A report folder given with --report-dir may hold links left there: results.json (and its
+    .partial on the way) is a file of the run's own, and what a link pointed at is untouched."""
+    report, victim = tmp_path / "report", tmp_path / "victim.txt"
+    report.mkdir()
+    victim.write_text("keep me\n")
+    for name in ("results.json.partial", "results.json", "report.html"):
+        (report / name).symlink_to(victim)
+    outcome = run_command(["run", "--tags", "ID-1 and not explored", "--report-dir", str(report), "-q"])
+    assert outcome.code == 0, outcome.err
+    assert victim.read_text() == "keep me\n"
+    for name in ("results.json", "report.html"):
+        assert not (report / name).is_symlink() and (report / name).stat().st_size > 100
+    assert not (report / "results.json.partial").exists()

@@ -14,6 +14,8 @@ from canvas_conformance.preflight import is_loopback
 from ..mock_helpers import CAPABILITIES
 
 SECRET = "do-not-print-this-secret-91ab"
+# the token endpoint of https://fumage-example.canvasmedical.com: the EHR instance's (canvas_hosts)
+TOKEN_URL = "https://example.canvasmedical.com/auth/token/"
 
 
 def _one_line(outcome):
@@ -71,7 +73,7 @@ def test_allow_writes_lets_a_remote_target_through_to_the_checks(run_command, no
     base = "https://fumage-example.canvasmedical.com"
     with responses.RequestsMock() as rsps:
         rsps.get(f"{base}/metadata", json=CAPABILITIES)
-        rsps.post(f"{base}/auth/token/", status=401, json={"error": "invalid_client",
+        rsps.post(TOKEN_URL, status=401, json={"error": "invalid_client",
                                                            "error_description": f"bad secret {SECRET}"})
         outcome = run_command(["run", "--base-url", base, "--client-id", "me", "--client-secret", SECRET,
                                "--allow-writes", "--suite", str(throwaway_suite)])
@@ -109,7 +111,7 @@ def test_a_base_url_with_a_wrong_path_blames_the_url_not_the_credentials(run_com
     base = "https://fumage-example.canvasmedical.com/wrong/path"
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
         rsps.get(f"{base}/metadata", status=404)
-        rsps.post(f"{base}/auth/token/", status=404, body="<h1>Not Found</h1>")
+        rsps.post(TOKEN_URL, status=404, body="<h1>Not Found</h1>")
         outcome = run_command(["run", "--base-url", base, "--client-id", "me", "--client-secret", SECRET,
                                "--allow-writes", "--suite", str(throwaway_suite)])
     line = _one_line(outcome)
@@ -122,11 +124,11 @@ def test_a_token_endpoint_that_is_not_there_is_a_wrong_url_not_refused_credentia
     base = "https://fumage-example.canvasmedical.com"
     with responses.RequestsMock() as rsps:
         rsps.get(f"{base}/metadata", json=CAPABILITIES)
-        rsps.post(f"{base}/auth/token/", status=404, body="<h1>Not Found</h1>")
+        rsps.post(TOKEN_URL, status=404, body="<h1>Not Found</h1>")
         outcome = run_command(["run", "--base-url", base, "--client-id", "me", "--client-secret", SECRET,
                                "--allow-writes", "--suite", str(throwaway_suite)])
     line = _one_line(outcome)
-    assert f"the token endpoint {base}/auth/token/ was not found (HTTP 404): check --base-url and --token-url" \
+    assert f"the token endpoint {TOKEN_URL} was not found (HTTP 404): check --base-url and --token-url" \
         in line
     assert "refused" not in line and SECRET not in line
 
@@ -169,7 +171,7 @@ def test_a_missing_suite_exits_2(run_command, no_target, tmp_path):
 def test_list_prints_rules_and_scenarios_and_sends_nothing(run_command, no_target, throwaway_suite):
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
         outcome = run_command(["run", "--list", "--suite", str(throwaway_suite),
-                               "--base-url", "https://fumage-example.canvasmedical.com"])
+                               "--base-url", "https://fhir-example.canvasmedical.com"])
         assert len(rsps.calls) == 0
     assert outcome.code == 0 and outcome.err == ""
     lines = outcome.out.splitlines()

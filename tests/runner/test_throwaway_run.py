@@ -46,7 +46,7 @@ def test_progress_is_one_plain_line_per_scenario_off_a_terminal(throwaway_runs):
         ["[1/6]", "ok", "SENT-2"], ["[2/6]", "FAIL", "RCPT-1"], ["[3/6]", "ERROR", "FHIR-2"],
         ["[4/6]", "skip", "RCPT-3"], ["[5/6]", "manual", "UI-1"], ["[6/6]", "ok", "PAY-1"]]
     assert "the target answered 200 where the rule wants 201" in lines[1]
-    assert run.err_lines[0].startswith("canvas-conformance 0.1.0: 6 scenarios against the embedded mock")
+    assert run.err_lines[0].startswith("canvas-conformance 0.1.0: 6 scenarios of profile canvas-2022 against the embedded mock")
 
 
 def test_no_secret_anywhere_in_the_report_folder_of_a_run(throwaway_runs):

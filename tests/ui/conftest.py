@@ -99,7 +99,8 @@ class Api(NamedTuple):
     def create(self, body: dict) -> str:
         answer = self.client.post("/Communication", json=body, headers=self.headers)
         assert answer.status_code == 201, answer.get_data(as_text=True)
-        return answer.headers["Location"].rsplit("/", 1)[1]
+        # <base>/Communication/<id>, or .../Communication/<id>/_history/1 (canvas-current)
+        return re.search(r"/Communication/([^/]+)", answer.headers["Location"]).group(1)
 
     def read(self, message_id: str) -> dict:
         answer = self.client.get(f"/Communication/{message_id}", headers=self.headers)

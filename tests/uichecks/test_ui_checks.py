@@ -189,3 +189,92 @@ def test_a_further_payload_element_shown_fails():
     shown = card(content=MARKUP, text=f"Draft {MARKUP} This second part is not shown. {DOCUMENT_CAPTION}")
     with fails("UI-5", "only the first payload element's text", "'This second part is not shown.'"):
         ui.check_content(shown, MARKUP, rule="UI-5", not_shown=["This second part is not shown."])
+
+
+# -- UI-1 in the patient app (canvas-current) -----------------------------------------------------------
+def test_the_app_places_the_messages_in_created_order_either_way_round():
+    shown = [bubble("x"), bubble("a"), bubble("b"), bubble("y"), bubble("c")]
+    assert ui.check_app_order(shown, ["a", "b", "c"]) == "oldest first"
+    assert ui.check_app_order(shown[::-1], ["a", "b", "c"]) == "newest first"
+    with fails("UI-1", "the order they were created in (or its reverse)", "positions [2, 0, 1]"):
+        ui.check_app_order([bubble("b"), bubble("c"), bubble("a")], ["a", "b", "c"])
+
+
+def test_a_message_missing_from_the_app_is_the_missing_rules():
+    with fails("UI-6", "the message c shown"):
+        ui.check_app_order([bubble("a"), bubble("b")], ["a", "b", "c"], missing_rule="UI-6")
+
+
+# -- UI-6 -----------------------------------------------------------------------------------------------
+SENT_CARD = card(state="To patient", caption="Sent 4 months ago on Feb 10th, 2022 to Amara Lindqvist", buttons=())
+
+
+def test_a_practitioners_message_without_draft_or_send_passes_whatever_else_it_shows():
+    ui.check_no_draft(SENT_CARD)
+    ui.check_no_draft(SENT_CARD._replace(buttons=("Reply", "Print"), caption="Sent via API · Delivered"))
+    ui.check_no_draft(SENT_CARD._replace(content="Please review the draft consent form",
+                                         text="To patient Please review the draft consent form Sent ..."))
+
+
+@pytest.mark.parametrize("draftish", [
+    SENT_CARD._replace(state="DRAFT"), SENT_CARD._replace(caption=DOCUMENT_CAPTION),
+    SENT_CARD._replace(buttons=("Send",)), SENT_CARD._replace(buttons=("Send now",)),
+    SENT_CARD._replace(text="To patient Drafts: 1 You have an upcoming appointment!"),
+])
+def test_a_draft_caption_or_a_send_button_fails(draftish):
+    with fails("UI-6", "no draft caption and no Send button"):
+        ui.check_no_draft(draftish)
+
+
+# -- RECV-3 ---------------------------------------------------------------------------------------------
+UNREAD_CARD = card(state="From patient", caption="Sent ... to Dr. Helen Okafor", buttons=("Mark read",))._replace(
+    unread="Unread")
+
+
+def test_unread_with_a_mark_read_action():
+    ui.check_unread(UNREAD_CARD)
+    ui.check_unread(UNREAD_CARD._replace(unread="New", buttons=("Reply", " Mark as read ")))
+    assert ui.mark_read_button(UNREAD_CARD._replace(buttons=("Reply", " Mark as read "))) == "Mark as read"
+    with fails("RECV-3", "an unread mark", "none shown"):
+        ui.check_unread(UNREAD_CARD._replace(unread=None))
+    with fails("RECV-3", "a 'Mark read' action", "['Reply']"):
+        ui.check_unread(UNREAD_CARD._replace(buttons=("Reply",)))
+
+
+def test_read_means_no_unread_mark_and_no_mark_read_action():
+    ui.check_read(UNREAD_CARD._replace(unread=None, buttons=("Reply",)))
+    for still in (UNREAD_CARD._replace(buttons=()), UNREAD_CARD._replace(unread=None)):
+        with fails("RECV-3", "after it was marked read", "no unread mark"):
+            ui.check_read(still)
+
+
+def test_received_is_the_instant_it_was_marked_read():
+    marked = NOW + timedelta(minutes=5)
+    ui.check_received_at("2022-06-10T15:09:00+00:00", marked)
+    ui.check_received_at("2022-06-10T11:09:00-04:00", marked)
+    for wrong, shown in ((None, "no received"), ("2022-06-10T15:04:00+00:00", "'2022-06-10T15:04:00+00:00'"),
+                         ("soon", "'soon'")):
+        with fails("RECV-3", "the received time read back after marking the message read",
+                   "2022-06-10T15:09:00+00:00 (when it was marked read)", shown):
+            ui.check_received_at(wrong, marked)
+    with fails("RECV-3", "after marking it read", "still 2022-02-10T15:04:00Z"):
+        ui.check_sent_unchanged("2022-06-10T15:09:00+00:00", "2022-02-10T15:04:00Z", rule="RECV-3",
+                                after="marking it read")
+
+
+# -- UI-5 where the text is stored as HTML ---------------------------------------------------------------
+def test_html_laid_out_passes_by_its_text_content_where_the_profile_stores_html():
+    ui.check_content(card(content=MARKUP, content_elements=1), MARKUP, rule="UI-5", html=True)
+    with fails("UI-5", "'Bring your card & every medicine'"):
+        ui.check_content(card(content="Bring your card & every medicine", content_elements=3), MARKUP, rule="UI-5",
+                         html=True)
+
+
+def test_line_by_line_content():
+    two = "Is 5 < 7?\nTom & Jerry"
+    ui.check_content(card(content="Is 5 < 7?\n\nTom & Jerry\n"), two, rule="UI-5", by_line=True)
+    ui.check_content(card(content="Is 5 < 7? Tom & Jerry"), two, rule="UI-5")  # the same text, lines aside
+    with fails("UI-5", "'Is 5 < 7?' / 'Tom & Jerry' (one line each)", "'Is 5 < 7? Tom & Jerry'"):
+        ui.check_content(card(content="Is 5 < 7? Tom & Jerry"), two, rule="UI-5", by_line=True)
+    with fails("UI-5", "'Is 5 < 7?Tom & Jerry'"):
+        ui.check_content(card(content="Is 5 < 7?Tom & Jerry"), two, rule="UI-5", by_line=True)

@@ -17,6 +17,7 @@ from canvas_conformance import browser, catalogue
 from .breakages import Twist
 
 UI_RULES = [r.id for r in catalogue.rules() if r.surface == "ui"]
+CURRENT = "canvas-current"
 NO_PAGES = Twist("serves no web pages", after=lambda app, incoming, response, memory: Response("Not Found", 404)
                  if response.mimetype == "text/html" else response)
 
@@ -30,13 +31,14 @@ def no_browser_start(monkeypatch):
 
 
 def created_ids(row: dict) -> list[str]:
-    return [x["response_headers"]["Location"].rsplit("/", 1)[1] for x in row["exchanges"]
-            if x["method"] == "POST" and x["status"] == 201]
+    # <base>/Communication/<id>, or .../Communication/<id>/_history/1 (canvas-current)
+    return [re.search(r"/Communication/([^/]+)", x["response_headers"]["Location"]).group(1)
+            for x in row["exchanges"] if x["method"] == "POST" and x["status"] == 201]
 
 
 def test_a_target_without_the_pages_gets_manual_steps_naming_the_messages(run_suite, serve, no_browser_start):
     run = run_suite(serve(NO_PAGES.install).env(), marks="ui")
-    assert sorted(rule for row in run.rows for rule in row["rules"]) == UI_RULES
+    assert sorted({rule for row in run.rows for rule in row["rules"]}) == UI_RULES
     for row in run.rows:
         assert row["status"] == "manual", (row["name"], row["message"])
         assert re.match(r"MANUAL: 1\. Sign in to Canvas and open the chart of the patient Amara Lindqvist "
@@ -46,6 +48,27 @@ def test_a_target_without_the_pages_gets_manual_steps_naming_the_messages(run_su
         assert row["attachments"] == []
     assert len(created_ids(run.row("UI-1"))) == 3
     assert "'Drafted <time since it was sent> on <sent date> by Canvas Bot'" in run.row("UI-2")["message"]
+    assert "patient app" not in run.row("UI-1")["message"]  # canvas-2022: UI-1 is the timeline's alone
+    assert no_browser_start == []
+
+
+def test_a_current_target_without_the_pages_gets_the_current_steps(run_suite, serve, no_browser_start):
+    run = run_suite(serve(NO_PAGES.install, PROFILE=CURRENT).env(CANVAS_PROFILE=CURRENT), marks="ui")
+    rules = sorted(r.id for r in catalogue.rules(CURRENT) if r.surface == "ui")
+    assert sorted({rule for row in run.rows for rule in row["rules"]}) == rules
+    for row in run.rows:
+        assert row["status"] == "manual", (row["name"], row["message"])
+        assert re.match(r"MANUAL: 1\. Sign in to Canvas (as the practitioner .* )?and open the chart of the "
+                        r"patient Amara Lindqvist \(Patient/[0-9a-f]{32}\)\. 2\. ", row["message"]), row["message"]
+        ids = created_ids(row)
+        assert ids and all(message_id in row["message"] for message_id in ids), (ids, row["message"])
+    assert "4. Sign in to the patient app as that patient (pressing nothing in the chart first)" in \
+        run.row("UI-1")["message"]
+    assert "no Send button" in run.row("UI-6")["message"] and "at the first look" in run.row("UI-6")["message"]
+    recv = run.row("RECV-3")["message"]
+    assert re.match(r"MANUAL: 1\. Sign in to Canvas as the practitioner [^(]+ \(Practitioner/[0-9a-f]{32}\) ", recv), recv
+    assert "unread (a blue circle on the message icon)" in recv and "Mark it read" in recv and "received" in recv
+    assert "the page may lay that HTML out" in [r for r in run.rows if "markup" in r["name"]][0]["message"]
     assert no_browser_start == []
 
 
