@@ -14,7 +14,8 @@ import json
 import re
 import reprlib
 from datetime import datetime, timedelta, timezone
-from typing import Any, Iterable, Mapping, NoReturn
+from html.parser import HTMLParser
+from typing import Any, Iterable, Mapping, NamedTuple, NoReturn
 from urllib.parse import urlsplit
 
 from .http_dates import parse_http_date
@@ -249,6 +250,22 @@ def check_same_instant(got: Any, expected: str | datetime, *, rule: str, what: s
         fail(rule, what, wanted, _shown(got))
 
 
+def check_copied_or_created(got: Any, received: str | datetime, window: tuple[datetime, datetime], *, rule: str,
+                            what: str) -> None:
+    """SENT-3 in canvas-current: ``sent`` is the ``received`` instant (v1) or the time of creation, an instant
+    in ``window`` (v2's "if not supplied on creation, it will default to the current timestamp")."""
+    low, high = window
+    try:
+        parsed = parse_instant(got)
+    except (ValueError, TypeError):
+        parsed = None
+    if parsed is not None and (same_instant(parsed, received) or low <= parsed <= high):
+        return
+    shown = received if isinstance(received, str) else received.isoformat()
+    fail(rule, what, f"the received instant {_in_utc(shown)}, or the time of creation (between {low.isoformat()} "
+         f"and {high.isoformat()})", _got_element(got))
+
+
 def check_within(got: Any, low: datetime, high: datetime, *, rule: str, what: str) -> datetime:
     wanted = f"an instant between {low.isoformat()} and {high.isoformat()}"
     parsed = check_utc_instant(got, rule=rule, what=what, expected=wanted)
@@ -310,15 +327,115 @@ def check_one_recipient(resource: Mapping, kind: str, ident: str, *, rule: str) 
     check_reference(recipients[0], kind, ident, rule=rule, what="the stored recipient")
 
 
-def check_one_payload(resource: Mapping, text: str, *, rule: str) -> None:
-    """Exactly one payload element, carrying ``text`` as ``contentString``."""
+def check_one_payload(resource: Mapping, text: str, *, rule: str, html_text: bool = False) -> None:
+    """Exactly one payload element, carrying ``text`` as ``contentString`` (with ``html_text``: the text as
+    sent, or HTML whose text content is the text, see ``same_text``)."""
     payload = resource.get("payload")
     if not isinstance(payload, list) or len(payload) != 1:
         fail(rule, "the stored message's payload", f"exactly one element with contentString {text!r}",
              _shown(payload))
     element = payload[0]
-    if not isinstance(element, dict) or text not in (element.get("contentString"), _unwrapped(element.get("contentString"))):
-        fail(rule, "the stored payload element", f"contentString {text!r}", _shown(element))
+    if not isinstance(element, dict) or not same_text(element.get("contentString"), text, html_text=html_text):
+        wanted = f"contentString {text!r}" + (", or HTML whose text content is that text" if html_text else "")
+        got = element.get("contentString") if isinstance(element, dict) else None
+        if html_text and rule != HTML_TEXT_RULE and isinstance(got, str) and _loosely_same(got, text):
+            # the right text, rendered wrong (escaped twice, a line break lost...): PAY-6's breach, seen here
+            fail(HTML_TEXT_RULE, "the stored payload text", wanted, _shown(got))
+        fail(rule, "the stored payload element", wanted, _shown(element))
+
+
+HTML_TEXT_RULE = "PAY-6"  # canvas-current: a read-back text is the text sent, or HTML whose text content it is
+_LOOSE_DROPPED = re.compile(r"<[^>]*>|[&;<>#\s]")
+
+
+def _loosely_same(got: str, sent: str) -> bool:
+    """Whether two texts agree once markup, entities (decoded up to three times), the characters ``&;<>#``
+    and all white space are left out: the same text, whatever an HTML store did to its rendering."""
+    def loose(value: str) -> str:
+        for _ in range(3):
+            value = html.unescape(value)
+        return _LOOSE_DROPPED.sub("", value)
+    return loose(got) == loose(sent)
+
+
+def same_text(got: Any, sent: str, *, html_text: bool = False) -> bool:
+    """Whether a read-back text is the text sent: the same string, or the text in one ``<p>``/``<div>``
+    wrapper (canvas-2022); with ``html_text`` (canvas-current, messages stored as HTML since 2022-10-26),
+    the same string or HTML whose text content (``html_text_content``) is the text."""
+    if not isinstance(got, str):
+        return False
+    if got == sent:
+        return True
+    if html_text:
+        return html_text_content(got) == sent
+    return _unwrapped(got) == sent
+
+
+_BLOCKS = frozenset({"p", "div", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre",
+                     "table", "tr", "section", "article", "header", "footer", "dl", "dt", "dd", "hr"})
+_BREAK, _BOUNDARY = object(), object()
+
+
+class _TextContent(HTMLParser):
+    """Tokens of an HTML fragment: text (entities decoded), ``<br>`` as a line break, block starts and
+    ends as boundaries."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tokens: list = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "br":
+            self.tokens.append(_BREAK)
+        elif tag in _BLOCKS:
+            self.tokens.append(_BOUNDARY)
+
+    def handle_startendtag(self, tag, attrs):
+        self.handle_starttag(tag, attrs)
+
+    def handle_endtag(self, tag):
+        if tag in _BLOCKS:
+            self.tokens.append(_BOUNDARY)
+
+    def handle_data(self, data):
+        self.tokens.append(data)
+
+
+def html_text_content(markup: str) -> str:
+    """The text an HTML message shows: markup removed, entities decoded, each ``<br>`` a line break, and
+    one line break between blocks (``<p>a</p><p>b</p>`` is ``a\nb``; boundaries before the first and
+    after the last text are none; white space alone between blocks is layout, not text)."""
+    parser = _TextContent()
+    try:
+        parser.feed(markup)
+        parser.close()
+    except Exception:  # noqa: BLE001 -- whatever the markup, its text is some string, never a crash
+        return markup
+    tokens = parser.tokens
+    out: list[str] = []
+    pending = False  # a block boundary after some content, not yet followed by more content
+    for index, token in enumerate(tokens):
+        if token is _BOUNDARY:
+            pending = bool(out)
+            continue
+        if isinstance(token, str) and not token.strip() and _between_blocks(tokens, index):
+            continue
+        if pending:
+            out.append("\n")
+            pending = False
+        if isinstance(token, str) and index and tokens[index - 1] is _BREAK:
+            token = token[2:] if token.startswith("\r\n") else token[1:] if token.startswith("\n") else token
+            if not token:
+                continue  # "<br>\n": the source's own line break after a <br> is layout, not text
+        out.append("\n" if token is _BREAK else token)
+    return "".join(out)
+
+
+def _between_blocks(tokens: list, index: int) -> bool:
+    """Whether the white-space text at ``index`` lies between block boundaries (or the fragment's ends)."""
+    before = tokens[index - 1] if index else _BOUNDARY
+    after = tokens[index + 1] if index + 1 < len(tokens) else _BOUNDARY
+    return before is _BOUNDARY and after is _BOUNDARY
 
 
 _HTML_WRAPPER = re.compile(r"^\s*<(?P<tag>p|div)(?:\s[^>]*)?>(?P<inner>.*)</(?P=tag)>\s*$", re.DOTALL)
@@ -382,6 +499,14 @@ def check_page_links(bundle: Mapping, *, last_page: bool, rule: str = "FHIR-7", 
     return found
 
 
+def check_no_links(bundle: Mapping, *, rule: str = "FHIR-7", what: str = "the empty result") -> None:
+    """No paging links at all (canvas-current: none are provided for an empty result set)."""
+    found = links(bundle)
+    if found or listed(bundle.get("link")):
+        fail(rule, f"{what}'s links", "no links (none are provided for an empty result)",
+             _shown(sorted(found) or bundle.get("link")))
+
+
 # -- tokens and counts --------------------------------------------------------------------
 def check_token_grant(status: int, body: Any, *, rule: str = "FHIR-3") -> None:
     """An OAuth 2.0 client-credentials answer: access_token, token_type Bearer, expires_in, scope."""
@@ -405,3 +530,100 @@ def check_counts_unchanged(before: Mapping[str, int], after: Mapping[str, int], 
     if changed:
         shown = "; ".join(f"{q}: {b} -> {a}" for q, (b, a) in changed.items())
         fail(rule, "the stored messages", "nothing stored (search totals unchanged)", shown)
+
+
+# -- canvas-current (Canvas FHIR v2): status, subject, the create's body, correlation ids, issue codes ----
+class Allowances(NamedTuple):
+    """What a profile's rules leave open, as the checks of the existing rules read it (``allowances``)."""
+
+    html_text: bool = False  # PAY-2, PAY-6, UI-5: a read-back text may be HTML whose text content is the text
+    refuse_extras: bool = False  # RCPT-3, PAY-2: a second recipient or payload element may be refused (4xx)
+    empty_result_unlinked: bool = False  # FHIR-7: a search that finds nothing carries no links (pagination.md)
+    sent_at_creation: bool = False  # SENT-3: with received given and sent absent, sent may be the creation time
+    content_refused: bool = False  # PAY-5: v1's payload ``content`` is refused, so texts go as contentString
+    offset_documented: bool = True  # FHIR-7: ``_offset`` is a search parameter (v2 shows it only inside links)
+
+
+CURRENT = "canvas-current"
+
+
+def allowances(profile: str) -> Allowances:
+    """canvas-2022 allows none of these; canvas-current (../shared/spec/canvas-current.md) all of them."""
+    return Allowances(True, True, True, True, True, False) if profile == CURRENT else Allowances()
+
+
+STORED_STATUS = "completed"  # STAT-2: every message is created completed, whatever status is supplied
+
+
+def check_stored_status(resource: Mapping, *, rule: str = "STAT-2", sent: Any = ABSENT) -> None:
+    """The read-back's ``status`` is ``completed`` (whatever was sent: ``sent`` is shown in the failure)."""
+    got = resource.get("status", ABSENT)
+    if got != STORED_STATUS:
+        given = "" if sent is ABSENT else f" (sent as {_shown(sent)})"
+        fail(rule, f"the stored message's status{given}", repr(STORED_STATUS), _got_element(got))
+
+
+def check_subject(resource: Mapping, patient: Reference, *, rule: str = "SUBJ-1") -> None:
+    """The read-back's ``subject`` is a reference to the message's Patient party."""
+    value = resource.get("subject", ABSENT)
+    expected = f"a reference to the patient party {patient.type}/{patient.id}"
+    if not isinstance(value, dict):
+        fail(rule, "the stored message's subject", expected, _got_element(value))
+    check_reference(value, patient.type, patient.id, rule=rule, what="the stored message's subject")
+
+
+def check_created_body(text: str | None, *, rule: str = "ID-3") -> None:
+    """A 201's body is empty (white space at most) or the JSON ``null``: the id is only in ``Location``."""
+    body = text or ""
+    if not body.strip():
+        return
+    try:
+        value = json.loads(body)
+    except (ValueError, RecursionError):
+        value = ABSENT
+    if value is not None:
+        fail(rule, "the body of the 201 Created", "an empty body or the JSON null", _shown(body[:300]))
+
+
+CORRELATION_HEADER = "fumage-correlation-id"
+
+
+def check_correlation_id(headers: Mapping[str, str] | None, *, rule: str = "FHIR-9", what: str = "the answer") -> str:
+    """The answer carries a non-empty ``fumage-correlation-id`` header; returns its value."""
+    value = headers.get(CORRELATION_HEADER) if headers is not None else None
+    if not isinstance(value, str) or not value.strip():
+        fail(rule, f"{what}'s {CORRELATION_HEADER} header", "a correlation id",
+             "no such header" if value is None else _shown(value))
+    return value
+
+
+# FHIR-10: the issue codes (FHIR R4 IssueType) each error status may carry, as Canvas's v2 examples give
+# one per status (400 invalid, 401 unknown, 403 forbidden, 404 not-found, 405 not-supported, 422
+# business-rule), widened to the children of the same parent code.
+ISSUE_CODES: dict[int, frozenset[str]] = {
+    400: frozenset({"invalid", "structure", "required", "value", "invariant"}),
+    401: frozenset({"unknown", "login", "expired", "security"}),
+    403: frozenset({"forbidden"}),
+    404: frozenset({"not-found"}),
+    405: frozenset({"not-supported"}),
+    422: frozenset({"business-rule", "processing", "duplicate", "multiple-matches", "not-found", "deleted",
+                    "too-long", "code-invalid", "extension", "too-costly", "conflict", "not-supported"}),
+}
+_JUDGED_SEVERITIES = ("error", "fatal")
+
+
+def check_issue_codes(status: int | None, outcome: Any, *, rule: str = "FHIR-10", what: str = "the error") -> bool:
+    """Every error issue's ``code`` fits the answer's status (``ISSUE_CODES``); issues of severity warning
+    or information are not judged. Returns whether the status is one FHIR-10 judges at all."""
+    allowed = ISSUE_CODES.get(status) if isinstance(status, int) else None
+    if allowed is None:
+        return False
+    issues = listed(outcome.get("issue")) if isinstance(outcome, dict) else []
+    for index, issue in enumerate(issues):
+        if not isinstance(issue, dict) or issue.get("severity") not in _JUDGED_SEVERITIES:
+            continue
+        code = issue.get("code")
+        if code not in allowed:
+            fail(rule, f"{what}'s issue[{index}].code (status {status})", " or ".join(sorted(allowed)),
+                 _got_element(issue.get("code", ABSENT)))
+    return True

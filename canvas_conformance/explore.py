@@ -334,7 +334,7 @@ def page_sizes() -> st.SearchStrategy[str]:
 
 def page_offsets() -> st.SearchStrategy[str]:
     """An ``_offset`` at the start, at and past the end, or any small number."""
-    return st.one_of(st.sampled_from(("absent", "0", "total-1", "total", "total+1", "total+7")),
+    return st.one_of(st.sampled_from(("absent", "0", "total-2", "total-1", "total", "total+1", "total+7")),
                      st.integers(0, 30).map(str))
 
 
@@ -356,6 +356,71 @@ def interactions() -> st.SearchStrategy[str]:
 
 def repeats() -> st.SearchStrategy[int]:
     return st.integers(1, 4)
+
+
+# -- canvas-current: status, subject, HTML-prone texts, the requests FHIR-9 and FHIR-10 judge -------
+STATUS_CODES = ("completed", "in-progress", "preparation", "unknown")  # the v2 page's options for status
+MISSING_STATUS = ("<absent>", None, "")  # left out, null, empty
+
+
+def statuses() -> st.SearchStrategy[str]:
+    """Every documented status code, as written and in other letter cases (codes are case-sensitive, so a
+    variant is another value a server may accept or refuse)."""
+    casings = (str, str.upper, str.title, str.capitalize)  # title and capitalize differ for in-progress only
+    return st.builds(lambda code, casing: casing(code), st.sampled_from(STATUS_CODES), st.sampled_from(casings))
+
+
+def statuses_or_none() -> st.SearchStrategy[str | None]:
+    """A status left out (``<absent>``), null or empty, or any of ``statuses``."""
+    return st.one_of(st.sampled_from(MISSING_STATUS), statuses())
+
+
+SUBJECTS = ("<none>", "<patient>", "<practitioner>", "<other patient>", "<other practitioner>",
+            "Group/conformance-group", "<display only>")
+
+
+def subjects() -> st.SearchStrategy[str]:
+    """The subject a create's body gives: none, either party, someone else, a non-person, or a display name."""
+    return st.sampled_from(SUBJECTS)
+
+
+MARKUP_PIECES = ("&", "&amp;", "&lt;p&gt;", "&#39;", "&nbsp;", "<", ">", "<br>", "<p>", "</p>", "<b>bold</b>",
+                 "a < b > c", "Tom & Jerry", '"', "'", "\n", "\r\n", "\n\n", "  ", "\t", "é", "予約", "🩺", "x")
+
+
+def markup_texts() -> st.SearchStrategy[str]:
+    """Texts an HTML store can get wrong: markup characters, entities (written out, so they must stay text),
+    line breaks of every kind (leading, trailing, doubled), beyond ASCII; never blank."""
+    joined = st.lists(st.sampled_from(MARKUP_PIECES), min_size=1, max_size=8).map("".join)
+    return st.one_of(joined, texts()).filter(lambda t: t.strip() != "")
+
+
+def content_beside() -> st.SearchStrategy[str]:
+    """Beside a payload element's ``content``: no ``contentString``, or one given as null."""
+    return st.sampled_from(("absent", "null"))
+
+
+def further_texts() -> st.SearchStrategy[list[str]]:
+    """0 to 2 more payload elements with text as contentString."""
+    return st.lists(texts(), max_size=2)
+
+
+# The requests FHIR-9 judges every answer of, and the errors among them FHIR-10 judges (steps/provoke.py
+# sends each; a name here is a phrase of the features too).
+REQUESTS = ("a valid create", "a read of a stored message", "a search of a patient's messages", "a token request",
+            "a create without recipient", "a create whose body is not JSON", "a create with empty text",
+            "a create to a recipient that does not exist", "a create from a practitioner to a practitioner",
+            "a create with no bearer token", "a read with a made-up bearer token", "a read of an unknown id",
+            "a delete of a stored message")
+ERROR_REQUESTS = REQUESTS[4:] + ("a create with a structural problem", "a change of a message")
+
+
+def requests_() -> st.SearchStrategy[str]:
+    return st.sampled_from(REQUESTS)
+
+
+def error_requests() -> st.SearchStrategy[str]:
+    return st.sampled_from(ERROR_REQUESTS)
 
 
 # The strategies dimensions.json may name, by name.
@@ -390,6 +455,14 @@ STRATEGIES: dict[str, Callable[[], st.SearchStrategy]] = {
     "party kinds": party_kinds,
     "same or other person": lambda: st.sampled_from(("same person", "other person")),
     "repeats": repeats,
+    "statuses": statuses,
+    "statuses or none": statuses_or_none,
+    "subjects": subjects,
+    "markup texts": markup_texts,
+    "content beside": content_beside,
+    "further texts": further_texts,
+    "requests": requests_,
+    "error requests": error_requests,
 }
 
 

@@ -1,6 +1,9 @@
 # Inferred rules FHIR-1..FHIR-8: not stated by the source document, but implied by
 # FHIR R4 REST conventions and by Canvas's current public API documentation
-# (see the catalogue's "section" of each rule).
+# (see the catalogue's "section" of each rule). FHIR-9 and FHIR-10 (profile canvas-current): Canvas's v2
+# migration guide (a correlation id on every response; header fumage-correlation-id in
+# submit-vitals-via-fhir.md) and its error examples (errors.md, create-response.html: one issue code
+# per status).
 Feature: FHIR REST conventions the endpoint is expected to follow
   What a FHIR R4 server, and Canvas's API as documented today, do beyond the
   document's page: structural errors answer 400, every error is an
@@ -162,6 +165,11 @@ Feature: FHIR REST conventions the endpoint is expected to follow
     And the first page links to the next page
 
   @FHIR-7 @api
+  Scenario: A search that finds nothing answers an empty searchset
+    When messages are searched by an id no message has
+    Then the search finds nothing, and in canvas-current it has no paging links
+
+  @FHIR-7 @api
   Scenario Outline: A message is found by its <key>
     Given a message from a practitioner to a patient
     When it is submitted
@@ -235,6 +243,50 @@ Feature: FHIR REST conventions the endpoint is expected to follow
 
   @FHIR-8 @api @explored
   Scenario: Both JSON media types, with any parameters and letter case, are accepted and answered in JSON (explored)
+    Given the rule's input space as written down
+    When cases drawn from it are sent to the target
+    Then every case keeps the rule
+
+  @FHIR-9 @api
+  Scenario Outline: Every answer carries a correlation id: <request>
+    When the target is sent <request>
+    Then the answer carries a fumage-correlation-id header
+
+    Examples:
+      | request                                        |
+      | a valid create                                 |
+      | a read of a stored message                     |
+      | a search of a patient's messages               |
+      | a token request                                |
+      | a create without recipient                     |
+      | a create with no bearer token                  |
+      | a read of an unknown id                        |
+      | a delete of a stored message                   |
+      | a create from a practitioner to a practitioner |
+
+  @FHIR-10 @api
+  Scenario Outline: An error's issue code fits its status: <request>
+    When the target is sent <request>
+    Then the error's issue codes fit its status
+
+    Examples:
+      | request                                        |
+      | a create whose body is not JSON                |
+      | a create without recipient                     |
+      | a create with no bearer token                  |
+      | a read with a made-up bearer token             |
+      | a read of an unknown id                        |
+      | a delete of a stored message                   |
+      | a create from a practitioner to a practitioner |
+
+  @FHIR-9 @api @explored
+  Scenario: Every answer to every kind of request, in either direction, carries a correlation id (explored)
+    Given the rule's input space as written down
+    When cases drawn from it are sent to the target
+    Then every case keeps the rule
+
+  @FHIR-10 @api @explored
+  Scenario: Every error the suite provokes has issue codes that fit its status (explored)
     Given the rule's input space as written down
     When cases drawn from it are sent to the target
     Then every case keeps the rule

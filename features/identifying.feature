@@ -1,5 +1,6 @@
 # Rules ID-1 and ID-2, from the source document's section
-# "Getting the newly-created communication's ID".
+# "Getting the newly-created communication's ID"; ID-3 (profile canvas-current) from Canvas's v2 create
+# answer (block-apidoc-responses-created.html: the id in the location header and a null response body).
 Feature: Creating a message and finding its id
   A create that the target accepts answers 201 Created and says, in its Location
   header, where the new Communication lives. The id in that header is the server's
@@ -52,6 +53,24 @@ Feature: Creating a message and finding its id
 
   @ID-2 @api @explored
   Scenario: Any create, with or without an id of the client's, gets an id of its own that reads it back (explored)
+    Given the rule's input space as written down
+    When cases drawn from it are sent to the target
+    Then every case keeps the rule
+
+  @ID-3 @api
+  Scenario Outline: An accepted message answers 201 with an empty body or null
+    Given a message from <sender> to <recipient>
+    When it is submitted
+    Then the target accepts it as a new message
+    And the answer to the create has an empty body or null
+
+    Examples:
+      | sender         | recipient      |
+      | a practitioner | a patient      |
+      | a patient      | a practitioner |
+
+  @ID-3 @api @explored
+  Scenario: Any valid create, in either direction and media type, answers 201 with an empty body or null (explored)
     Given the rule's input space as written down
     When cases drawn from it are sent to the target
     Then every case keeps the rule

@@ -1,4 +1,6 @@
-# Rules PAY-1..PAY-4, from the source document's section "Payload".
+# Rules PAY-1..PAY-4, from the source document's section "Payload"; PAY-5 and PAY-6 (profile
+# canvas-current) from Canvas's v2 Communication page (payload.contentString required; messages stored as
+# HTML since 2022-10-26) and the FHIR v2 migration guide ("content must be named contentString").
 Feature: The payload of a message
   A message carries text. Canvas saves the text of the first payload element only,
   refuses an empty one, and takes it from content (the document's example) or
@@ -22,8 +24,7 @@ Feature: The payload of a message
     Given a message from a practitioner to a patient
     And its payload has a further element with the text "This second part is not kept."
     When it is submitted
-    Then the target accepts it as a new message
-    And the stored payload is the first element's text alone
+    Then only the first payload element's text is kept
 
   @PAY-3 @api
   Scenario Outline: An empty message text is refused and not stored
@@ -73,6 +74,44 @@ Feature: The payload of a message
 
   @PAY-4 @api @explored
   Scenario: Any text, given as content or contentString, reads back exactly as contentString (explored)
+    Given the rule's input space as written down
+    When cases drawn from it are sent to the target
+    Then every case keeps the rule
+
+  @PAY-5 @api
+  Scenario Outline: Text given only as content, the v1 name, is refused and not stored
+    Given a message from <sender> to <recipient>
+    And its text is given only as content, the v1 name
+    When it is submitted
+    Then it is rejected with a client error and an OperationOutcome
+    And nothing was stored
+
+    Examples:
+      | sender         | recipient      |
+      | a practitioner | a patient      |
+      | a patient      | a practitioner |
+
+  @PAY-6 @api
+  Scenario Outline: The text reads back as sent, or as HTML showing that text
+    Given a message from a practitioner to a patient
+    And its message text is "<text>" given as contentString
+    When it is submitted
+    Then the target accepts it as a new message
+    And the stored text shows "<text>"
+
+    Examples:
+      | text                                   |
+      | You have an upcoming appointment!      |
+      | Fasting: no food after 8pm & <3 coffee |
+
+  @PAY-5 @api @explored
+  Scenario: Any text given only as content is refused, with or without a null contentString or further elements (explored)
+    Given the rule's input space as written down
+    When cases drawn from it are sent to the target
+    Then every case keeps the rule
+
+  @PAY-6 @api @explored
+  Scenario: Any text, markup characters, entities and line breaks included, reads back as sent or as HTML showing it (explored)
     Given the rule's input space as written down
     When cases drawn from it are sent to the target
     Then every case keeps the rule

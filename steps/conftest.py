@@ -14,13 +14,14 @@ from pathlib import Path
 
 import pytest
 
-from canvas_conformance import browser, catalogue
+from canvas_conformance import browser, catalogue, checks
 from canvas_conformance.client import Client, Evidence, ExchangeError, TokenError
 from canvas_conformance.config import ConfigError, RunConfig, for_suite
 from canvas_conformance.preflight import is_loopback
 from canvas_conformance.results_plugin import EVIDENCE_KEY, TARGET_KEY
 
 from .auth_steps import *  # noqa: F401,F403
+from .current_steps import *  # noqa: F401,F403
 from .explore_steps import *  # noqa: F401,F403
 from .message_steps import *  # noqa: F401,F403
 from .reading_steps import *  # noqa: F401,F403
@@ -142,6 +143,13 @@ def settings() -> RunConfig:
         return for_suite()
     except ConfigError as err:
         pytest.exit(f"canvas-conformance: {err}", returncode=2)
+
+
+@pytest.fixture(scope="session")
+def allowed(settings: RunConfig) -> checks.Allowances:
+    """What the run's profile leaves open to the target (checks.allowances): HTML-stored texts, extra
+    recipients or payload elements refused, unlinked empty results, sent at creation (canvas-current)."""
+    return checks.allowances(settings.profile)
 
 
 @pytest.fixture(scope="session")

@@ -33,6 +33,7 @@ from canvas_conformance.client import FHIR_JSON, Answer, Evidence
 from canvas_conformance.config import RunConfig
 from canvas_conformance.references import Reference, parse_reference
 
+from . import explore_current
 from .bodies import Draft, between, changed, refused
 from .message_steps import Submission, submit
 from .reading_steps import check_created
@@ -65,9 +66,10 @@ class Context:
     """What a rule's case function works with: the target, its people, and a scratch memo for the
     scenario (messages created once and reused by every case)."""
 
-    def __init__(self, target: Target, rule: str) -> None:
+    def __init__(self, target: Target, rule: str, allowed: checks.Allowances = checks.Allowances()) -> None:
         self.target = target
         self.rule = rule
+        self.allowed = allowed  # what the run's profile leaves open (checks.allowances)
         self.memo: dict[str, Any] = {}
         self.case = 0
         patients, practitioners = target.people("Patient", 1), target.people("Practitioner", 1)
@@ -142,7 +144,11 @@ class Context:
         to refuse unless it is marked for another (``bodies.refused``): accepting it, or storing it,
         is then that rule's breach."""
         draft = draft if draft.refused_by else refused(draft, self.rule)
-        submission = self.submit(draft, what, counted=True, **kwargs)
+        return self.judge_refusal(self.submit(draft, what, counted=True, **kwargs), statuses=statuses)
+
+    def judge_refusal(self, submission: Submission, *, statuses=checks.CLIENT_ERRORS) -> dict:
+        """A refusal (sent with ``counted``): accepted, it is the breach of the rule the draft is marked
+        for; else an OperationOutcome in ``statuses``, and nothing was stored."""
         check_refused(submission, self.rule)
         outcome = checks.check_operation_outcome(submission.answer.status, submission.answer.text, rule=self.rule,
                                                  statuses=statuses, what="the answer to the create")
@@ -248,10 +254,23 @@ def _same(a: datetime | None, b: datetime | None) -> bool:
 # the other), not about converting an offset to UTC, which SENT-1 and RECV-1 judge in their own
 # explored scenarios: so instants are compared as instants, whatever offset they are written in.
 def _sent_3(ctx: Context, case: dict) -> None:
+    expected = explore.instant_of(case["received"]).utc
+    if ctx.allowed.sent_at_creation:  # canvas-current: sent is the received instant or the time of creation
+        draft = changed(ctx.draft(case["direction"]), drop=("sent",),
+                        received=explore.instant_of(case["received"]).written)
+        submission = ctx.submit(draft, "create message with received only")
+        stored = ctx.read(ctx.accepted(submission))
+        if _same(_instant(stored.get("sent")), _instant(stored.get("received"))):
+            return  # sent is the received instant as the target stored it (received's own conversion is RECV-1's)
+        low, high, _ = checks.creation_window(submission.started, submission.finished,
+                                              submission.answer.headers.get("Date"), SENT_2_TOLERANCE)
+        checks.check_copied_or_created(stored.get("sent"), expected, (low, high), rule=ctx.rule,
+                                       what="the stored message's sent")
+        return
     stored, _ = _timed(ctx, case, sent=None, received=case["received"])
     if _same(_instant(stored.get("sent")), _instant(stored.get("received"))):
         return  # sent is the received instant as the target stored it (received's own conversion is RECV-1's)
-    checks.check_same_instant(stored.get("sent"), explore.instant_of(case["received"]).utc, rule=ctx.rule,
+    checks.check_same_instant(stored.get("sent"), expected, rule=ctx.rule,
                               what="the stored message's sent (only received was given)", in_utc=False)
 
 
@@ -320,8 +339,17 @@ def _rcpt_3(ctx: Context, case: dict) -> None:
     draft = ctx.draft(case["direction"])
     first = draft.message["recipient"][0]
     further = [{"reference": ctx.person(p)} for p in case["further"]]
-    stored = ctx.create_and_read(changed(draft, recipient=[first, *further]),
-                                 f"create message with {1 + len(further)} recipients")
+    draft = changed(draft, recipient=[first, *further])
+    what = f"create message with {1 + len(further)} recipients"
+    if further and ctx.allowed.refuse_extras:  # canvas-current: a second recipient dropped or refused
+        submission = ctx.submit(draft._replace(involved=(*draft.involved, *(f["reference"] for f in further))), what,
+                                counted=True)
+        if submission.answer.status in checks.CLIENT_ERRORS:
+            ctx.judge_refusal(submission)
+            return
+        stored = ctx.read(ctx.accepted(submission))
+    else:
+        stored = ctx.create_and_read(draft, what)
     checks.check_one_recipient(stored, *_party(first["reference"]), rule=ctx.rule)
 
 
@@ -349,9 +377,18 @@ def _fhir_5(ctx: Context, case: dict) -> None:
 # -- payload (PAY-2..4) ---------------------------------------------------------------------------
 def _pay_2(ctx: Context, case: dict) -> None:
     draft = ctx.draft(case["direction"])
-    draft = changed(draft, payload=[{case["field"]: case["text"]}, *copy.deepcopy(case["further"])])
-    stored = ctx.create_and_read(draft, f"create message with {1 + len(case['further'])} payload elements")
-    checks.check_one_payload(stored, case["text"], rule=ctx.rule)
+    field = "contentString" if ctx.allowed.content_refused else case["field"]  # content is PAY-5's to refuse
+    draft = changed(draft, payload=[{field: case["text"]}, *copy.deepcopy(case["further"])])
+    what = f"create message with {1 + len(case['further'])} payload elements"
+    if case["further"] and ctx.allowed.refuse_extras:  # canvas-current: extra elements dropped or refused
+        submission = ctx.submit(draft, what, counted=True)
+        if submission.answer.status in checks.CLIENT_ERRORS:
+            ctx.judge_refusal(submission)
+            return
+        stored = ctx.read(ctx.accepted(submission))
+    else:
+        stored = ctx.create_and_read(draft, what)
+    checks.check_one_payload(stored, case["text"], rule=ctx.rule, html_text=ctx.allowed.html_text)
 
 
 def _pay_3(ctx: Context, case: dict) -> None:
@@ -567,7 +604,8 @@ def _fhir_7(ctx: Context, case: dict) -> None:
                         f"{len(missing)} missing: {missing}")
     wanted = Reference("Patient", value) if key == "patient" else parse_reference(value)
     _all_match(ctx, resources, key, value, wanted, "a message found by")
-    if count:
+    unlinked = not resources and ctx.allowed.empty_result_unlinked and not checks.links(bundle)
+    if count and not unlinked:  # canvas-current: "pagination links will not be provided for an empty result set"
         found_links = checks.check_page_links(bundle, last_page=offset + len(resources) >= page_total, rule=ctx.rule,
                                               what=f"the page for _count={count}, _offset={offset} of {page_total}")
         if "next" in found_links:  # the next page is of the same search: its filters kept
@@ -580,6 +618,15 @@ def _fhir_7(ctx: Context, case: dict) -> None:
                 checks.fail(ctx.rule, "the next page", "a searchset Bundle (JSON)", repr(answer.text[:200]))
             _, more = checks.check_searchset(following, rule=ctx.rule, what="the next page")
             _all_match(ctx, more, key, value, wanted, "a message on the next page of the search by")
+            if ctx.allowed.offset_documented:
+                # the next link leads to the search's own next page: the page _offset names, asked directly
+                # (a link that lost the filters can still show messages that happen to match them)
+                _, direct, _ = _search(ctx, {key: value, "_count": str(count), "_offset": str(offset + count)},
+                                       f"search by {key} with _count={count}, _offset={offset + count} (the next page)")
+                got, wanted_ids = [r.get("id") for r in more], [r.get("id") for r in direct]
+                if got != wanted_ids:
+                    checks.fail(ctx.rule, f"the next page of the search by {key}",
+                                f"the page _offset={offset + count} gives, {wanted_ids}", got)
 
 
 def _all_match(ctx: Context, resources: list[dict], key: str, value: str, wanted, what: str) -> None:
@@ -609,24 +656,7 @@ def _search(ctx: Context, params: dict, what: str) -> tuple[int, list[dict], dic
 
 # -- identity and media types (ID-1, ID-2, FHIR-8) -------------------------------------------------------
 def _id_1(ctx: Context, case: dict) -> None:
-    draft = ctx.draft(case["direction"])
-    message = draft.message
-    optional = set(case["optional"])
-    extra: dict[str, Any] = {}
-    drop = [e for e in ("sent",) if e not in optional]  # status stays: FHIR R4 requires it (1..1)
-    if "received" in optional:
-        extra["received"] = "2021-04-29T13:35:00Z"
-    if "status" in optional:
-        extra["status"] = "unknown"
-    if "further recipient" in optional:
-        extra["recipient"] = [*message["recipient"], copy.deepcopy(message["sender"])]
-    if "further payload" in optional:
-        extra["payload"] = [*message["payload"], {"contentString": "A second part."}]
-    if "client id" in optional:
-        extra["id"] = f"client-chosen-{ctx.case}"
-    if "meta" in optional:
-        extra["meta"] = {"tag": [{"system": "urn:canvas-conformance", "code": "explored"}]}
-    draft = changed(draft, drop=tuple(drop), **extra)._replace(content_type=case["media_type"])
+    draft = optional_draft(ctx, case)
     submission = ctx.submit(draft, f"create message as {case['media_type']}")
     if submission.answer.status != 201 and case["media_type"] != FHIR_JSON:
         # whether a media type with parameters or in another case is taken is FHIR-8's question (its
@@ -640,6 +670,30 @@ def _id_1(ctx: Context, case: dict) -> None:
         checks.fail(ctx.rule, "the create of a valid message", "status 201 Created",
                     f"status {submission.answer.status}: {submission.answer.text[:300]!r}")
     checks.check_location(submission.answer.headers.get("Location"), ctx.target.base_url, rule=ctx.rule)
+
+
+def optional_draft(ctx: Context, case: dict) -> Draft:
+    """A valid create for the case's direction with the optional parts it names, sent as its media type."""
+    draft = ctx.draft(case["direction"])
+    message = draft.message
+    optional = set(case["optional"])
+    extra: dict[str, Any] = {}
+    drop = [e for e in ("sent",) if e not in optional]  # status stays: FHIR R4 requires it (1..1)
+    if "received" in optional:
+        extra["received"] = "2021-04-29T13:35:00Z"
+    if "status" in optional:
+        extra["status"] = "unknown"
+    if ctx.allowed.refuse_extras:  # canvas-current: RCPT-3/PAY-2 let a target refuse a second one
+        optional -= {"further recipient", "further payload"}
+    if "further recipient" in optional:
+        extra["recipient"] = [*message["recipient"], copy.deepcopy(message["sender"])]
+    if "further payload" in optional:
+        extra["payload"] = [*message["payload"], {"contentString": "A second part."}]
+    if "client id" in optional:
+        extra["id"] = f"client-chosen-{ctx.case}"
+    if "meta" in optional:
+        extra["meta"] = {"tag": [{"system": "urn:canvas-conformance", "code": "explored"}]}
+    return changed(draft, drop=tuple(drop), **extra)._replace(content_type=case["media_type"])
 
 
 def _id_2(ctx: Context, case: dict) -> None:
@@ -668,7 +722,8 @@ def _id_2(ctx: Context, case: dict) -> None:
         checks.check_one_recipient(stored, *_party(sent["recipient"][0]["reference"]), rule=ctx.rule)
         checks.check_reference(stored.get("sender"), *_party(sent["sender"]["reference"]), rule=ctx.rule,
                                what="the stored sender")
-        checks.check_one_payload(stored, sent["payload"][0]["contentString"], rule=ctx.rule)
+        checks.check_one_payload(stored, sent["payload"][0]["contentString"], rule=ctx.rule,
+                                 html_text=ctx.allowed.html_text)
 
 
 def _fhir_8(ctx: Context, case: dict) -> None:
@@ -705,6 +760,7 @@ CHECKS: dict[str, Callable[[Context, dict], None]] = {
     "FHIR-1": _fhir_1, "FHIR-2": _fhir_2, "FHIR-3": _fhir_3, "FHIR-4": _fhir_4,
     "FHIR-5": _fhir_5, "FHIR-6": _fhir_6, "FHIR-7": _fhir_7, "FHIR-8": _fhir_8,
 }
+CHECKS.update(explore_current.CHECKS)  # the canvas-current rules' cases (STAT-1, SUBJ-1, PAY-6, FHIR-10, ...)
 
 
 # -- the steps --------------------------------------------------------------------------------------
@@ -719,7 +775,7 @@ def the_input_space(rule: str) -> Space:
 def cases_are_sent(target: Target, settings: RunConfig, space: Space, evidence: Evidence,
                    request: pytest.FixtureRequest) -> Explored:
     run_case = CHECKS[space.rule]
-    ctx = Context(target, space.rule)
+    ctx = Context(target, space.rule, checks.allowances(settings.profile))
     if space.rule == "SENT-2" and target.mock_controls:
         request.addfinalizer(target.release_clock)
     examples, shrink_budget = explore.DEPTHS[settings.depth]

@@ -16,6 +16,7 @@ from typing import NamedTuple
 from pytest_bdd import given, when
 
 from canvas_conformance.client import Answer
+from canvas_conformance.config import RunConfig
 
 from canvas_conformance import checks
 from canvas_conformance.references import parse_reference
@@ -50,9 +51,14 @@ def a_message_between(target: Target, sender: Person, recipient: Person) -> Draf
     return refused(draft, "FHIR-5") if sender.kind == recipient.kind else draft
 
 
+# The example create of each profile's source: the 2022 page's (no status, text as content) and Canvas's v2
+# Communication page's (status unknown, contentString), verbatim but for the target's own people.
+DOCUMENT_EXAMPLES = {"canvas-2022": "document_example", "canvas-current": "v2_document_example"}
+
+
 @given("the document's example message", target_fixture="draft")
-def the_document_example(target: Target) -> Draft:
-    return between("document_example", sender=party(target, Person("Practitioner", 0)),
+def the_document_example(target: Target, settings: RunConfig) -> Draft:
+    return between(DOCUMENT_EXAMPLES[settings.profile], sender=party(target, Person("Practitioner", 0)),
                    recipient=party(target, Person("Patient", 0)))
 
 

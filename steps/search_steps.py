@@ -16,6 +16,7 @@ target these bounds meet, and the checks are the exact ones.
 """
 from __future__ import annotations
 
+import uuid
 from typing import NamedTuple
 
 from pytest_bdd import given, then, when
@@ -227,3 +228,22 @@ def all_match(search: Search, created: str, draft: Draft, key: str, rule: str) -
                             f"message {checks.shown(resource.get('id'))} (sender {sender}, recipient {recipient}, "
                             f"as given: sender {checks.shown(resource.get('sender'))}, "
                             f"recipient {checks.shown(resource.get('recipient'))})")
+
+
+@when("messages are searched by an id no message has", target_fixture="search")
+def searched_for_nothing(target: Target, rule: str) -> Search:
+    return Search([_page(target, "search messages by an id no message has", "Communication",
+                         {"_id": f"no-such-{uuid.uuid4().hex}"}, rule)], None)
+
+
+@then("the search finds nothing, and in canvas-current it has no paging links")
+def nothing_found(search: Search, rule: str, allowed: checks.Allowances) -> None:
+    """An empty result: total 0 and no entries. canvas-current (pagination.md: "Pagination links will not be
+    provided for an empty result set") has no links on it either; canvas-2022's words are about pages of
+    results, so there an empty result may carry links or none."""
+    total, resources = checks.check_searchset(search.pages[0], rule=rule)
+    if total != 0 or resources:
+        checks.fail(rule, "a search by an id no message has", "total 0 and no entries",
+                    f"total {total}, {len(resources)} entries")
+    if allowed.empty_result_unlinked:
+        checks.check_no_links(search.pages[0], rule=rule, what="the empty result")

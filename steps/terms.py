@@ -6,6 +6,7 @@ needs, so a misspelt phrase fails to match instead of silently meaning something
 """
 from __future__ import annotations
 
+import re
 from typing import NamedTuple
 
 import parse
@@ -74,9 +75,25 @@ def search_key(text: str) -> str:
     return {"id": "_id"}.get(text, text)
 
 
+STATUS_ABSENT = "absent"  # its status left out (steps compare with this, a string no status code equals)
+
+
+@parse.with_pattern(r'absent|null|an empty text|"[^"]*"')
+def status(text: str):
+    """A create's status: left out, null, "" or a quoted code (any letter case, as written)."""
+    return {"absent": STATUS_ABSENT, "null": None, "an empty text": ""}.get(text, text[1:-1])
+
+
+def _provocation_pattern() -> str:
+    from .provoke import PROVOCATIONS
+
+    return "|".join(re.escape(name) for name in PROVOCATIONS)
+
+
 TYPES = {
     "Person": person, "Shape": shape, "Reference": reference, "Credential": credential, "BadBody": bad_body,
-    "Change": change, "SearchKey": search_key,
+    "Change": change, "SearchKey": search_key, "Status": status,
+    "Provocation": _verbatim(_provocation_pattern()),  # a request named in provoke.PROVOCATIONS
     # phrases taken as written
     "Quoted": _verbatim(r'[^"]*'),  # the text between quotes, which may be empty
     "TextField": _verbatim(r"contentString|content"),

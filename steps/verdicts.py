@@ -21,7 +21,7 @@ ACCEPTED = "ID-1"  # a valid create answers 201 Created with a Location
 READ_BACK = "ID-2"  # the Location id reads back the stored message
 # API rules whose scenarios create a plain message only to read, search or change it: a refusal
 # of that create is no breach of theirs.
-SETUP_CREATES = frozenset({"ID-2", "FHIR-3", "FHIR-6", "FHIR-7"})
+SETUP_CREATES = frozenset({"ID-2", "ID-3", "STAT-2", "SUBJ-1", "FHIR-3", "FHIR-6", "FHIR-7"})
 
 
 def own(rule: str) -> tuple[str, ...]:

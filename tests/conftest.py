@@ -143,7 +143,10 @@ def serve() -> Callable[..., Served]:
     """Serve a fresh mock (optionally wrapped by ``wrap(app)``) on a loopback port until the test ends."""
     running: list[RunningServer] = []
 
-    def start(wrap: Callable | None = None, **config) -> Served:
+    def start(wrap: Callable | None = None, *, profile: str | None = None, **config) -> Served:
+        """``profile``: the edition the mock behaves as (its ``PROFILE`` setting; default canvas-2022)."""
+        if profile is not None:
+            config["PROFILE"] = profile
         app = create_app({"DATABASE": ":memory:", "CLIENT_SECRET": secrets.token_urlsafe(24), **config})
         if wrap is not None:
             wrap(app)
@@ -161,7 +164,11 @@ def run_suite(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., 
     """Run ../steps in this process with the given ``CANVAS_*`` settings, marker expression and browser."""
     counter = iter(range(1, 1000))
 
-    def run(env: dict[str, str] | None = None, marks: str | None = None, *, lend=None) -> SuiteRun:
+    def run(env: dict[str, str] | None = None, marks: str | None = None, *, lend=None,
+            profile: str | None = None) -> SuiteRun:
+        """``profile``: the profile the run judges by (``CANVAS_PROFILE``; default the catalogue's)."""
+        if profile is not None:
+            env = {**(env or {}), "CANVAS_PROFILE": profile}
         report_dir = tmp_path / f"report-{next(counter)}"
         report_dir.mkdir()
         for name in list(os.environ):

@@ -22,10 +22,19 @@ from canvas_conformance import catalogue
 
 from .catch_table import judge, record
 from .corpus import EXPLORED as AWAITS_EXPLORED, NEW
+from .corpus_current import CURRENT_BREAKAGES, CURRENT_MISBEHAVIOURS, profile_of
 from .twists import ALL, EXPLORED, MISBEHAVIOURS
 
+# canvas-2022's misbehaving targets (twists.py) and canvas-current's (corpus_current.py), each judged with
+# the profile its mock behaves as
+ALL_MISBEHAVIOURS = {**MISBEHAVIOURS, **CURRENT_MISBEHAVIOURS}
 CASES = [pytest.param(rule, twist, fails, others, id=f"{rule}: {twist.name}")
-         for rule, entries in MISBEHAVIOURS.items() for twist, fails, others in entries]
+         for rule, entries in ALL_MISBEHAVIOURS.items() for twist, fails, others in entries]
+BREAKAGES = NEW + CURRENT_BREAKAGES
+
+
+def api_rules_of_every_profile() -> set[str]:
+    return {r.id for p in catalogue.PROFILES for r in catalogue.rules(p) if r.surface == "api"}
 
 
 def expected_status(name: str, fails, others: dict) -> str:
@@ -39,14 +48,15 @@ def expected_status(name: str, fails, others: dict) -> str:
 
 
 def test_every_api_rule_has_a_misbehaving_target():
-    api_rules = [r.id for r in catalogue.rules() if r.surface == "api"]
-    assert sorted(MISBEHAVIOURS) == sorted(api_rules)
+    assert sorted(ALL_MISBEHAVIOURS) == sorted(api_rules_of_every_profile())
+    for rule, entries in ALL_MISBEHAVIOURS.items():
+        assert all(rule in {r.id for r in catalogue.rules(profile_of(t))} for t, _, _ in entries), rule
 
 
 @pytest.mark.parametrize("rule, twist, fails, others", CASES)
 def test_rule_fails_against_a_target_that_breaks_it(run_suite, serve, rule, twist, fails, others):
     target = serve(twist.install, **twist.config)
-    run = run_suite(target.env(), marks=rule)
+    run = run_suite(target.env(), marks=rule, profile=profile_of(twist))
     assert run.rows, f"no scenario selected by -m {rule}"
     got = {row["name"]: (row["status"], row["message"]) for row in run.rows}
     expected = {name: expected_status(name, fails, others) for name in got}
@@ -65,7 +75,7 @@ def test_rule_fails_against_a_target_that_breaks_it(run_suite, serve, rule, twis
 
 
 # -- the mutation corpus (corpus.py): one whole API run per breakage gives both facts ----------------
-CORPUS_CASES = [pytest.param(b, id=f"{b.rule}: {b.name}") for b in NEW if not b.awaits]
+CORPUS_CASES = [pytest.param(b, id=f"{b.rule}: {b.name}") for b in BREAKAGES if not b.awaits]
 CORPUS_SKIP = pytest.mark.skipif(not os.environ.get("CANVAS_CORPUS"), reason="the mutation corpus runs the whole API "
                                  "suite, explored scenarios included, once per breakage or variant (about 25 s each "
                                  "here): make corpus")
@@ -78,13 +88,14 @@ WHOLE_SUITE_SAMPLE = 1
 
 
 def sampled(seed: int = SAMPLE_SEED) -> list:
-    """One enabled breakage per API rule (rules in catalogue order), picked by ``seed``, then shuffled by it."""
+    """One enabled breakage per API rule of every profile (rules in catalogue order), picked by ``seed``,
+    then shuffled by it."""
     chance = random.Random(seed)
     by_rule: dict[str, list] = {}
-    for breakage in NEW:
+    for breakage in BREAKAGES:
         if not breakage.awaits:
             by_rule.setdefault(breakage.rule, []).append(breakage)
-    chosen = [chance.choice(by_rule[r.id]) for r in catalogue.rules() if r.id in by_rule]
+    chosen = [chance.choice(by_rule[rule]) for rule in catalogue.all_rule_ids() if rule in by_rule]
     chance.shuffle(chosen)
     return chosen
 
@@ -93,12 +104,13 @@ SAMPLE = sampled()
 
 
 def test_every_api_rule_has_three_subtle_breakages():
-    api_rules = {r.id for r in catalogue.rules() if r.surface == "api"}
-    counted = Counter(b.rule for b in NEW if not b.awaits)
-    assert set(counted) == api_rules and min(counted.values()) >= 3, counted
-    assert len({(b.rule, b.name) for b in NEW}) == len(NEW), "breakage names are unique per rule"
-    assert all(b.description and b.awaits in (None, AWAITS_EXPLORED) for b in NEW)
-    assert all(b.rule in api_rules and not (b.touches & {b.rule}) for b in NEW)
+    counted = Counter(b.rule for b in BREAKAGES if not b.awaits)
+    assert set(counted) == api_rules_of_every_profile() and min(counted.values()) >= 3, counted
+    assert len({(b.rule, b.name) for b in BREAKAGES}) == len(BREAKAGES), "breakage names are unique per rule"
+    assert all(b.description and b.awaits in (None, AWAITS_EXPLORED) for b in BREAKAGES)
+    for b in BREAKAGES:  # each breaks a rule of the profile its mock behaves as
+        profile_rules = {r.id for r in catalogue.rules(profile_of(b.twist)) if r.surface == "api"}
+        assert b.rule in profile_rules and not (b.touches & {b.rule}), (b.rule, b.name)
 
 
 def assert_caught_by_its_rule(verdict, breakage) -> None:
@@ -114,8 +126,7 @@ def assert_caught_by_its_rule(verdict, breakage) -> None:
 
 
 def test_the_sample_has_one_breakage_per_api_rule_and_is_fixed_by_its_seed():
-    api_rules = [r.id for r in catalogue.rules() if r.surface == "api"]
-    assert sorted(b.rule for b in SAMPLE) == sorted(api_rules)
+    assert sorted(b.rule for b in SAMPLE) == sorted(api_rules_of_every_profile())
     assert [b.name for b in sampled()] == [b.name for b in SAMPLE] != [b.name for b in sampled(SAMPLE_SEED + 1)]
 
 
@@ -123,7 +134,7 @@ def test_the_sample_has_one_breakage_per_api_rule_and_is_fixed_by_its_seed():
 def test_one_sampled_breakage_per_rule_fails_it(run_suite, serve, breakage):
     """The sample's breakage of each rule against that rule's scenarios: one fails naming the rule."""
     target = serve(breakage.twist.install, **breakage.twist.config)
-    run = run_suite(target.env(), marks=breakage.rule)
+    run = run_suite(target.env(), marks=breakage.rule, profile=profile_of(breakage.twist))
     assert_caught_by_its_rule(judge(run.rows, breakage.rule), breakage)
     assert run.exit_code == 1
 
@@ -143,7 +154,7 @@ def check_whole_suite(run_suite, serve, breakage) -> None:
     """The whole API suite against the breakage: a scenario of its rule fails with a message naming the rule;
     no scenario of another rule fails or errors, except the rules the breakage is listed as touching."""
     target = serve(breakage.twist.install, **breakage.twist.config)
-    run = run_suite(target.env(), marks="api")
+    run = run_suite(target.env(), marks="api", profile=profile_of(breakage.twist))
     verdict = judge(run.rows, breakage.rule)
     record(breakage, verdict)
     assert_caught_by_its_rule(verdict, breakage)

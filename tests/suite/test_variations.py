@@ -9,6 +9,7 @@ import pytest
 
 from .catch_table import judge, record_variant
 from .corpus import VARIANTS
+from .corpus_current import CURRENT_VARIANTS, profile_of
 from .twists import LENIENT, RESERVED
 
 
@@ -58,12 +59,12 @@ def test_a_target_without_mock_controls_or_enough_people(run_suite, serve):
     assert token not in json.dumps(run.results), "the ready token is redacted from results.json"
 
 
-@pytest.mark.parametrize("variant", VARIANTS, ids=lambda v: v.name)
+@pytest.mark.parametrize("variant", VARIANTS + CURRENT_VARIANTS, ids=lambda v: f"{profile_of(v)}: {v.name}")
 @pytest.mark.skipif(not os.environ.get("CANVAS_CORPUS"), reason="the mutation corpus runs the whole API suite, explored "
                     "scenarios included, once per breakage or variant (about 25 s each here): make corpus")
 def test_each_allowed_variant_passes_every_rule(run_suite, serve, variant):
     target = serve(variant.install, **variant.config)
-    run = run_suite(target.env(), marks="api")
+    run = run_suite(target.env(), marks="api", profile=profile_of(variant))
     verdict = judge(run.rows, None)
     record_variant(variant, verdict)
     assert {row["status"] for row in run.rows} == {"passed"}, {
