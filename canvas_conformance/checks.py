@@ -541,7 +541,6 @@ class Allowances(NamedTuple):
     empty_result_unlinked: bool = False  # FHIR-7: a search that finds nothing carries no links (pagination.md)
     sent_at_creation: bool = False  # SENT-3: with received given and sent absent, sent may be the creation time
     content_refused: bool = False  # PAY-5: v1's payload ``content`` is refused, so texts go as contentString
-    offset_documented: bool = True  # FHIR-7: ``_offset`` is a search parameter (v2 shows it only inside links)
 
 
 CURRENT = "canvas-current"
@@ -549,7 +548,7 @@ CURRENT = "canvas-current"
 
 def allowances(profile: str) -> Allowances:
     """canvas-2022 allows none of these; canvas-current (../shared/spec/canvas-current.md) all of them."""
-    return Allowances(True, True, True, True, True, False) if profile == CURRENT else Allowances()
+    return Allowances(True, True, True, True, True) if profile == CURRENT else Allowances()
 
 
 STORED_STATUS = "completed"  # STAT-2: every message is created completed, whatever status is supplied

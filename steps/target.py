@@ -7,8 +7,6 @@ once and kept here, never in module globals. Steps reach the target only over HT
 """
 from __future__ import annotations
 
-import re
-
 from datetime import datetime, timezone
 from typing import Iterable, Mapping
 
@@ -152,7 +150,7 @@ class Target:
         found: dict[str, None] = {}
         for param, value in queries:
             for resource in self._party_messages(param, value, when=when):
-                if carries(resource, draft.marker) or (textless and _unmarked_copy(resource, sent)):
+                if carries(resource, draft.marker) or (textless and _blank_copy(resource, sent)):
                     found[str(resource.get("id"))] = None
         return list(found)
 
@@ -238,20 +236,11 @@ def _page_links(bundle: dict) -> dict[str, str]:
     return out
 
 
-_CASE_MARKER = re.compile(r"cc-[0-9a-f]{12}-[0-9a-f]{10}")  # bodies.new_marker's form: another case's message
-
-
-def _unmarked_copy(resource: dict, sent: object) -> bool:
-    """What a draft without a text marker leaves when stored: a message no case marked, sent at the draft's
-    ``sent`` when it gives one (whatever text the target filled in: a placeholder, or none), else one
-    with no text at all."""
-    identifiers = resource.get("identifier")
-    values = [str(i.get("value")) for i in identifiers if isinstance(i, dict)] if isinstance(identifiers, list) else []
-    if any(_CASE_MARKER.search(text) for text in (*texts(resource), *values)):
+def _blank_copy(resource: dict, sent: object) -> bool:
+    """A message with no text, sent at ``sent`` (compared as given, when the draft gives one)."""
+    if any(text.strip() for text in texts(resource)):
         return False
-    if isinstance(sent, str):
-        return _same_instant(resource.get("sent"), sent)
-    return not any(text.strip() for text in texts(resource))
+    return sent is None or not isinstance(sent, str) or _same_instant(resource.get("sent"), sent)
 
 
 def _same_instant(a: object, b: str) -> bool:
