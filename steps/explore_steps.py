@@ -146,6 +146,16 @@ class Context:
         draft = draft if draft.refused_by else refused(draft, self.rule)
         return self.judge_refusal(self.submit(draft, what, counted=True, **kwargs), statuses=statuses)
 
+    def taken_or_refused(self, draft: Draft, what: str) -> dict | None:
+        """A create the profile lets a target take or refuse (canvas-current: a second recipient or payload
+        element, RCPT-3 and PAY-2): the read-back when taken; None when refused as a refusal must be
+        (an OperationOutcome, nothing stored)."""
+        submission = self.submit(draft, what, counted=True)
+        if submission.answer.status in checks.CLIENT_ERRORS:
+            self.judge_refusal(submission)
+            return None
+        return self.read(self.accepted(submission))
+
     def judge_refusal(self, submission: Submission, *, statuses=checks.CLIENT_ERRORS) -> dict:
         """A refusal (sent with ``counted``): accepted, it is the breach of the rule the draft is marked
         for; else an OperationOutcome in ``statuses``, and nothing was stored."""
@@ -342,12 +352,10 @@ def _rcpt_3(ctx: Context, case: dict) -> None:
     draft = changed(draft, recipient=[first, *further])
     what = f"create message with {1 + len(further)} recipients"
     if further and ctx.allowed.refuse_extras:  # canvas-current: a second recipient dropped or refused
-        submission = ctx.submit(draft._replace(involved=(*draft.involved, *(f["reference"] for f in further))), what,
-                                counted=True)
-        if submission.answer.status in checks.CLIENT_ERRORS:
-            ctx.judge_refusal(submission)
+        stored = ctx.taken_or_refused(draft._replace(involved=(*draft.involved, *(f["reference"] for f in further))),
+                                      what)
+        if stored is None:
             return
-        stored = ctx.read(ctx.accepted(submission))
     else:
         stored = ctx.create_and_read(draft, what)
     checks.check_one_recipient(stored, *_party(first["reference"]), rule=ctx.rule)
@@ -381,11 +389,9 @@ def _pay_2(ctx: Context, case: dict) -> None:
     draft = changed(draft, payload=[{field: case["text"]}, *copy.deepcopy(case["further"])])
     what = f"create message with {1 + len(case['further'])} payload elements"
     if case["further"] and ctx.allowed.refuse_extras:  # canvas-current: extra elements dropped or refused
-        submission = ctx.submit(draft, what, counted=True)
-        if submission.answer.status in checks.CLIENT_ERRORS:
-            ctx.judge_refusal(submission)
+        stored = ctx.taken_or_refused(draft, what)
+        if stored is None:
             return
-        stored = ctx.read(ctx.accepted(submission))
     else:
         stored = ctx.create_and_read(draft, what)
     checks.check_one_payload(stored, case["text"], rule=ctx.rule, html_text=ctx.allowed.html_text)
