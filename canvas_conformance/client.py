@@ -32,6 +32,7 @@ Against a hostile target (README, "Hostile targets"):
 """
 from __future__ import annotations
 
+import contextlib
 import heapq
 import json
 import math
@@ -42,7 +43,8 @@ import time
 import zlib
 from datetime import datetime, timezone
 from http.cookiejar import DefaultCookiePolicy
-from typing import Any, Callable, Mapping, NamedTuple
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Callable, Iterator, Mapping, NamedTuple, Sequence, TypeVar
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import requests
@@ -148,6 +150,8 @@ class TokenError(Exception):
     """The target would not give a bearer token for the configured client credentials."""
 
 
+T = TypeVar("T")
+
 # After this many requests in a row get no answer, the client stops sending for the rest of the run.
 GIVE_UP_AFTER = 3
 
@@ -181,6 +185,8 @@ class Client:
             self.session.mount(scheme, _DeadlineAdapter())
         self.history: list[Exchange] = []
         self.evidence: Evidence | None = None
+        self._token_lock = threading.Lock()
+        self._gathered = threading.local()  # .evidence: where this thread's exchanges go (``gathering``)
         self._given_token = token
         self._token: str | None = token
         self._obtained: list[str] = []
@@ -205,19 +211,25 @@ class Client:
         """The run's bearer token: the one given, or one granted for the client credentials (once)."""
         __tracebackhide__ = True  # pytest would print arguments that carry the token or secret
         if self._token is None:
-            if not self.has_credentials:
-                raise TokenError("no bearer token and no client credentials were given")
-            answer = self.grant("obtain a bearer token for the run")
-            try:
-                body = answer.json()
-                token = body["access_token"]
-            except (ValueError, KeyError, TypeError):
-                token = None
-            if answer.status != 200 or not isinstance(token, str) or not token:
-                raise TokenError(f"the token URL {self.token_url} refused the client credentials "
-                                 f"(status {answer.status})")
-            self.token_lifetime = _lifetime(body.get("expires_in"))
-            self._token = token
+            with self._token_lock:  # cases sent at once ask for it once
+                return self._token or self._grant_token()
+        return self._token
+
+    def _grant_token(self) -> str:
+        __tracebackhide__ = True  # pytest would print arguments that carry the token or secret
+        if not self.has_credentials:
+            raise TokenError("no bearer token and no client credentials were given")
+        answer = self.grant("obtain a bearer token for the run")
+        try:
+            body = answer.json()
+            token = body["access_token"]
+        except (ValueError, KeyError, TypeError):
+            token = None
+        if answer.status != 200 or not isinstance(token, str) or not token:
+            raise TokenError(f"the token URL {self.token_url} refused the client credentials "
+                             f"(status {answer.status})")
+        self.token_lifetime = _lifetime(body.get("expires_in"))
+        self._token = token
         return self._token
 
     def grant(self, name: str) -> Answer:
@@ -266,7 +278,7 @@ class Client:
             # host in a link; following it would hand that host the run's bearer token)
             shown = without_userinfo(url)
             why = f"not sent: {shown} is not on the target's origin {_origin_text(self.origin)}"
-            self._note(f"{name}: {why}")
+            self.note(f"{name}: {why}")
             raise ExchangeError(f"{name}: {method} {shown}: {why}", why=why)
         if authorize:
             headers["Authorization"] = f"Bearer {bearer if bearer is not None else self.token()}"
@@ -291,7 +303,7 @@ class Client:
         if self._unanswered >= GIVE_UP_AFTER:
             # A target that stopped answering would cost a full timeout per remaining request
             # (minutes for the whole suite); the rest of the run errors at once instead.
-            self._note(f"{name}: not sent: the target gave no answer to the last {self._unanswered} requests")
+            self.note(f"{name}: not sent: the target gave no answer to the last {self._unanswered} requests")
             why = f"not sent, the target stopped answering ({self._unanswered} requests in a row got no answer)"
             raise ExchangeError(f"{name}: {method} {prepared.url}: {why}", why=why)
         attempt = 1
@@ -315,7 +327,7 @@ class Client:
             text = response.text  # decoded once: requests guesses a charset anew at every read
             exchange = self._record(label, prepared, started, clock, response=response, text=text)
             if decision.retry:
-                self._note(f"{label}: {decision.why}")
+                self.note(f"{label}: {decision.why}")
                 self._sleep(decision.wait_s)
                 attempt += 1
                 continue
@@ -406,9 +418,56 @@ class Client:
             raise _IncompleteAnswer(f"the answer stalled for {self.timeout:g} s") from None
         return b"".join(chunks)
 
-    def _note(self, text: str) -> None:
-        if self.evidence is not None:
-            self.evidence.note(text)
+    @contextlib.contextmanager
+    def gathering(self, evidence: Evidence) -> Iterator[Evidence]:
+        """This thread's exchanges and notes go to ``evidence`` rather than the scenario's, while the
+        block runs: an explored case sent ahead, on a thread of its own, keeps what it gathered apart
+        (steps/explore_steps.py), and its scenario takes it in the order the cases are judged."""
+        before = getattr(self._gathered, "evidence", None)
+        self._gathered.evidence = evidence
+        try:
+            yield evidence
+        finally:
+            self._gathered.evidence = before
+
+    def overlapped(self, calls: Sequence[Callable[[], T]], *, at_once: int) -> list[T]:
+        """Each call's result, in order, the calls running up to ``at_once`` at a time on threads of their
+        own: for requests that do not depend on each other (the searches of a message's parties), so
+        their waits on a distant target overlap. What each call gathers joins the current evidence in the
+        order of ``calls``, as if they had run one after another; the first call (in that order) that
+        raised raises here, after its evidence, and what the later ones gathered is not shown."""
+        if at_once <= 1 or len(calls) <= 1:
+            return [call() for call in calls]
+        here = self._evidence_now()
+
+        def one(call: Callable[[], T]) -> tuple[Evidence, Any, BaseException | None]:
+            with self.gathering(Evidence()) as gathered:
+                try:
+                    return gathered, call(), None
+                except BaseException as err:  # noqa: BLE001 -- raised below, in its turn
+                    return gathered, None, err
+
+        with ThreadPoolExecutor(max_workers=min(at_once, len(calls)), thread_name_prefix="overlapped") as pool:
+            done = list(pool.map(one, calls))
+        results = []
+        for gathered, result, error in done:
+            if here is not None:
+                here.exchanges.extend(gathered.exchanges)
+                here.notes.extend(gathered.notes)
+            if error is not None:
+                raise error
+            results.append(result)
+        return results
+
+    def note(self, text: str) -> None:
+        """A note for the reader of the current scenario (or of the case being gathered)."""
+        gathered = self._evidence_now()
+        if gathered is not None:
+            gathered.note(text)
+
+    def _evidence_now(self) -> Evidence | None:
+        gathered = getattr(self._gathered, "evidence", None)
+        return gathered if gathered is not None else self.evidence
 
     def _record(self, name: str, prepared, started: datetime, clock: float, *, response=None,
                 text: str | None = None, error: str | None = None) -> Exchange:
@@ -428,8 +487,9 @@ class Client:
             error=error,
         )
         self.history.append(exchange)
-        if self.evidence is not None:
-            self.evidence.exchanges.append(exchange)
+        gathered = self._evidence_now()
+        if gathered is not None:
+            gathered.exchanges.append(exchange)
         return exchange
 
 

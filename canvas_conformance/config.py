@@ -248,6 +248,10 @@ OPTIONS: tuple[Option, ...] = (
     Option("workers", "--workers", "CANVAS_WORKERS", _workers, None,
            "scenarios run at once, each worker a process of its own (default: 1 for a target on this machine, "
            f"8 for any other; at most {MAX_WORKERS}); the verdicts are the same at any number", "N", group="run"),
+    Option("cases_at_once", "--cases-at-once", "CANVAS_CASES_AT_ONCE", _workers, None,
+           "explored cases each worker sends ahead at once, so their requests overlap (default: 1 for a target "
+           f"on this machine, 4 for any other; at most {MAX_WORKERS}); the verdicts and the evidence kept "
+           "are those of cases sent one by one", "N", group="run"),
     Option("profile", "--profile", "CANVAS_PROFILE", _profile, None,
            "which edition of Canvas's documented behaviour to judge by: canvas-2022 (the mid-2022 page, "
            "Canvas's v1 API) or canvas-current (today's v2 API). Default: the one describing the target's "
@@ -307,6 +311,7 @@ class RunConfig:
     list_format: str  # text | json: how --list prints
     quiet: bool
     workers: int | None  # scenarios at once; None: the target's default (``suite_process.workers_for``)
+    cases_at_once: int | None  # explored cases sent ahead at once; None: the target's default (``cases_at_once_for``)
     profile: str  # catalogue.PROFILES: which edition's rules are judged (and how the embedded mock behaves)
     depth: str  # quick | standard | thorough: cases per explored scenario
     seed: int  # of the explored scenarios' cases

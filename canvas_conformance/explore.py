@@ -24,7 +24,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, NamedTuple
 
-from hypothesis import HealthCheck, Phase, Verbosity, example, given, reject, seed as hypothesis_seed, settings
+from hypothesis import (HealthCheck, Phase, Verbosity, currently_in_test_context, example, given, reject,
+                        seed as hypothesis_seed, settings)
 from hypothesis.errors import UnsatisfiedAssumption
 from hypothesis import strategies as st
 from hypothesis.internal.conjecture import providers as _providers
@@ -509,8 +510,15 @@ class Outcome(NamedTuple):
     left_out: int = 0  # cases the check left out (``leave_out``): not sent, not counted in ``cases``
 
 
+class LeftOut(Exception):
+    """A case left out while it was sent ahead, outside the search (``planned``): the search meets it
+    again in its turn and leaves it out there."""
+
+
 def leave_out() -> None:
     """Called by a check: this case cannot be sent here (it names someone the target lacks); draw another."""
+    if not currently_in_test_context():
+        raise LeftOut("the case names someone the target lacks")
     reject()
 
 
@@ -542,6 +550,43 @@ def _no_local_constants():
     finally:
         _providers._get_local_constants = original
         _providers.CONSTANTS_CACHE.cache.clear()
+
+
+def planned(strategy: st.SearchStrategy, *, examples: int, seed: int, first: tuple = ()) -> list[dict]:
+    """The cases ``falsify`` sends, in its order, while every case holds: the ``first`` ones, then the
+    drawn ones, with a case equal to an earlier one passed over as ``falsify`` does.
+
+    Why: Hypothesis draws a case only after the previous one was judged, so a search is one request
+    after another. Against a distant target the planned cases can be sent ahead, several at once
+    (steps/explore_steps.py), and ``falsify`` then judges each from what was gathered for it. While
+    cases hold, Hypothesis's draws depend on the seed and on which cases were passed over only, both
+    the same here as in ``falsify``; once a case fails, ``falsify`` shrinks it with cases of its own,
+    sent then. So the verdict, and the cases it names, are those of a search sent one by one."""
+    cases: list[dict] = []
+    held: set[str] = set()
+
+    @settings(max_examples=examples, database=None, deadline=None, derandomize=False,
+              phases=(Phase.explicit, Phase.generate), report_multiple_bugs=False,
+              suppress_health_check=list(HealthCheck), verbosity=Verbosity.quiet, print_blob=False)
+    @hypothesis_seed(seed)
+    @given(strategy)
+    def search(case):
+        key = _same_case_key(case)
+        if key in held:
+            reject()
+        held.add(key)
+        cases.append(case)
+
+    for case in reversed(first):
+        search = example(case)(search)
+    with _no_local_constants():
+        search()
+    return cases
+
+
+def case_key(number: int, case: Any) -> tuple[int, str]:
+    """A case and its place in the search: what a case gathered ahead is found again by."""
+    return number, _same_case_key(case)
 
 
 def falsify(strategy: st.SearchStrategy, check: Callable[[Any], None], *, examples: int, seed: int,

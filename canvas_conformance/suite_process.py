@@ -110,6 +110,19 @@ def workers_for(record: config.RunConfig) -> int:
     return 1 if record.base_url is None or is_loopback(record.base_url) else REMOTE_WORKERS
 
 
+REMOTE_CASES_AT_ONCE = 4  # explored cases whose requests overlap, in each worker, against a distant target
+
+
+def cases_at_once_for(record: config.RunConfig) -> int:
+    """Explored cases sent ahead at once: as configured, else 1 on loopback (the embedded mock answers in
+    about a millisecond on one thread: threads would only take turns) and ``REMOTE_CASES_AT_ONCE`` elsewhere."""
+    if record.cases_at_once is not None:
+        return record.cases_at_once
+    from .preflight import is_loopback
+
+    return 1 if record.base_url is None or is_loopback(record.base_url) else REMOTE_CASES_AT_ONCE
+
+
 def child_env(record: config.RunConfig) -> dict[str, str]:
     """This process's environment with ``record`` as the child's one configuration."""
     env = {name: value for name, value in os.environ.items()

@@ -19,6 +19,7 @@ from canvas_conformance.client import Client, Evidence, ExchangeError, TokenErro
 from canvas_conformance.config import ConfigError, RunConfig, for_suite
 from canvas_conformance.preflight import is_loopback
 from canvas_conformance.results_plugin import EVIDENCE_KEY, TARGET_KEY
+from canvas_conformance.suite_process import cases_at_once_for
 
 from .auth_steps import *  # noqa: F401,F403
 from .current_steps import *  # noqa: F401,F403
@@ -173,7 +174,8 @@ def target(settings: RunConfig, pytestconfig: pytest.Config):
                         client_secret=settings.client_secret, token=settings.token, timeout=settings.timeout,
                         retry=settings.retry, max_answer_bytes=settings.max_answer_bytes)
         people = {"patients": settings.patients, "practitioners": settings.practitioners}
-    target = Target(client, embedded=embedded is not None, discover=settings.discover_people, **people)
+    target = Target(client, embedded=embedded is not None, discover=settings.discover_people,
+                    at_once=cases_at_once_for(settings), **people)
     pytestconfig.stash[TARGET_KEY] = target
     try:
         try:

@@ -23,6 +23,7 @@ import json
 import random
 import time
 from datetime import datetime, timedelta, timezone
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, NamedTuple
 
 import pytest
@@ -32,6 +33,7 @@ from canvas_conformance import checks, explore
 from canvas_conformance.client import FHIR_JSON, Answer, Evidence
 from canvas_conformance.config import RunConfig
 from canvas_conformance.references import Reference, parse_reference
+from canvas_conformance.suite_process import cases_at_once_for
 
 from . import explore_current
 from .bodies import Draft, between, changed, refused
@@ -761,6 +763,61 @@ CHECKS: dict[str, Callable[[Context, dict], None]] = {
 CHECKS.update(explore_current.CHECKS)  # the canvas-current rules' cases (STAT-1, SUBJ-1, PAY-6, FHIR-10, ...)
 
 
+# Rules whose cases share what the scenario made or set (the memo's messages and token, SENT-2's held
+# clock, FHIR-7's batch and totals): their cases are sent one by one, in the search's own turn.
+ONE_BY_ONE = frozenset({"SENT-2", "ID-1", "ID-2", "FHIR-3", "FHIR-6", "FHIR-7", "FHIR-9", "FHIR-10"})
+
+
+class Gathered(NamedTuple):
+    """What one case sent ahead gathered: its exchanges and notes, and what its check raised."""
+
+    evidence: Evidence
+    error: BaseException | None
+
+
+def send_ahead(ctx: Context, run_case: Callable[[Context, dict], None], cases: list[dict], *,
+               at_once: int) -> dict[tuple[int, str], Gathered]:
+    """Every planned case run, ``at_once`` of them at a time, each on a copy of ``ctx`` numbered as the
+    search will number it, its exchanges kept apart (``Client.gathering``); keyed by ``explore.case_key``.
+
+    The search then judges each case from this, in its own order, so a verdict, its evidence and the
+    case it names are those of the cases sent one by one; only the waiting overlaps. A case the search
+    does not reach (it stopped at a failure, or drew otherwise after a case left out) was sent for
+    nothing and is not shown: its marker is its own, so no other case's check sees it."""
+    def one(number: int, case: dict) -> Gathered | None:
+        own = copy.copy(ctx)
+        own.case = number
+        with ctx.target.client.gathering(Evidence()) as gathered:
+            try:
+                run_case(own, case)
+            except explore.LeftOut:
+                return None  # left out in its turn too (the search asks Hypothesis for another)
+            except BaseException as err:  # noqa: BLE001 -- a check's failure, a skip, no answer: all replayed
+                return Gathered(gathered, err)
+        return Gathered(gathered, None)
+
+    with ThreadPoolExecutor(max_workers=at_once, thread_name_prefix=f"explore-{ctx.rule}") as pool:
+        futures = {explore.case_key(n, case): pool.submit(one, n, case) for n, case in enumerate(cases, start=1)}
+    return {key: done for key, future in futures.items() if (done := future.result()) is not None}
+
+
+def judge(ctx: Context, run_case: Callable[[Context, dict], None], ahead: dict[tuple[int, str], Gathered],
+          evidence: Evidence) -> Callable[[dict], None]:
+    """The search's check: a case gathered ahead (``send_ahead``) is judged from what it gathered, its
+    exchanges and notes joining the scenario's in the search's order; any other is sent now."""
+    def check(case: dict) -> None:
+        ctx.case += 1
+        gathered = ahead.pop(explore.case_key(ctx.case, case), None)
+        if gathered is None:
+            run_case(ctx, case)
+            return
+        evidence.exchanges.extend(gathered.evidence.exchanges)
+        evidence.notes.extend(gathered.evidence.notes)
+        if gathered.error is not None:
+            raise gathered.error
+    return check
+
+
 # -- the steps --------------------------------------------------------------------------------------
 @given("the rule's input space as written down", target_fixture="space")
 def the_input_space(rule: str) -> Space:
@@ -777,13 +834,15 @@ def cases_are_sent(target: Target, settings: RunConfig, space: Space, evidence: 
     if space.rule == "SENT-2" and target.mock_controls:
         request.addfinalizer(target.release_clock)
     examples, shrink_budget = explore.DEPTHS[settings.depth]
+    strategy, first = explore.case_strategy(space.rule), explore.boundary_cases(space.rule)
+    at_once = cases_at_once_for(settings)
+    ahead: dict[tuple[int, str], Gathered] = {}
+    if at_once > 1 and space.rule not in ONE_BY_ONE:
+        planned = explore.planned(strategy, examples=examples, seed=settings.seed, first=first)
+        ahead = send_ahead(ctx, run_case, planned, at_once=at_once)
 
-    def check(case: dict) -> None:
-        ctx.case += 1
-        run_case(ctx, case)
-
-    outcome = explore.falsify(explore.case_strategy(space.rule), check, examples=examples, seed=settings.seed,
-                              first=explore.boundary_cases(space.rule),
+    check = judge(ctx, run_case, ahead, evidence)
+    outcome = explore.falsify(strategy, check, examples=examples, seed=settings.seed, first=first,
                               shrink_budget=shrink_budget,
                               counts_as_failure=lambda err: str(err).startswith(f"[{space.rule}]"))
     names = ", ".join(d.name for d in space.dimensions)

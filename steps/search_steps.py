@@ -73,15 +73,14 @@ def _on_target(target: Target, link: str, what: str, rule: str) -> None:
         return
     shown = without_userinfo(url)
     shown = shown if len(shown) <= 300 else shown[:297] + "..."
-    if target.client.evidence is not None:
-        target.client.evidence.note(f"{what} names {shown}, not on the target's origin: not followed, "
-                                    "no request and no credentials sent there")
+    target.client.note(f"{what} names {shown}, not on the target's origin: not followed, "
+                       "no request and no credentials sent there")
     checks.fail(rule, what, f"a link on the target's own origin ({target.base_url})", repr(shown))
 
 
 @given(phrase("a patient has {count:d} new messages from a practitioner"), target_fixture="batch")
 def new_messages_for_a_patient(target: Target, count: int, rule: str) -> Batch:
-    patient, practitioner = target.people("Patient", 1)[0], target.people("Practitioner", 1)[0]
+    patient, practitioner = target.paging_patient(), target.people("Practitioner", 1)[0]
     first = _page(target, "count the patient's messages", "Communication", {"patient": patient, "_count": "1"}, rule)
     draft: Draft = between("minimal", sender=f"Practitioner/{practitioner}", recipient=f"Patient/{patient}")
     ids = []

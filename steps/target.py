@@ -36,8 +36,9 @@ class Target:
     """
 
     def __init__(self, client: Client, *, embedded: bool, patients: Iterable[str] = (),
-                 practitioners: Iterable[str] = (), discover: bool = False) -> None:
+                 practitioners: Iterable[str] = (), discover: bool = False, at_once: int = 1) -> None:
         self.client = client
+        self.at_once = at_once  # independent searches sent at once (``Client.overlapped``)
         self.base_url = client.base_url
         self.embedded = embedded
         self.discover = discover or embedded or is_loopback(client.base_url)
@@ -82,6 +83,15 @@ class Target:
                         f"--{kind.lower()} or {variable}; --discover-people lets it use whoever GET /{kind} "
                         "lists first)")
         return known[:count]
+
+    def paging_patient(self) -> str:
+        """The patient whose messages the page-by-page searches read (FHIR-7): the third known patient when
+        there is one, else the first. No other scenario writes to the third ("a patient" and "another
+        patient" are the first two), so a walk reads little more than its own new messages, quickly,
+        and other scenarios' creates (other workers, cases sent ahead) do not move its pages under it."""
+        self.people("Patient", 1)
+        known = self._people["Patient"]
+        return known[2] if len(known) >= 3 else known[0]
 
     def _discover(self, kind: str) -> tuple[str, ...]:
         answer = self.client.request(f"discover the target's {kind.lower()}s", "GET", kind)
@@ -148,8 +158,9 @@ class Target:
         textless = not marked_in_text(draft)
         sent = draft.body.get("sent") if isinstance(draft.body, dict) else None
         found: dict[str, None] = {}
-        for param, value in queries:
-            for resource in self._party_messages(param, value, when=when):
+        searches = [lambda q=query: self._party_messages(*q, when=when) for query in queries]
+        for resources in self.client.overlapped(searches, at_once=self.at_once):
+            for resource in resources:
                 if carries(resource, draft.marker) or (textless and _blank_copy(resource, sent)):
                     found[str(resource.get("id"))] = None
         return list(found)

@@ -125,3 +125,33 @@ def test_a_path_that_is_no_url_is_an_exchange_error_and_nothing_is_sent():
     with pytest.raises(ExchangeError, match="^read: GET not-a-url/Communication/x: not a valid URL$"):
         client.request("read", "GET", "Communication/x")
     assert client.history == []
+
+
+def test_overlapped_calls_keep_their_evidence_in_the_order_given_and_raise_the_first_failure():
+    """Calls that finish in the reverse order still leave their notes in the order they were given;
+    the first failing call (in that order) raises, after its own notes, and a later call's are not shown."""
+    import threading
+    import time
+
+    client = Client("http://127.0.0.1:9")
+    client.evidence = Evidence()
+    threads = set()
+
+    def call(n: int, fail: bool = False):
+        def run():
+            time.sleep((5 - n) / 200)  # the last given finishes first
+            threads.add(threading.get_ident())
+            client.note(f"call {n}")
+            if fail:
+                raise ValueError(f"call {n} failed")
+            return n
+        return run
+
+    assert client.overlapped([call(n) for n in range(5)], at_once=5) == [0, 1, 2, 3, 4]
+    assert client.evidence.notes == [f"call {n}" for n in range(5)] and len(threads) > 1
+    client.evidence = Evidence()
+    with pytest.raises(ValueError, match="call 2 failed"):
+        client.overlapped([call(0), call(1), call(2, fail=True), call(3, fail=True), call(4)], at_once=5)
+    assert client.evidence.notes == ["call 0", "call 1", "call 2"]
+    client.evidence = Evidence()
+    assert client.overlapped([call(0), call(1)], at_once=1) == [0, 1] and client.evidence.notes == ["call 0", "call 1"]

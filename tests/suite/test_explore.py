@@ -332,3 +332,78 @@ def test_a_case_that_held_is_not_sent_again_and_a_small_space_is_tried_once_thro
     keys = [json.dumps(c, sort_keys=True) for c in checked]
     assert len(keys) == len(set(keys)) == 6 == outcome.cases
     assert outcome.left_out == 0 and outcome.falsified is None
+
+
+# -- cases sent ahead -------------------------------------------------------------------------------
+@pytest.mark.parametrize("rule", ["SENT-1", "RCPT-1", "PAY-3", "FHIR-8", "RECV-2"])
+def test_the_planned_cases_are_those_the_search_sends_while_every_case_holds(rule):
+    first = explore.boundary_cases(rule)
+    sent = []
+    explore.falsify(explore.case_strategy(rule), sent.append, examples=12, seed=7, shrink_budget=0, first=first)
+    assert explore.planned(explore.case_strategy(rule), examples=12, seed=7, first=first) == sent
+
+
+def _sending_ahead_context():
+    import types
+
+    from canvas_conformance.client import Client
+
+    return types.SimpleNamespace(target=types.SimpleNamespace(client=Client("http://127.0.0.1:9")), rule="T-1", case=0)
+
+
+def _slow_check(ctx, case):
+    """Notes its number and case, after a wait that makes later cases finish first; fails on 7s."""
+    import time
+
+    time.sleep((case["n"] % 5) / 500)
+    ctx.target.client.note(f"case {ctx.case}: {case['n']}")
+    if case["n"] % 10 == 7:
+        raise AssertionError(f"[T-1] {case['n']} ends in 7")
+
+
+def test_cases_sent_ahead_are_judged_as_if_sent_one_by_one():
+    """Same outcome, same cases, same evidence in the same order as a search sending each case in its
+    turn, although the cases sent ahead finished in another order, four at a time."""
+    from canvas_conformance.client import Evidence
+    from steps import explore_steps
+
+    strategy = st.fixed_dictionaries({"n": st.integers(0, 10 ** 4)})
+    runs = {}
+    for at_once in (1, 4):
+        ctx, evidence = _sending_ahead_context(), Evidence()
+        ahead = {}
+        if at_once > 1:
+            ahead = explore_steps.send_ahead(ctx, _slow_check, explore.planned(strategy, examples=30, seed=4),
+                                             at_once=at_once)
+            assert len(ahead) == 30
+        ctx.target.client.evidence = evidence
+        outcome = explore.falsify(strategy, explore_steps.judge(ctx, _slow_check, ahead, evidence),
+                                  examples=30, seed=4, shrink_budget=20)
+        runs[at_once] = (outcome, evidence.notes)
+    (one, one_notes), (four, four_notes) = runs[1], runs[4]
+    assert one.falsified is not None and one.falsified["n"] % 10 == 7
+    assert four == one and four_notes == one_notes
+    numbers = [int(n.split(":")[0].split()[1]) for n in four_notes]
+    assert numbers == list(range(1, len(numbers) + 1))
+
+
+def test_a_case_left_out_ahead_is_left_out_again_in_its_turn():
+    from canvas_conformance.client import Evidence
+    from steps import explore_steps
+
+    def check(ctx, case):
+        if case % 3 == 0:
+            explore.leave_out()
+        ctx.target.client.note(f"case {ctx.case}: {case}")
+
+    strategy = st.integers(0, 10 ** 6)
+    ctx, evidence = _sending_ahead_context(), Evidence()
+    ahead = explore_steps.send_ahead(ctx, check, explore.planned(strategy, examples=20, seed=5), at_once=3)
+    ctx.target.client.evidence = evidence
+    outcome = explore.falsify(strategy, explore_steps.judge(ctx, check, ahead, evidence), examples=20, seed=5,
+                              shrink_budget=0)
+    sequential_ctx, sequential = _sending_ahead_context(), Evidence()
+    sequential_ctx.target.client.evidence = sequential
+    alone = explore.falsify(strategy, explore_steps.judge(sequential_ctx, check, {}, sequential), examples=20,
+                            seed=5, shrink_budget=0)
+    assert outcome == alone and evidence.notes == sequential.notes and outcome.left_out > 0
