@@ -123,9 +123,11 @@ def check_json_media_type(content_type: str | None, *, rule: str = "FHIR-8", wha
     return media
 
 
-def check_location(header: str | None, base_url: str, *, rule: str = "ID-1") -> str:
+def check_location(header: str | None, base_url: str, *, rule: str = "ID-1", other_scheme: bool = False) -> str:
     """The id named by a create's ``Location``: ``<base>/Communication/<id>``, ``Communication/<id>``
-    or the path under the base, each optionally followed by ``/_history/<version>``."""
+    or the path under the base, each optionally followed by ``/_history/<version>``. ``other_scheme``
+    (``Allowances.location_scheme``): an absolute Location may name the base's host and port with
+    ``http`` for an ``https`` base, or the other way round."""
     if not header:
         fail(rule, "the Location header of the created message", "Communication/<id> (absolute or relative)",
              "no Location header")
@@ -137,7 +139,9 @@ def check_location(header: str | None, base_url: str, *, rule: str = "ID-1") -> 
     except ValueError:  # e.g. an unclosed IPv6 bracket
         fail(rule, "the Location header", "Communication/<id> (absolute or relative)", _shown(header))
     if parts.scheme or parts.netloc:
-        if (parts.scheme.lower(), parts.netloc.lower()) != (base.scheme.lower(), base.netloc.lower()):
+        schemes = {parts.scheme.lower(), base.scheme.lower()}
+        same_scheme = len(schemes) == 1 or (other_scheme and schemes == {"http", "https"})
+        if not same_scheme or parts.netloc.lower() != base.netloc.lower():
             fail(rule, "the Location header", f"a URL under the base {base_url}", _shown(header))
         path = parts.path
     else:
@@ -541,6 +545,9 @@ class Allowances(NamedTuple):
     empty_result_unlinked: bool = False  # FHIR-7: a search that finds nothing carries no links (pagination.md)
     sent_at_creation: bool = False  # SENT-3: with received given and sent absent, sent may be the creation time
     content_refused: bool = False  # PAY-5: v1's payload ``content`` is refused, so texts go as contentString
+    # ID-1: an absolute Location may say http for an https base (Canvas's submit-vitals-via-fhir.md guide
+    # parses one so: a proxy in front of the API that does not rewrite it)
+    location_scheme: bool = False
 
 
 CURRENT = "canvas-current"
@@ -548,7 +555,7 @@ CURRENT = "canvas-current"
 
 def allowances(profile: str) -> Allowances:
     """canvas-2022 allows none of these; canvas-current (../shared/spec/canvas-current.md) all of them."""
-    return Allowances(True, True, True, True, True) if profile == CURRENT else Allowances()
+    return Allowances(True, True, True, True, True, True) if profile == CURRENT else Allowances()
 
 
 STORED_STATUS = "completed"  # STAT-2: every message is created completed, whatever status is supplied

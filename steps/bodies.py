@@ -11,12 +11,18 @@ messages carrying its own markers, so other writers on the same target (a collea
 script, a second run) cannot change a verdict. The text carries the marker because a
 target may drop an ``identifier`` it does not ingest (the mock and Canvas do) but must
 keep the text; a step that sets the text itself leaves the marker in the identifier only.
+A body whose text can no longer carry the marker (its payload left out, null, empty or with an
+empty text) gets the marker in its ``sent`` instead (``marker_instant``), unless the scenario set
+``sent`` itself: a target that stores such a body anyway, under a placeholder text of its own,
+is found out by that instant, which no other message has.
 """
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import uuid
+from datetime import datetime, timedelta, timezone
 from typing import Any, NamedTuple
 
 from canvas_conformance.client import FHIR_JSON
@@ -134,12 +140,50 @@ def first_text(body: dict) -> str | None:
 
 
 def changed(draft: Draft, *, drop: tuple[str, ...] = (), **elements: Any) -> Draft:
-    """A copy of the draft whose message lacks the elements in ``drop`` and has ``elements`` set."""
+    """A copy of the draft whose message lacks the elements in ``drop`` and has ``elements`` set. When
+    that takes the marker out of its text and the change leaves ``sent`` alone, ``sent`` becomes the
+    marker's instant (``marker_instant``), so a stored copy stays findable whatever text a target gives it."""
     body = copy.deepcopy(draft.message)
     for name in drop:
         body.pop(name, None)
     body.update(elements)
-    return draft._replace(body=body, varied=True)
+    moved = draft._replace(body=body, varied=True)
+    if (draft.marker and "sent" in body and "sent" not in elements and "sent" not in drop
+            and marked_in_text(draft) and not marked_in_text(moved)):
+        body["sent"] = marker_instant(draft.marker)
+    return moved
+
+
+# Marker instants lie in 2020 (a past year, as sent times are), one a second: 31.6 million of them.
+_MARKER_EPOCH = datetime(2020, 1, 1, tzinfo=timezone.utc)
+_MARKER_SECONDS = 366 * 86400
+
+
+def marker_instant(marker: str) -> str:
+    """The instant that stands for ``marker`` in ``sent``: a second of 2020 and a millisecond, both from
+    the marker's hash, so no other case's message (and, but for a chance of one in 31.6 million a
+    message, no other writer's) has it. Matched to the second (``sent_carries``), since a target may
+    drop the fraction."""
+    number = int.from_bytes(hashlib.sha256(marker.encode()).digest()[:8], "big")
+    at = _MARKER_EPOCH + timedelta(seconds=number % _MARKER_SECONDS, milliseconds=(number >> 32) % 1000)
+    return at.strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z"
+
+
+def sent_carries(resource: Any, draft: Draft) -> bool:
+    """Whether a message the target returned has the draft's marker instant as its ``sent`` (to the second):
+    the stored copy of a draft whose text could not carry the marker."""
+    sent = draft.body.get("sent") if isinstance(draft.body, dict) else None
+    if not draft.marker or sent != marker_instant(draft.marker) or not isinstance(resource, dict):
+        return False
+    stored = resource.get("sent")
+    try:
+        at = datetime.fromisoformat(stored.replace("Z", "+00:00")) if isinstance(stored, str) else None
+    except ValueError:
+        return False
+    if at is None or at.tzinfo is None:
+        return False
+    wanted = datetime.fromisoformat(sent.replace("Z", "+00:00"))
+    return at.astimezone(timezone.utc).replace(microsecond=0) == wanted.replace(microsecond=0)
 
 
 def refused(draft: Draft, rule: str) -> Draft:

@@ -175,7 +175,7 @@ def target(settings: RunConfig, pytestconfig: pytest.Config):
                         retry=settings.retry, max_answer_bytes=settings.max_answer_bytes)
         people = {"patients": settings.patients, "practitioners": settings.practitioners}
     target = Target(client, embedded=embedded is not None, discover=settings.discover_people,
-                    at_once=cases_at_once_for(settings), **people)
+                    at_once=cases_at_once_for(settings), allowed=checks.allowances(settings.profile), **people)
     pytestconfig.stash[TARGET_KEY] = target
     try:
         try:

@@ -34,7 +34,7 @@ def _accepted_or_refused(ctx, submission: Submission, *, what: str, read: Callab
     the read-back), or a 4xx OperationOutcome with nothing stored (the scenario's rule)."""
     answer = submission.answer
     if answer.status == 201:
-        created = checks.check_location(answer.headers.get("Location"), ctx.target.base_url, rule="ID-1")
+        created = ctx.target.location_id(answer.headers.get("Location"))
         if read is not None:
             read(ctx.read(created))
         return
@@ -63,7 +63,7 @@ def _stat_2(ctx, case: dict) -> None:
     submission = ctx.submit(_with_status(ctx.draft(case["direction"]), status), f"create message with status {status!r}")
     answer = submission.answer
     if answer.status == 201:
-        created = checks.check_location(answer.headers.get("Location"), ctx.target.base_url, rule="ID-1")
+        created = ctx.target.location_id(answer.headers.get("Location"))
         checks.check_stored_status(ctx.read(created), rule=ctx.rule, sent=status)
     elif status == ACCEPTED_STATUS:  # the setup bodies' own status: a plain valid create refused
         checks.fail("ID-1", "the create of a valid message (status unknown)", "status 201 Created",

@@ -669,7 +669,7 @@ def _id_1(ctx: Context, case: dict) -> None:
     if submission.answer.status != 201:
         checks.fail(ctx.rule, "the create of a valid message", "status 201 Created",
                     f"status {submission.answer.status}: {submission.answer.text[:300]!r}")
-    checks.check_location(submission.answer.headers.get("Location"), ctx.target.base_url, rule=ctx.rule)
+    ctx.target.location_id(submission.answer.headers.get("Location"), rule=ctx.rule)
 
 
 def optional_draft(ctx: Context, case: dict) -> Draft:

@@ -70,7 +70,7 @@ def stored_message(target: Target, direction: str, memo: dict, seen: list[Answer
         if answer.status != 201:
             checks.fail("ID-1", "the setup create was refused: the create of a valid message", "status 201 Created",
                         f"status {answer.status}")
-        memo[key] = checks.check_location(answer.headers.get("Location"), target.base_url, rule="ID-1")
+        memo[key] = target.location_id(answer.headers.get("Location"))
     return memo[key]
 
 

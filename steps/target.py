@@ -12,11 +12,12 @@ from typing import Iterable, Mapping
 
 import pytest
 
+from canvas_conformance import checks
 from canvas_conformance.client import Answer, Client, without_userinfo
 from canvas_conformance.preflight import is_loopback
 from canvas_conformance.references import parse_reference
 
-from .bodies import Draft, carries, marked_in_text, texts
+from .bodies import Draft, carries, marked_in_text, sent_carries, texts
 
 KINDS = ("Patient", "Practitioner")
 
@@ -36,8 +37,10 @@ class Target:
     """
 
     def __init__(self, client: Client, *, embedded: bool, patients: Iterable[str] = (),
-                 practitioners: Iterable[str] = (), discover: bool = False, at_once: int = 1) -> None:
+                 practitioners: Iterable[str] = (), discover: bool = False, at_once: int = 1,
+                 allowed: checks.Allowances = checks.Allowances()) -> None:
         self.client = client
+        self.allowed = allowed  # what the run's profile leaves open (checks.allowances)
         self.at_once = at_once  # independent searches sent at once (``Client.overlapped``)
         self.base_url = client.base_url
         self.embedded = embedded
@@ -83,6 +86,10 @@ class Target:
                         f"--{kind.lower()} or {variable}; --discover-people lets it use whoever GET /{kind} "
                         "lists first)")
         return known[:count]
+
+    def location_id(self, header: str | None, *, rule: str = "ID-1") -> str:
+        """The id a create's ``Location`` names on this target (``checks.check_location``, as the profile allows)."""
+        return checks.check_location(header, self.base_url, rule=rule, other_scheme=self.allowed.location_scheme)
 
     def paging_patient(self) -> str:
         """The patient whose messages the page-by-page searches read (FHIR-7): the third known patient when
@@ -146,9 +153,11 @@ class Target:
         ``_count``): each party's messages are searched (a patient by ``patient``, a practitioner by
         the role it has in the draft), and on each search the first page and the last page are read,
         so the newest messages are seen whether the target lists newest or oldest first. A draft
-        whose text cannot carry the marker (no payload, an empty text) is also recognised as a
-        message of those parties with no text and the draft's sent time, since a target that keeps
-        no identifier leaves nothing else of it.
+        whose text cannot carry the marker (no payload, an empty text) carries it in its sent time
+        (``bodies.marker_instant``): a message of those parties sent at that instant is its copy,
+        whatever text the target stored with it. When the scenario set that sent time itself, a
+        message of those parties with no text and that sent time is taken for its copy, since a
+        target that keeps no identifier leaves nothing else of it.
         """
         if draft.marker is None:
             raise ValueError("the draft carries no marker (make it with bodies.between)")
@@ -161,7 +170,8 @@ class Target:
         searches = [lambda q=query: self._party_messages(*q, when=when) for query in queries]
         for resources in self.client.overlapped(searches, at_once=self.at_once):
             for resource in resources:
-                if carries(resource, draft.marker) or (textless and _blank_copy(resource, sent)):
+                if carries(resource, draft.marker) or sent_carries(resource, draft) or \
+                        (textless and _blank_copy(resource, sent)):
                     found[str(resource.get("id"))] = None
         return list(found)
 

@@ -61,6 +61,26 @@ def test_location_forms_that_fail(header):
         checks.check_location(header, BASE)
 
 
+@pytest.mark.parametrize("header, base, allowed", [
+    ("http://fumage-acme.canvasmedical.com/Communication/x1/_history/1", "https://fumage-acme.canvasmedical.com", True),
+    ("https://127.0.0.1:8000/Communication/x1", "http://127.0.0.1:8000", True),
+    ("http://fumage-acme.canvasmedical.com:8443/Communication/x1", "https://fumage-acme.canvasmedical.com", False),
+    ("http://fumage-other.canvasmedical.com/Communication/x1", "https://fumage-acme.canvasmedical.com", False),
+    ("ftp://fumage-acme.canvasmedical.com/Communication/x1", "https://fumage-acme.canvasmedical.com", False),
+])
+def test_the_other_scheme_on_the_same_host_only_where_the_profile_allows_it(header, base, allowed):
+    """canvas-current (Allowances.location_scheme): Canvas's own guide parses an http Location of an https
+    base. The host and port stay the base's; canvas-2022 keeps the base's scheme too."""
+    if allowed:
+        assert checks.check_location(header, base, other_scheme=True) == "x1"
+    else:
+        with fails("ID-1", "a URL under the base"):
+            checks.check_location(header, base, other_scheme=True)
+    with fails("ID-1", "a URL under the base"):
+        checks.check_location(header, base)
+    assert checks.allowances("canvas-current").location_scheme and not checks.allowances("canvas-2022").location_scheme
+
+
 def test_operation_outcome_any_4xx_or_named_status():
     for status in (400, 404, 409, 422):
         assert checks.check_operation_outcome(status, OUTCOME, rule="RCPT-1")["issue"]
