@@ -149,21 +149,7 @@ def _components(current: bool) -> dict:
         },
         "schemas": {
             **_converted_create_schema(current),
-            "OperationOutcome": _v2_outcome() if current else {
-                "description": "Every FHIR error answer (FHIR-2): each issue names the rule and what was wrong.",
-                "type": "object", "required": ["resourceType", "issue"],
-                "properties": {
-                    "resourceType": {"type": "string", "enum": ["OperationOutcome"]},
-                    "issue": {"type": "array", "minItems": 1, "items": {
-                        "type": "object", "required": ["severity", "code", "diagnostics"],
-                        "properties": {
-                            "severity": {"type": "string", "enum": ["fatal", "error", "warning", "information"]},
-                            "code": {"type": "string", "minLength": 1},
-                            "diagnostics": {"type": "string", "minLength": 1},
-                            "expression": {"type": "array", "items": {"type": "string"}},
-                        }}},
-                },
-            },
+            "OperationOutcome": _outcome_schema(current),
             "Communication": _v2_read(reference_read) if current else {
                 "description": "A stored message as read back (ID-2, SENT-*, RECV-*, RCPT-3, PAY-2, PAY-4).",
                 "type": "object",
@@ -203,20 +189,25 @@ def _components(current: bool) -> dict:
     }
 
 
-def _v2_outcome() -> dict:
+def _outcome_schema(current: bool) -> dict:
+    """Every FHIR error answer. canvas-2022: each issue's ``diagnostics`` names the rule and what was wrong
+    (FHIR-2); canvas-current: its ``details.text`` does, with a code that fits the status (FHIR-10)."""
+    words = ({"details": {"type": "object", "required": ["text"],
+                          "properties": {"text": {"type": "string", "minLength": 1}}}} if current
+             else {"diagnostics": {"type": "string", "minLength": 1}})
     return {
-        "description": "Every FHIR error answer: each issue's code fits the status (FHIR-10) and its "
-                       "details.text names the rule and what was wrong (FHIR-2).",
+        "description": "Every FHIR error answer: each issue's code fits the status (FHIR-10) and its details.text "
+                       "names the rule and what was wrong (FHIR-2)." if current else
+                       "Every FHIR error answer (FHIR-2): each issue names the rule and what was wrong.",
         "type": "object", "required": ["resourceType", "issue"],
         "properties": {
             "resourceType": {"type": "string", "enum": ["OperationOutcome"]},
             "issue": {"type": "array", "minItems": 1, "items": {
-                "type": "object", "required": ["severity", "code", "details"],
+                "type": "object", "required": ["severity", "code", *words],
                 "properties": {
                     "severity": {"type": "string", "enum": ["fatal", "error", "warning", "information"]},
                     "code": {"type": "string", "minLength": 1},
-                    "details": {"type": "object", "required": ["text"],
-                                "properties": {"text": {"type": "string", "minLength": 1}}},
+                    **words,
                     "expression": {"type": "array", "items": {"type": "string"}},
                 }}},
         },
