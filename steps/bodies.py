@@ -19,6 +19,7 @@ is found out by that instant, which no other message has.
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import json
 import uuid
@@ -159,6 +160,7 @@ _MARKER_EPOCH = datetime(2020, 1, 1, tzinfo=timezone.utc)
 _MARKER_SECONDS = 366 * 86400
 
 
+@functools.lru_cache(maxsize=1024)  # a "nothing stored" search compares it with every message it reads
 def marker_instant(marker: str) -> str:
     """The instant that stands for ``marker`` in ``sent``: a second of 2020 and a millisecond, both from
     the marker's hash, so no other case's message (and, but for a chance of one in 31.6 million a
@@ -169,21 +171,25 @@ def marker_instant(marker: str) -> str:
     return at.strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z"
 
 
-def sent_carries(resource: Any, draft: Draft) -> bool:
-    """Whether a message the target returned has the draft's marker instant as its ``sent`` (to the second):
-    the stored copy of a draft whose text could not carry the marker."""
+def marker_second(draft: Draft) -> datetime | None:
+    """The second a stored copy of the draft is sent at when its ``sent`` is the marker's instant; else None."""
     sent = draft.body.get("sent") if isinstance(draft.body, dict) else None
-    if not draft.marker or sent != marker_instant(draft.marker) or not isinstance(resource, dict):
+    if not draft.marker or sent != marker_instant(draft.marker):
+        return None
+    return datetime.fromisoformat(sent.replace("Z", "+00:00")).replace(microsecond=0)
+
+
+def sent_at_second(resource: Any, second: datetime | None) -> bool:
+    """Whether a message the target returned was sent within ``second`` (``marker_second``): the stored copy
+    of a draft whose text could not carry the marker."""
+    stored = resource.get("sent") if second is not None and isinstance(resource, dict) else None
+    if not isinstance(stored, str):
         return False
-    stored = resource.get("sent")
     try:
-        at = datetime.fromisoformat(stored.replace("Z", "+00:00")) if isinstance(stored, str) else None
+        at = datetime.fromisoformat(stored.replace("Z", "+00:00"))
     except ValueError:
         return False
-    if at is None or at.tzinfo is None:
-        return False
-    wanted = datetime.fromisoformat(sent.replace("Z", "+00:00"))
-    return at.astimezone(timezone.utc).replace(microsecond=0) == wanted.replace(microsecond=0)
+    return at.tzinfo is not None and at.astimezone(timezone.utc).replace(microsecond=0) == second
 
 
 def refused(draft: Draft, rule: str) -> Draft:

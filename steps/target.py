@@ -17,7 +17,7 @@ from canvas_conformance.client import Answer, Client, without_userinfo
 from canvas_conformance.preflight import is_loopback
 from canvas_conformance.references import parse_reference
 
-from .bodies import Draft, carries, marked_in_text, sent_carries, texts
+from .bodies import Draft, carries, marked_in_text, marker_second, sent_at_second, texts
 
 KINDS = ("Patient", "Practitioner")
 
@@ -166,11 +166,12 @@ class Target:
             raise SearchUnavailable("cannot tell what is stored: the request names no patient or practitioner")
         textless = not marked_in_text(draft)
         sent = draft.body.get("sent") if isinstance(draft.body, dict) else None
+        second = marker_second(draft)
         found: dict[str, None] = {}
         searches = [lambda q=query: self._party_messages(*q, when=when) for query in queries]
         for resources in self.client.overlapped(searches, at_once=self.at_once):
             for resource in resources:
-                if carries(resource, draft.marker) or sent_carries(resource, draft) or \
+                if carries(resource, draft.marker) or sent_at_second(resource, second) or \
                         (textless and _blank_copy(resource, sent)):
                     found[str(resource.get("id"))] = None
         return list(found)
