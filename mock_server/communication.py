@@ -71,12 +71,13 @@ def read(message_id: str):
 
 
 def read_version(message_id: str, version: str):
-    """GET what a v2 Location names, ``/Communication/<id>/_history/<version>``: a message has version 1 only."""
-    stored = get_db().get_communication(message_id)
-    if stored is None or version != stored.resource["meta"]["versionId"]:  # FHIR-6
+    """GET what a v2 Location names, ``/Communication/<id>/_history/<version>`` (ID-3): version 1 as created,
+    and version 2 once a practitioner marked it read (RECV-3), each as it was."""
+    stored = get_db().communication_version_json(message_id, version)
+    if stored is None:  # FHIR-6
         raise FhirError(404, Issue("not-found", "FHIR-6", f"Communication/{message_id}/_history/{version} does not exist",
                                    "Communication.id"))
-    return fhir_response(stored.resource)
+    return fhir_json_response(stored)
 
 
 @bp.record_once

@@ -59,6 +59,14 @@ CREATE TRIGGER IF NOT EXISTS communication_counted AFTER INSERT ON communication
         ('recipient:' || NEW.recipient_id, 1)
     ON CONFLICT (key) DO UPDATE SET n = n + 1;
 END;
+-- Versions a message had before its latest (RECV-3's "Mark read" makes version 2): what a v2 Location,
+-- which names version 1, still reads (ID-3).
+CREATE TABLE IF NOT EXISTS communication_version (
+    id       TEXT NOT NULL,
+    version  TEXT NOT NULL,
+    resource TEXT NOT NULL,
+    PRIMARY KEY (id, version)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS person (
     resource_type TEXT NOT NULL,
     id            TEXT NOT NULL,
@@ -287,6 +295,15 @@ class Store:
             ).fetchone()
         return _message(row) if row else None
 
+    def communication_version_json(self, message_id: str, version: str) -> str | None:
+        """The message as it was at ``version`` (its JSON text): the current one, or one kept when it changed."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT resource FROM communication WHERE id = ?1 AND json_extract(resource, '$.meta.versionId') = ?2"
+                " UNION ALL SELECT resource FROM communication_version WHERE id = ?1 AND version = ?2 LIMIT 1",
+                (message_id, version)).fetchone()
+        return row[0] if row else None
+
     def communication_json(self, message_id: str) -> str | None:
         """The stored resource as its JSON text, exactly as the API answers it (see ``_resource_json``)."""
         with self._lock:
@@ -353,6 +370,10 @@ class Store:
         """RECV-3: a practitioner marked the message read in the chart: ``received`` is stored as ``when``
         (a new version of the resource, so its meta moves on), only where none was stored before."""
         with self._writing(), self._tx():
+            self._conn.execute(
+                "INSERT OR IGNORE INTO communication_version (id, version, resource)"
+                " SELECT id, COALESCE(json_extract(resource, '$.meta.versionId'), '1'), resource FROM communication"
+                " WHERE id = ? AND json_extract(resource, '$.received') IS NULL", (message_id,))
             cur = self._conn.execute(
                 "UPDATE communication SET resource = json_set(resource, '$.received', ?1,"
                 " '$.meta.versionId', CAST(COALESCE(CAST(json_extract(resource, '$.meta.versionId') AS INTEGER),"
@@ -365,6 +386,7 @@ class Store:
     def reset(self) -> None:
         with self._writing(), self._tx():
             self._conn.execute("DELETE FROM communication")
+            self._conn.execute("DELETE FROM communication_version")
             self._conn.execute("DELETE FROM communication_count")
             self._conn.execute("DELETE FROM sms_outbox")
 

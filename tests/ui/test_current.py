@@ -127,6 +127,13 @@ def test_a_patients_message_to_a_practitioner_is_unread_until_marked_read(ui, mo
     assert read_back["received"] == "2022-06-15T12:05:00+00:00"  # when it was marked, on the mock's clock
     assert read_back["sent"] == "2022-02-10T15:04:00+00:00"  # sent untouched
     assert read_back["meta"] == {"versionId": "2", "lastUpdated": "2022-06-15T12:05:00+00:00"}
+    # ID-3: the create's Location names version 1, which still reads as created; version 2 is the read one
+    versions = {n: mock_api.client.get(f"/Communication/{message_id}/_history/{n}", headers=mock_api.headers)
+                for n in ("1", "2", "3")}
+    assert versions["1"].status_code == 200 and "received" not in versions["1"].json
+    assert versions["1"].json["meta"]["versionId"] == "1" and versions["1"].json["sent"] == read_back["sent"]
+    assert versions["2"].status_code == 200 and versions["2"].json == read_back
+    assert versions["3"].status_code == 404
     card = ui.page(f"/chart/{patient_id}").one("timeline-message")
     assert not card.has("message-unread") and not card.has("mark-read-button")
     assert card.one("message-received").text == "Read Jun 15th, 2022, 12:05 UTC"
