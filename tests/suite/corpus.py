@@ -833,11 +833,11 @@ NEW: list[Breakage] = [
        "days (UTC)", on_create(_override_on_other_days), touches=frozenset({"SENT-1"})),
     # RECV-1
     _b("RECV-1", "local date kept", "converts received's time of day but keeps the date as written when the "
-       "conversion crosses midnight", converted("received", _local_date_kept)),
+       "conversion crosses midnight", converted("received", _local_date_kept), touches=frozenset({"SENT-4"})),
     _b("RECV-1", "positive offsets the wrong way", "adds a positive offset instead of subtracting it",
-       converted("received", _positive_wrong_way)),
+       converted("received", _positive_wrong_way), touches=frozenset({"SENT-4"})),
     _b("RECV-1", "received rounded half up", "rounds received's fractional seconds to the nearest second",
-       converted("received", _rounded_half_up)),
+       converted("received", _rounded_half_up), touches=frozenset({"SENT-4"})),
     _b("RECV-1", "received offset minutes ignored", "converts received's +05:30 as +05:00",
        converted("received", _minutes_ignored), touches=frozenset({"SENT-4"})),
     # RECV-2
@@ -927,11 +927,11 @@ NEW: list[Breakage] = [
        "one element", on_create(_single_element_checked)),
     # PAY-4
     _b("PAY-4", "content as an attachment", "maps content to contentAttachment (content[x] read as an "
-       "attachment)", read_back_of(lambda m: True, _content_as_attachment)),
+       "attachment)", read_back_of(lambda m: True, _content_as_attachment), touches=frozenset({"PAY-2"})),
     _b("PAY-4", "content ignored", "reads only contentString: a text given as content is stored empty",
-       read_back_of(lambda m: True, _content_ignored)),
+       read_back_of(lambda m: True, _content_ignored), touches=frozenset({"PAY-2"})),
     _b("PAY-4", "content cut to 32 characters", "stores text given as content in a legacy 32-character column",
-       read_back_of(lambda m: True, _content_cut)),
+       read_back_of(lambda m: True, _content_cut), touches=frozenset({"PAY-2"})),
     # FHIR-1
     _b("FHIR-1", "array unwrapped", "takes the first element of a JSON array as the resource",
        _array_unwrapped, fails="a JSON array holding the message"),
