@@ -36,6 +36,18 @@ def test_default_workers_follow_the_target():
     assert suite_process.workers_for(config.for_suite({"CANVAS_WORKERS": "3"})) == 3
 
 
+def test_cases_at_once_read_a_whole_number_and_follow_the_target():
+    assert config.for_suite({"CANVAS_CASES_AT_ONCE": "6"}).cases_at_once == 6
+    for bad in ("0", "33", "four"):
+        with pytest.raises(config.ConfigError, match="CANVAS_CASES_AT_ONCE"):
+            config.for_suite({"CANVAS_CASES_AT_ONCE": bad})
+    assert suite_process.cases_at_once_for(config.for_suite({})) == 1  # the embedded mock: one thread anyway
+    assert suite_process.cases_at_once_for(config.for_suite({"CANVAS_BASE_URL": "http://127.0.0.1:8000"})) == 1
+    remote = config.for_suite({"CANVAS_BASE_URL": "https://fumage-example.canvasmedical.com"})
+    assert suite_process.cases_at_once_for(remote) == suite_process.REMOTE_CASES_AT_ONCE > 1
+    assert suite_process.cases_at_once_for(config.for_suite({"CANVAS_CASES_AT_ONCE": "2"})) == 2
+
+
 def test_the_child_gets_xdist_only_with_more_than_one_worker():
     one = suite_process.command(Path("steps"), None, workers=1)
     assert "-n" not in one and "xdist.plugin" not in one
