@@ -299,8 +299,10 @@ def _received_overrides_for(kind):
 
 
 def _received_now_for_patients(app, message):
+    # now on the server's own clock (the mock's), so sent, copied from it, is still the creation time
+    # (SENT-2 holds): only received, which the client never gave, is wrong
     if "received" not in message and sender_kind(message) == "Patient" and "sent" not in message:
-        message["received"] = datetime.now(timezone.utc).isoformat()
+        message["received"] = app.extensions["mock_clock"].now().isoformat()
 
 
 # -- recipients, senders, payloads --------------------------------------------------------------------
@@ -920,7 +922,7 @@ NEW: list[Breakage] = [
                                              lambda body, m: body.update(payload=[{"contentString": _payload_texts(m)[1]}]))),
     # PAY-3
     _b("PAY-3", "content not checked", "checks contentString for emptiness but not the document's content",
-       on_create(_content_unchecked)),
+       on_create(_content_unchecked), touches=frozenset({"FHIR-2"})),  # explored FHIR-2 sends empty content too
     _b("PAY-3", "last element checked", "checks the last payload element for emptiness instead of the first",
        on_create(_last_element_checked)),
     _b("PAY-3", "single-element payloads checked", "checks the text for emptiness only when the payload has "
