@@ -42,8 +42,8 @@ import threading
 import time
 import zlib
 from datetime import datetime, timezone
-from http.cookiejar import DefaultCookiePolicy
 from concurrent.futures import ThreadPoolExecutor
+from http.cookiejar import DefaultCookiePolicy
 from typing import Any, Callable, Iterator, Mapping, NamedTuple, Sequence, TypeVar
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
@@ -116,6 +116,11 @@ class Evidence:
 
     def note(self, text: str) -> None:
         self.notes.append(text)
+
+    def take(self, other: "Evidence") -> None:
+        """``other``'s exchanges and notes after this one's (what a call on another thread gathered)."""
+        self.exchanges.extend(other.exchanges)
+        self.notes.extend(other.notes)
 
     def attach(self, *, kind: str, path: str, title: str) -> None:
         self.attachments.append({"kind": kind, "path": path, "title": title})
@@ -443,25 +448,25 @@ class Client:
         if at_once <= 1 or len(calls) <= 1:
             return [call() for call in calls]
         here = self._evidence_now()
-
-        def one(call: Callable[[], T]) -> tuple[Evidence, Any, BaseException | None]:
-            with self.gathering(Evidence()) as gathered:
-                try:
-                    return gathered, call(), None
-                except BaseException as err:  # noqa: BLE001 -- raised below, in its turn
-                    return gathered, None, err
-
         with ThreadPoolExecutor(max_workers=min(at_once, len(calls)), thread_name_prefix="overlapped") as pool:
-            done = list(pool.map(one, calls))
+            done = list(pool.map(self.gathered_call, calls))
         results = []
         for gathered, result, error in done:
             if here is not None:
-                here.exchanges.extend(gathered.exchanges)
-                here.notes.extend(gathered.notes)
+                here.take(gathered)
             if error is not None:
                 raise error
             results.append(result)
         return results
+
+    def gathered_call(self, call: Callable[[], T]) -> tuple[Evidence, T | None, BaseException | None]:
+        """``call`` run with its exchanges and notes kept apart (``gathering``): what it gathered, what it
+        returned, and what it raised (None when it returned), for a caller to take in its own order."""
+        with self.gathering(Evidence()) as gathered:
+            try:
+                return gathered, call(), None
+            except BaseException as err:  # noqa: BLE001 -- handed to the caller, who raises it in its turn
+                return gathered, None, err
 
     def note(self, text: str) -> None:
         """A note for the reader of the current scenario (or of the case being gathered)."""

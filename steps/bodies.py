@@ -19,7 +19,6 @@ is found out by that instant, which no other message has.
 from __future__ import annotations
 
 import copy
-import functools
 import hashlib
 import json
 import uuid
@@ -160,12 +159,11 @@ _MARKER_EPOCH = datetime(2020, 1, 1, tzinfo=timezone.utc)
 _MARKER_SECONDS = 366 * 86400
 
 
-@functools.lru_cache(maxsize=1024)  # a "nothing stored" search compares it with every message it reads
 def marker_instant(marker: str) -> str:
     """The instant that stands for ``marker`` in ``sent``: a second of 2020 and a millisecond, both from
     the marker's hash, so no other case's message (and, but for a chance of one in 31.6 million a
-    message, no other writer's) has it. Matched to the second (``sent_carries``), since a target may
-    drop the fraction."""
+    message, no other writer's) has it. Matched to the second (``marker_second``, ``sent_at_second``),
+    since a target may drop the fraction."""
     number = int.from_bytes(hashlib.sha256(marker.encode()).digest()[:8], "big")
     at = _MARKER_EPOCH + timedelta(seconds=number % _MARKER_SECONDS, milliseconds=(number >> 32) % 1000)
     return at.strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z"

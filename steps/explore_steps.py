@@ -22,8 +22,8 @@ import copy
 import json
 import random
 import time
-from datetime import datetime, timedelta, timezone
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, NamedTuple
 
 import pytest
@@ -792,7 +792,7 @@ class Gathered(NamedTuple):
 def send_ahead(ctx: Context, run_case: Callable[[Context, dict], None], cases: list[dict], *,
                at_once: int) -> dict[tuple[int, str], Gathered]:
     """Every planned case run, ``at_once`` of them at a time, each on a copy of ``ctx`` numbered as the
-    search will number it, its exchanges kept apart (``Client.gathering``); keyed by ``explore.case_key``.
+    search will number it, its exchanges kept apart (``Client.gathered_call``); keyed by ``explore.case_key``.
 
     The search then judges each case from this, in its own order, so a verdict, its evidence and the
     case it names are those of the cases sent one by one; only the waiting overlaps. A case the search
@@ -801,14 +801,11 @@ def send_ahead(ctx: Context, run_case: Callable[[Context, dict], None], cases: l
     def one(number: int, case: dict) -> Gathered | None:
         own = copy.copy(ctx)
         own.case = number
-        with ctx.target.client.gathering(Evidence()) as gathered:
-            try:
-                run_case(own, case)
-            except explore.LeftOut:
-                return None  # left out in its turn too (the search asks Hypothesis for another)
-            except BaseException as err:  # noqa: BLE001 -- a check's failure, a skip, no answer: all replayed
-                return Gathered(gathered, err)
-        return Gathered(gathered, None)
+        # a check's failure, a skip, no answer: all replayed in the case's turn
+        gathered, _, error = ctx.target.client.gathered_call(lambda: run_case(own, case))
+        if isinstance(error, explore.LeftOut):
+            return None  # left out in its turn too (the search asks Hypothesis for another)
+        return Gathered(gathered, error)
 
     with ThreadPoolExecutor(max_workers=at_once, thread_name_prefix=f"explore-{ctx.rule}") as pool:
         futures = {explore.case_key(n, case): pool.submit(one, n, case) for n, case in enumerate(cases, start=1)}
@@ -825,8 +822,7 @@ def judge(ctx: Context, run_case: Callable[[Context, dict], None], ahead: dict[t
         if gathered is None:
             run_case(ctx, case)
             return
-        evidence.exchanges.extend(gathered.evidence.exchanges)
-        evidence.notes.extend(gathered.evidence.notes)
+        evidence.take(gathered.evidence)
         if gathered.error is not None:
             raise gathered.error
     return check
