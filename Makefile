@@ -16,9 +16,12 @@ run: $(STAMP) browser
 serve: $(STAMP)
 	$(BIN)/canvas-conformance serve
 
-# pytest exits 5 when it collected no test, so make fails when nothing ran.
+# pytest exits 5 when it collected no test, so make fails when nothing ran (with -n too).
+# Tests spread over one process per core (pytest-xdist, already pinned for --workers): every test
+# binds its own free ports and writes under its own tmp_path, so none depends on another's order.
+TEST_FLAGS ?= -n auto --dist worksteal
 test: $(STAMP) browser
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(TEST_FLAGS)
 
 # The mutation corpus and the allowed variants (tests/suite/corpus.py): the whole API suite once per
 # breakage or variant, so it runs apart from make test (about 25 s a case on 2 cores; make test keeps a
