@@ -28,6 +28,7 @@ from urllib.parse import parse_qsl
 from werkzeug.datastructures import ImmutableMultiDict
 
 from . import auth, communication
+from .limits import REFUSED
 from .outcome import correlation_ids
 
 _ITEM = "/Communication/"
@@ -88,7 +89,7 @@ class FastRoutes:
                 return self.wsgi_app(environ, start_response)
         else:
             return self.wsgi_app(environ, start_response)
-        if "HTTP_COOKIE" in environ or "mock.body_refused" in environ:
+        if "HTTP_COOKIE" in environ or REFUSED in environ:
             return self.wsgi_app(environ, start_response)
         if self._checked is None:
             self._checked = self._still_as_built()
