@@ -20,11 +20,13 @@ RULES = [
     (lambda f, p: p.endswith("mock_server/db.py"), "SQLite through Store (queries, commit)"),
     (lambda f, p: f in ("_structure_issues", "_fast_valid") or "/jsonschema/" in p or "fastjsonschema" in p
      or f.startswith("validate_"), "schema validation (fastjsonschema; jsonschema only for bad bodies)"),
-    (lambda f, p: f == "check_bearer", "bearer token check"),
+    (lambda f, p: f in ("check_bearer", "bearer_token_hash"), "bearer token check"),
     (lambda f, p: f == "parse_body", "body parsing (JSON decode, depth check)"),
-    (lambda f, p: f == "fhir_response", "building the answer"),
+    # Flask's view sends Answer.response() (Werkzeug's Response); the fast path sends Answer.wsgi().
+    (lambda f, p: f == "fhir_response" or (f in ("response", "wsgi") and p.endswith("mock_server/outcome.py")),
+     "building the answer"),
     (lambda f, p: f in ("ingest", "_party", "_first_text", "_instant"), "business rules (references, text, dates)"),
-    (lambda f, p: "/mock_server/" in p, "other mock code (ids, clock, resource, hooks)"),
+    (lambda f, p: "/mock_server/" in p, "other mock code (ids, clock, resource, hooks, fast path dispatch)"),
     (lambda f, p: "/flask/" in p or "/werkzeug/" in p, "Flask/Werkzeug request machinery"),
 ]
 OTHER = RULES[-2][1]

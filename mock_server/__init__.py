@@ -73,7 +73,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.url_map.strict_slashes = False
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
 
-    from . import auth, clock, communication, control, db, faults, limits, metadata, openapi, outcome, people, sessions, ui
+    from . import (auth, clock, communication, control, db, fastpath, faults, limits, metadata, openapi, outcome, people,
+                   sessions, ui)
 
     app.session_interface = sessions.CookieOnlyWhenSent()
 
@@ -91,6 +92,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(control.bp)
     app.register_blueprint(ui.bp)
     app.register_blueprint(openapi.bp)
+    fast = app.wsgi_app = fastpath.FastRoutes(app, app.wsgi_app)  # create, read, search as Flask answers them
     faults.init_app(app)  # off unless FAULTS or /_mock/faults set rules
     limits.init_app(app)  # outermost: no body over MAX_CONTENT_LENGTH is read, faulted or not
+    fast.seal()
     return app

@@ -99,20 +99,31 @@ def token():
 
 def check_bearer() -> None:
     """Raise a 401 OperationOutcome unless the request carries a valid, unexpired token."""
-    header = request.environ.get("HTTP_AUTHORIZATION", "")  # what request.headers.get gives, without its wrapper
+    g.token_hash = bearer_token_hash(request.environ, get_db(), get_clock())
+
+
+def bearer_token_hash(environ, store, clock) -> str:
+    """The hash of the request's valid, unexpired bearer token; else a 401 OperationOutcome is raised.
+
+    Given its storage and clock rather than reading Flask's globals, so a request answered outside
+    Flask's dispatch (fastpath.py) is checked by this very code.
+    """
+    header = environ.get("HTTP_AUTHORIZATION", "")  # what request.headers.get gives, without its wrapper
     scheme, _, value = header.partition(" ")
-    challenge = {"WWW-Authenticate": 'Bearer realm="canvas-mock"'}
     if scheme.lower() != "bearer" or not value.strip():
         raise FhirError(401, Issue("login", "FHIR-3", "a bearer token is required (Authorization: Bearer <token>)"),
-                        headers=challenge)
+                        headers=_CHALLENGE)
     token_hash = _token_hash(value.strip())
-    expiry = get_db().token_expiry(token_hash)
+    expiry = store.token_expiry(token_hash)
     if expiry is None:
         raise FhirError(401, Issue("login", "FHIR-3", "the bearer token is not known to this server"),
-                        headers=challenge)
-    if _expired(_instant(expiry), token_hash):
-        raise FhirError(401, Issue("expired", "FHIR-3", "the bearer token has expired"), headers=challenge)
-    g.token_hash = token_hash
+                        headers=_CHALLENGE)
+    if _expired(_instant(expiry), token_hash, store, clock):
+        raise FhirError(401, Issue("expired", "FHIR-3", "the bearer token has expired"), headers=_CHALLENGE)
+    return token_hash
+
+
+_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="canvas-mock"'}
 
 
 def count_clock_move(seconds: float) -> None:
@@ -122,13 +133,13 @@ def count_clock_move(seconds: float) -> None:
         get_db().add_clock_move(token_hash, seconds)
 
 
-def _expired(expires_at: datetime, token_hash: str) -> bool:
+def _expired(expires_at: datetime, token_hash: str, store, clock) -> bool:
     real_now = _real_now()
     if expires_at <= real_now:
         return True
-    if abs(get_clock().now() - real_now) < timedelta(seconds=1):
+    if abs(clock.now() - real_now) < timedelta(seconds=1):
         return False  # the clock reads real time: nobody's moves count (storage is not asked)
-    moved = get_db().clock_moves(token_hash)
+    moved = store.clock_moves(token_hash)
     # In seconds, not as an instant: a token's moves may add up past the years a datetime holds.
     return moved is not None and (expires_at - real_now).total_seconds() <= moved
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 import uuid
 from urllib.parse import urlencode, urlsplit
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, current_app, request
 
 from .auth import require_token
 from .clock import get_clock
 from .db import get_db
 from .messages import new_message
-from .outcome import FhirError, Issue, fhir_json, fhir_json_response, fhir_response, json_string
-from .profiles import CANVAS_CURRENT, is_current
+from .outcome import Answer, FhirError, Issue, fhir_json, fhir_json_response, json_string
+from .profiles import CANVAS_CURRENT
 from .search import parse_query
 from .validation import ingest, parse_body
 
@@ -25,13 +25,7 @@ def base_url() -> str:
     configured = current_app.config.get("BASE_URL")
     if configured:
         return configured.rstrip("/")
-    # Werkzeug's url_root (host validation, IRI-to-URI quoting) depends only on these environ
-    # values (and TRUSTED_HOSTS, an app setting), so each app works it out once per combination
-    # and remembers a bounded number of them (a client may send any Host header).
-    environ = request.environ
-    key = (environ.get("wsgi.url_scheme"), environ.get("HTTP_HOST"), environ.get("SERVER_NAME"),
-           environ.get("SERVER_PORT"), environ.get("SCRIPT_NAME"))
-    known = current_app.extensions.setdefault("mock_url_roots", {})
+    known, key = url_roots(current_app), url_root_key(request.environ)
     root = known.get(key)
     if root is None:
         root = request.url_root.rstrip("/")
@@ -41,33 +35,58 @@ def base_url() -> str:
     return root
 
 
+# Werkzeug's url_root (host validation, IRI-to-URI quoting) depends only on these environ values (and
+# TRUSTED_HOSTS, an app setting), so each app works it out once per combination and remembers a
+# bounded number of them (a client may send any Host header).
+def url_root_key(environ) -> tuple:
+    return (environ.get("wsgi.url_scheme"), environ.get("HTTP_HOST"), environ.get("SERVER_NAME"),
+            environ.get("SERVER_PORT"), environ.get("SCRIPT_NAME"))
+
+
+def url_roots(app) -> dict:
+    """The roots this app has worked out, by ``url_root_key`` (fastpath.py answers only from these)."""
+    return app.extensions.setdefault("mock_url_roots", {})
+
+
 @bp.post("/Communication")
 @require_token  # FHIR-3
 def create():
-    current = is_current()
-    document = parse_body(request.content_type, request.get_data(cache=False),
-                          max_depth=current_app.config["MAX_JSON_DEPTH"])  # FHIR-1, FHIR-8
-    message = ingest(document, person_exists=get_db().person_exists, current=current)
+    return create_answer(get_db(), get_clock(), current_app.config, request.content_type,
+                         request.get_data(cache=False), base_url()).response()
+
+
+def create_answer(store, clock, config, content_type: str | None, raw: bytes, base: str) -> Answer:
+    """A create once its token has passed: the body checked, the message stored, the 201 to send.
+
+    Given what it needs rather than reading Flask's globals, so Flask's view and fastpath.py run it alike.
+    """
+    current = config["PROFILE"] == CANVAS_CURRENT
+    document = parse_body(content_type, raw, max_depth=config["MAX_JSON_DEPTH"])  # FHIR-1, FHIR-8
+    message = ingest(document, person_exists=store.person_exists, current=current)
     # ID-2: the server's own id (v2's are hyphenated UUIDs, as Canvas's examples show).
     message_id = str(uuid.uuid4()) if current else uuid.uuid4().hex
-    stored = new_message(message, now=get_clock().now(), message_id=message_id, current=current)
-    get_db().insert_communication(stored.resource, created=stored.created, patient_id=stored.patient_id)
+    stored = new_message(message, now=clock.now(), message_id=message_id, current=current)
+    store.insert_communication(stored.resource, created=stored.created, patient_id=stored.patient_id)
     # ID-1: 201 with Location naming the new resource, answered after the commit.
-    location = f"{base_url()}/Communication/{stored.resource['id']}"
+    location = f"{base}/Communication/{stored.resource['id']}"
     if current:
         # ID-1 (v2): the Location names version 1. ID-3: the body is JSON null, the id only in Location.
-        return Response("null", 201, {"Location": f"{location}/_history/1"}, content_type="application/json")
-    return fhir_response(None, 201, {"Location": location})
+        return Answer(201, "null", (("Location", f"{location}/_history/1"),), "application/json")
+    return Answer(201, None, (("Location", location),))
 
 
 @bp.get("/Communication/<message_id>")
 @require_token
 def read(message_id: str):
-    stored = get_db().communication_json(message_id)
+    return read_answer(get_db(), message_id).response()
+
+
+def read_answer(store, message_id: str) -> Answer:
+    stored = store.communication_json(message_id)
     if stored is None:  # FHIR-6
         raise FhirError(404, Issue("not-found", "FHIR-6", f"Communication/{message_id} does not exist",
                                    "Communication.id"))
-    return fhir_json_response(stored)
+    return Answer(200, stored)
 
 
 def read_version(message_id: str, version: str):
@@ -101,12 +120,15 @@ def refuse_change(message_id: str | None = None):
 @bp.get("/Communication")
 @require_token
 def search():
+    return search_answer(get_db(), current_app.config, request.args, base_url()).response()
+
+
+def search_answer(store, config, args, base: str) -> Answer:
     """FHIR-7: searchset Bundle with total, _count/_offset paging and self/first/next/last links."""
-    query = parse_query(request.args)
+    query = parse_query(args)
     count, offset = query.count, query.offset
-    total, messages = get_db().search_communication_json(query.filters, count=count, offset=offset)
-    base = base_url()
-    if is_current():
+    total, messages = store.search_communication_json(query.filters, count=count, offset=offset)
+    if config["PROFILE"] == CANVAS_CURRENT:
         return _v2_searchset(query, total, messages, urlsplit(base).path)
     # What urlencode([*kept, ("_count", count), ("_offset", at)]) gives, with the filters encoded once.
     filters = urlencode(query.kept)
@@ -132,10 +154,10 @@ def search():
     # and "entry" comes last: the bytes fhir_json gives for the whole Bundle with decoded resources.
     entries = ",".join(f'{{"fullUrl":{json_string(f"{base}/Communication/{message_id}")},"resource":{text},'
                        '"search":{"mode":"match"}}' for message_id, text in messages)
-    return fhir_json_response(f'{head[:-1]},"entry":[{entries}]}}')
+    return Answer(200, f'{head[:-1]},"entry":[{entries}]}}')
 
 
-def _v2_searchset(query, total: int, messages, root: str) -> Response:
+def _v2_searchset(query, total: int, messages, root: str) -> Answer:
     """FHIR-7 as Canvas's v2 answers a search (canvas-current): links relative to the server's root
     (``/Communication?...&_count=10&_offset=0``, as its docs show), self, first, next (but on the last
     page) and last, and no links at all for an empty result; entries with the resource alone (no
@@ -153,7 +175,7 @@ def _v2_searchset(query, total: int, messages, root: str) -> Response:
         bundle["link"] = [{"relation": rel, "url": url} for rel, url in links]
     head = fhir_json(bundle)
     if not messages:
-        return fhir_json_response(head)
+        return Answer(200, head)
     # each entry {"resource": <the stored text as it is>}, "entry" last, as fhir_json gives it decoded
     entries = ",".join(f'{{"resource":{text}}}' for _, text in messages)
-    return fhir_json_response(f'{head[:-1]},"entry":[{entries}]}}')
+    return Answer(200, f'{head[:-1]},"entry":[{entries}]}}')

@@ -9,14 +9,18 @@ that names no internals (and are logged without request bodies or headers).
 """
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import logging
 import os
+import re
 from typing import NamedTuple
 
 from flask import Flask, Response, current_app, g, has_app_context
 from werkzeug.exceptions import HTTPException
+from werkzeug.http import HTTP_STATUS_CODES
+from werkzeug.urls import iri_to_uri
 
 from .fhir_types import FHIR_JSON
 from .profiles import CANVAS_CURRENT
@@ -112,6 +116,55 @@ def fhir_json_response(payload: str | None, status: int = 200, headers: dict | N
     """An answer whose body is the JSON text ``payload`` already made (``None``: no body, no type)."""
     return _Answer(payload or "", status=status, headers=headers,
                    content_type=FHIR_JSON if payload is not None else None)
+
+
+class Answer(NamedTuple):
+    """A successful answer of an endpoint, before it is sent: Flask sends ``response()``;
+    fastpath.py sends ``wsgi()``, the same status line, headers and bytes (tests/mock/test_fastpath.py)."""
+
+    status: int
+    body: str | None  # the JSON text; None: no body and no Content-Type
+    headers: tuple[tuple[str, str], ...] = ()  # before Content-Type and Content-Length, as Werkzeug orders them
+    content_type: str = FHIR_JSON
+
+    def response(self) -> Response:
+        return _Answer(self.body or "", status=self.status, headers=list(self.headers),
+                       content_type=self.content_type if self.body is not None else None)
+
+    def wsgi(self, start_response, correlation_id: str) -> list[bytes]:
+        """Start the answer as Werkzeug would send ``response()`` once ``_stamp`` has stamped it:
+        the given headers (a Location as ``iri_to_uri`` gives it), Content-Type when there is a body,
+        Content-Length, the correlation id; the status line in Werkzeug's words."""
+        data = self.body.encode() if self.body is not None else b""
+        headers = [(name, uri(value)) if name == "Location" else (name, value) for name, value in self.headers]
+        if self.body is not None:
+            headers.append(("Content-Type", self.content_type))
+        headers.append(("Content-Length", str(len(data))))
+        headers.append((CORRELATION_HEADER, correlation_id))
+        start_response(_status_line(self.status), headers)
+        return [data]
+
+
+@functools.lru_cache(maxsize=64)
+def _status_line(status: int) -> str:
+    return f"{status} {HTTP_STATUS_CODES[status].upper()}"  # as Werkzeug's Response.status setter words it
+
+
+# URLs that Werkzeug's iri_to_uri gives back unchanged: lowercase http(s) scheme, a host of lowercase
+# ASCII labels (each 1 to 63 characters, so the IDNA codec leaves them as they are; urlsplit lowercases
+# the host), a port with no leading zero, and a path of only what the path's quoting keeps (unreserved
+# characters, '%' and "!$&'()*+,/:;=@"); no query, no fragment, no user info, no whitespace.
+_PLAIN_URI = re.compile(r"https?://[a-z0-9-]{1,63}(?:\.[a-z0-9-]{1,63})*(:(?:0|[1-9][0-9]{0,4}))?"
+                        r"(?:/[A-Za-z0-9._~%!$&'()*+,/:;=@-]*)?")
+
+
+def uri(location: str) -> str:
+    """What Werkzeug sends for a Location header: ``iri_to_uri(location)``, without its work when that is
+    ``location`` itself (a port above 65535 is left to iri_to_uri, which refuses it)."""
+    match = _PLAIN_URI.fullmatch(location)
+    if match and (not match.group(1) or int(match.group(1)[1:]) <= 65535):
+        return location
+    return iri_to_uri(location)
 
 
 def outcome_response(status: int, issues, headers: dict | None = None, *, counted_all: bool = True,
