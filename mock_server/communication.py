@@ -11,7 +11,7 @@ from .clock import get_clock
 from .db import get_db
 from .messages import new_message
 from .outcome import Answer, FhirError, Issue, fhir_json, fhir_json_response, json_string
-from .profiles import CANVAS_CURRENT
+from .profiles import is_current
 from .search import parse_query
 from .validation import ingest, parse_body
 
@@ -22,30 +22,32 @@ _URL_ROOTS_KEPT = 64
 
 def base_url() -> str:
     """The server's base, for Location headers and Bundle links."""
-    configured = current_app.config.get("BASE_URL")
-    if configured:
-        return configured.rstrip("/")
-    known, key = url_roots(current_app), url_root_key(request.environ)
-    root = known.get(key)
+    root = known_base(current_app, request.environ)
     if root is None:
+        known = current_app.extensions["mock_url_roots"]
         root = request.url_root.rstrip("/")
         if len(known) >= _URL_ROOTS_KEPT:
             known.clear()
-        known[key] = root
+        known[_url_root_key(request.environ)] = root
     return root
+
+
+def known_base(app, environ) -> str | None:
+    """The base for this request without Werkzeug's work: the configured BASE_URL, else the root this
+    app has already worked out for the request's scheme, host and script root; None when it has not
+    (fastpath.py answers only when this is known; ``base_url`` works it out and remembers it)."""
+    configured = app.config.get("BASE_URL")
+    if configured:
+        return configured.rstrip("/")
+    return app.extensions.setdefault("mock_url_roots", {}).get(_url_root_key(environ))
 
 
 # Werkzeug's url_root (host validation, IRI-to-URI quoting) depends only on these environ values (and
 # TRUSTED_HOSTS, an app setting), so each app works it out once per combination and remembers a
 # bounded number of them (a client may send any Host header).
-def url_root_key(environ) -> tuple:
+def _url_root_key(environ) -> tuple:
     return (environ.get("wsgi.url_scheme"), environ.get("HTTP_HOST"), environ.get("SERVER_NAME"),
             environ.get("SERVER_PORT"), environ.get("SCRIPT_NAME"))
-
-
-def url_roots(app) -> dict:
-    """The roots this app has worked out, by ``url_root_key`` (fastpath.py answers only from these)."""
-    return app.extensions.setdefault("mock_url_roots", {})
 
 
 @bp.post("/Communication")
@@ -60,7 +62,7 @@ def create_answer(store, clock, config, content_type: str | None, raw: bytes, ba
 
     Given what it needs rather than reading Flask's globals, so Flask's view and fastpath.py run it alike.
     """
-    current = config["PROFILE"] == CANVAS_CURRENT
+    current = is_current(config)
     document = parse_body(content_type, raw, max_depth=config["MAX_JSON_DEPTH"])  # FHIR-1, FHIR-8
     message = ingest(document, person_exists=store.person_exists, current=current)
     # ID-2: the server's own id (v2's are hyphenated UUIDs, as Canvas's examples show).
@@ -102,7 +104,7 @@ def read_version(message_id: str, version: str):
 @bp.record_once
 def _v2_routes(state) -> None:
     """Routes only canvas-current has (canvas-2022's v1 Location names no version)."""
-    if state.app.config["PROFILE"] == CANVAS_CURRENT:
+    if is_current(state.app.config):
         state.add_url_rule("/Communication/<message_id>/_history/<version>", "read_version",
                            require_token(read_version), methods=["GET"])
 
@@ -128,7 +130,7 @@ def search_answer(store, config, args, base: str) -> Answer:
     query = parse_query(args)
     count, offset = query.count, query.offset
     total, messages = store.search_communication_json(query.filters, count=count, offset=offset)
-    if config["PROFILE"] == CANVAS_CURRENT:
+    if is_current(config):
         return _v2_searchset(query, total, messages, urlsplit(base).path)
     # What urlencode([*kept, ("_count", count), ("_offset", at)]) gives, with the filters encoded once.
     filters = urlencode(query.kept)

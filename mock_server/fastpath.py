@@ -15,7 +15,7 @@ so every refusal is Flask's own answer.
 Plain means: GET or POST (HEAD and OPTIONS are Flask's), the exact path ``/Communication`` or
 ``/Communication/<ASCII id>``, no cookie (the session interface is skipped), no body refused by
 limits.py, a create's body of declared length (no Transfer-Encoding), a URL root already worked
-out for this scheme, host and script root (communication.url_roots), and an app whose hooks, views
+out for this scheme, host and script root (communication.known_base), and an app whose hooks, views
 and routing settings are still those this reproduces (checked when the first request arrives;
 Flask allows no new hook after that). Anything else goes to Flask unchanged, body unread.
 """
@@ -47,7 +47,6 @@ class FastRoutes:
         self.store = app.extensions["mock_store"]
         self.clock = app.extensions["mock_clock"]
         self.make_id = correlation_ids(app.config["PROFILE"])
-        self.roots = communication.url_roots(app)
         self._sealed: tuple | None = None
         self._checked: bool | None = None  # None until the first request: is the app still as sealed?
 
@@ -96,13 +95,9 @@ class FastRoutes:
         if not self._checked:
             return self.wsgi_app(environ, start_response)
         config = self.app.config
-        base = config.get("BASE_URL")
-        if base:
-            base = base.rstrip("/")
-        else:
-            base = self.roots.get(communication.url_root_key(environ))
-            if base is None:  # Flask works it out (and remembers it)
-                return self.wsgi_app(environ, start_response)
+        base = communication.known_base(self.app, environ)
+        if base is None:  # Flask works it out (and remembers it)
+            return self.wsgi_app(environ, start_response)
         if kind == "create":
             length = environ.get("CONTENT_LENGTH") or ""
             if (not (length.isascii() and length.isdigit()) or "HTTP_TRANSFER_ENCODING" in environ

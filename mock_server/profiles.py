@@ -7,6 +7,8 @@ Code that differs between the editions asks ``current()`` (inside a request) or 
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from flask import Flask, current_app
 
 CANVAS_2022 = "canvas-2022"
@@ -28,6 +30,7 @@ def current() -> str:
     return current_app.config["PROFILE"]
 
 
-def is_current() -> bool:
-    """Whether the mock behaves as today's v2 API (canvas-current)."""
-    return current_app.config["PROFILE"] == CANVAS_CURRENT
+def is_current(config: Mapping | None = None) -> bool:
+    """Whether the mock behaves as today's v2 API (canvas-current): the request's app, or the app whose
+    ``config`` is given (code that is handed its configuration rather than reading Flask's globals)."""
+    return (current_app.config if config is None else config)["PROFILE"] == CANVAS_CURRENT
