@@ -21,7 +21,7 @@ from canvas_conformance.config import RunConfig
 from canvas_conformance import checks
 from canvas_conformance.references import parse_reference
 
-from .bodies import Draft, between, changed, marked_in_text, refused
+from .bodies import Draft, between, changed, marked_in_text, marker_second, refused
 from .target import Target, involved_parties
 from .terms import Person, phrase
 
@@ -186,8 +186,13 @@ def count_before(target: Target, draft: Draft) -> tuple[tuple[str, ...], dict[st
 
 def preexisting(target: Target, draft: Draft, involved: tuple[str, ...]) -> frozenset[str]:
     """For a draft whose text cannot carry its marker: the blank messages of its parties already stored,
-    which "nothing was stored" sets aside (empty for every other draft: nothing is searched)."""
-    if draft.marker is None or marked_in_text(draft):
+    which "nothing was stored" sets aside (empty for every other draft: nothing is searched).
+
+    A draft sent at its marker's instant (``bodies.marker_second``) needs no search either: a copy is
+    known by that instant, a second of 2020 no other case uses, and a blank message sent then before the
+    draft was is as unlikely as another writer's message at that second after it, a chance
+    ``Target.find_marked`` already accepts."""
+    if draft.marker is None or marked_in_text(draft) or marker_second(draft) is not None:
         return frozenset()
     return frozenset(target.find_marked(draft, involved, when="before"))
 
