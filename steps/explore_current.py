@@ -18,7 +18,6 @@ from canvas_conformance import checks, explore
 from .bodies import changed, marked_text
 from .message_steps import Submission
 from .provoke import Provoked, judge_codes, provoke, stored_message
-from .rejection_steps import check_nothing_stored
 
 ACCEPTED_STATUS = "unknown"  # every Canvas example's status: always accepted (STAT-1)
 
@@ -40,7 +39,7 @@ def _accepted_or_refused(ctx, submission: Submission, *, what: str, read: Callab
         return
     if answer.status is not None and answer.status in checks.CLIENT_ERRORS:
         checks.check_operation_outcome(answer.status, answer.text, rule=ctx.rule, what=f"the refusal of {what}")
-        check_nothing_stored(ctx.target, submission, rule=ctx.rule)
+        ctx.nothing_stored(submission, rule=ctx.rule)
         return
     checks.fail(ctx.rule, f"the answer to {what}", "201 Created or a 4xx refusal", f"status {answer.status}")
 

@@ -40,6 +40,7 @@ from .bodies import Draft, between, changed, refused
 from .message_steps import Submission, submit
 from .reading_steps import check_created
 from .rejection_steps import check_nothing_stored, check_refused
+from .sweep import StoredEarlier, Sweep
 from .target import Target
 from .verdicts import READ_BACK, refusal_rule
 
@@ -74,6 +75,8 @@ class Context:
         self.allowed = allowed  # what the run's profile leaves open (checks.allowances)
         self.memo: dict[str, Any] = {}
         self.case = 0
+        self.current: Any = None  # the case being checked (``judge``)
+        self.sweep: Sweep | None = None  # when set, refusals' "nothing stored" wait for it (steps/sweep.py)
         patients, practitioners = target.people("Patient", 1), target.people("Practitioner", 1)
         self.people = {"<patient>": f"Patient/{patients[0]}", "<practitioner>": f"Practitioner/{practitioners[0]}"}
         self.missing: list[str] = []  # the second patient/practitioner, when the target has none known
@@ -122,6 +125,8 @@ class Context:
 
     # -- sending and judging ----------------------------------------------------------------
     def submit(self, draft: Draft, what: str, *, counted: bool = False, **kwargs) -> Submission:
+        if self.sweep is not None:
+            self.sweep.sent()
         return submit(self.target, draft, name=self.name(what), counted=counted, **kwargs)
 
     def accepted(self, submission: Submission, what: str = "the create of a valid message") -> str:
@@ -164,8 +169,16 @@ class Context:
         check_refused(submission, self.rule)
         outcome = checks.check_operation_outcome(submission.answer.status, submission.answer.text, rule=self.rule,
                                                  statuses=statuses, what="the answer to the create")
-        check_nothing_stored(self.target, submission, rule=refusal_rule(submission.draft, self.rule))
+        self.nothing_stored(submission, rule=refusal_rule(submission.draft, self.rule))
         return outcome
+
+    def nothing_stored(self, submission: Submission, *, rule: str) -> None:
+        """No copy of the refused submission was stored (a breach of ``rule``): judged now, or with the
+        scenario's next sweep when one is on and the draft can wait for it (steps/sweep.py)."""
+        if self.sweep is not None and self.sweep.takes(submission):
+            self.sweep.hold(submission, rule=rule, case=self.current)
+        else:
+            check_nothing_stored(self.target, submission, rule=rule)
 
 
 def _party(reference: str) -> Reference:
@@ -818,6 +831,9 @@ def judge(ctx: Context, run_case: Callable[[Context, dict], None], ahead: dict[t
     exchanges and notes joining the scenario's in the search's order; any other is sent now."""
     def check(case: dict) -> None:
         ctx.case += 1
+        ctx.current = case
+        if ctx.sweep is not None:
+            ctx.sweep.flush_if_due()  # held cases of earlier cases are not left waiting on this one
         gathered = ahead.pop(explore.case_key(ctx.case, case), None)
         if gathered is None:
             run_case(ctx, case)
@@ -826,6 +842,33 @@ def judge(ctx: Context, run_case: Callable[[Context, dict], None], ahead: dict[t
         if gathered.error is not None:
             raise gathered.error
     return check
+
+
+def _swept(ctx: Context, outcome: explore.Outcome, evidence: Evidence,
+           again: Callable[[], explore.Outcome]) -> explore.Outcome:
+    """The search's outcome once its last sweep is sent (steps/sweep.py). When a sweep found a stored copy
+    (or could not search), the search is run ``again`` with every refusal judged at once, whose outcome
+    names the first case that breaks the rule; if that finds nothing, the sweep's finding stands."""
+    trouble = outcome.error if isinstance(outcome.error, StoredEarlier) else None
+    if trouble is None:
+        try:
+            ctx.sweep.flush()
+        except StoredEarlier as err:
+            trouble = err
+    sweep = ctx.sweep
+    if sweep.sweeps:
+        evidence.note(f"\"nothing stored\" of {sweep.judged} refusals judged in {sweep.sweeps} "
+                      f"sweep{'s' * (sweep.sweeps != 1)}, each searching their parties once (steps/sweep.py)")
+    if trouble is None:
+        return outcome
+    evidence.note(f"{trouble}; the cases are explored again, each refusal's \"nothing stored\" judged at once")
+    rerun = again()
+    if rerun.falsified is not None or rerun.error is not None:
+        return rerun
+    failure, case = trouble.failure, trouble.held.case
+    if isinstance(failure, AssertionError) and str(failure).startswith(f"[{ctx.rule}]"):
+        return rerun._replace(falsified=case, message=str(failure))
+    return rerun._replace(error=failure, error_case=case)
 
 
 # -- the steps --------------------------------------------------------------------------------------
@@ -851,10 +894,16 @@ def cases_are_sent(target: Target, settings: RunConfig, space: Space, evidence: 
         planned = explore.planned(strategy, examples=examples, seed=settings.seed, first=first)
         ahead = send_ahead(ctx, run_case, planned, at_once=at_once)
 
-    check = judge(ctx, run_case, ahead, evidence)
-    outcome = explore.falsify(strategy, check, examples=examples, seed=settings.seed, first=first,
-                              shrink_budget=shrink_budget,
-                              counts_as_failure=lambda err: str(err).startswith(f"[{space.rule}]"))
+    def search(ctx: Context, ahead: dict[tuple[int, str], Gathered]) -> explore.Outcome:
+        return explore.falsify(strategy, judge(ctx, run_case, ahead, evidence), examples=examples,
+                               seed=settings.seed, first=first, shrink_budget=shrink_budget,
+                               counts_as_failure=lambda err: str(err).startswith(f"[{space.rule}]"))
+
+    if not ahead:  # cases sent ahead are judged each with its own searches, in their own threads
+        ctx.sweep = Sweep(target)
+    outcome = search(ctx, ahead)
+    if ctx.sweep is not None:
+        outcome = _swept(ctx, outcome, evidence, again=lambda: search(Context(target, space.rule, ctx.allowed), {}))
     names = ", ".join(d.name for d in space.dimensions)
     first = explore.boundary_cases(space.rule)
     boundaries = f"{len(first)} boundary case{'s' * (len(first) != 1)} from dimensions.json, then " if first else ""

@@ -52,7 +52,13 @@ def nothing_stored(target: Target, submission: Submission, rule: str) -> None:
 def check_nothing_stored(target: Target, submission: Submission, *, rule: str) -> None:
     """No stored message of the submission's parties carries its marker (nor, for a draft without a text
     marker, is a blank message that was not there before it)."""
-    found = [i for i in target.find_marked(submission.draft, submission.involved) if i not in submission.preexisting]
+    judge_stored(submission, target.find_marked(submission.draft, submission.involved), rule=rule)
+
+
+def judge_stored(submission: Submission, copies: list[str], *, rule: str) -> None:
+    """"Nothing was stored", judged from the stored copies a search found of the submission's draft
+    (``Target.find_marked``; the blank messages there before it are set aside)."""
+    found = [i for i in copies if i not in submission.preexisting]
     what = f"messages marked {submission.draft.marker}"
     if found:
         checks.check_counts_unchanged({what: 0}, {what: len(found)}, rule=rule)

@@ -8,7 +8,7 @@ once and kept here, never in module globals. Steps reach the target only over HT
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Iterable, Mapping
+from typing import Iterable, Mapping, Sequence
 
 import pytest
 
@@ -159,22 +159,26 @@ class Target:
         message of those parties with no text and that sent time is taken for its copy, since a
         target that keeps no identifier leaves nothing else of it.
         """
-        if draft.marker is None:
-            raise ValueError("the draft carries no marker (make it with bodies.between)")
-        queries = _party_queries(draft, involved)
-        if not queries:
-            raise SearchUnavailable("cannot tell what is stored: the request names no patient or practitioner")
-        textless = not marked_in_text(draft)
-        sent = draft.body.get("sent") if isinstance(draft.body, dict) else None
-        second = marker_second(draft)
-        found: dict[str, None] = {}
-        searches = [lambda q=query: self._party_messages(*q, when=when) for query in queries]
-        for resources in self.client.overlapped(searches, at_once=self.at_once):
-            for resource in resources:
-                if carries(resource, draft.marker) or sent_at_second(resource, second) or \
-                        (textless and _blank_copy(resource, sent)):
-                    found[str(resource.get("id"))] = None
-        return list(found)
+        return self.find_marked_many([(draft, tuple(involved))], when=when)[0]
+
+    def find_marked_many(self, drafts: Sequence[tuple[Draft, tuple[str, ...]]], *, when: str = "after") -> list[list[str]]:
+        """``find_marked`` for several drafts at once, each with its parties: every party search any of them
+        needs is sent once, and each draft is matched against the answers of its own searches only, as
+        ``find_marked`` matches it (the "nothing stored" sweep of an explored scenario, steps/sweep.py)."""
+        wanted = []
+        for draft, involved in drafts:
+            if draft.marker is None:
+                raise ValueError("the draft carries no marker (make it with bodies.between)")
+            queries = party_queries(draft, involved)
+            if not queries:
+                raise SearchUnavailable("cannot tell what is stored: the request names no patient or practitioner")
+            wanted.append(queries)
+        union = list(dict.fromkeys(query for queries in wanted for query in queries))
+        purpose = "this case's marker" if len(drafts) == 1 else f"the markers of {len(drafts)} cases"
+        searches = [lambda q=query: self._party_messages(*q, when=when, purpose=purpose) for query in union]
+        answers = dict(zip(union, self.client.overlapped(searches, at_once=self.at_once)))
+        return [_copies(draft, [resource for query in queries for resource in answers[query]])
+                for (draft, _), queries in zip(drafts, wanted)]
 
     def count_stored(self, involved: Iterable[str], *, when: str, draft: Draft) -> dict[str, int]:
         """How many stored messages of ``involved`` carry ``draft``'s marker, as {what was counted: n}.
@@ -184,8 +188,8 @@ class Target:
         """
         return {f"messages marked {draft.marker}": len(self.find_marked(draft, involved, when=when))}
 
-    def _party_messages(self, param: str, value: str, *, when: str) -> list[dict]:
-        name = f"search {param}={value} for this case's marker ({when})"
+    def _party_messages(self, param: str, value: str, *, when: str, purpose: str) -> list[dict]:
+        name = f"search {param}={value} for {purpose} ({when})"
         first = self._search_page(f"{name}, first page", "Communication", {param: value, "_count": str(PAGE)})
         resources = _resources(first)
         found = _page_links(first)
@@ -219,7 +223,7 @@ class Target:
 PAGE = 50
 
 
-def _party_queries(draft: Draft, involved: Iterable[str]) -> list[tuple[str, str]]:
+def party_queries(draft: Draft, involved: Iterable[str]) -> list[tuple[str, str]]:
     """The searches that find a stored copy of ``draft``: a patient by ``patient``, a practitioner by
     the role the draft gives it (both roles when the draft is not a JSON object naming it)."""
     roles: dict[str, set[str]] = {}
@@ -241,6 +245,19 @@ def _party_queries(draft: Draft, involved: Iterable[str]) -> list[tuple[str, str
         else:
             queries += [(role, str(party)) for role in sorted(roles.get(str(party)) or ("recipient", "sender"))]
     return queries
+
+
+def _copies(draft: Draft, resources: list[dict]) -> list[str]:
+    """The ids of the messages among ``resources`` that are stored copies of ``draft`` (``Target.find_marked``)."""
+    textless = not marked_in_text(draft)
+    sent = draft.body.get("sent") if isinstance(draft.body, dict) else None
+    second = marker_second(draft)
+    found: dict[str, None] = {}
+    for resource in resources:
+        if carries(resource, draft.marker) or sent_at_second(resource, second) or \
+                (textless and _blank_copy(resource, sent)):
+            found[str(resource.get("id"))] = None
+    return list(found)
 
 
 def _resources(bundle: dict) -> list[dict]:

@@ -348,7 +348,8 @@ def _sending_ahead_context():
 
     from canvas_conformance.client import Client
 
-    return types.SimpleNamespace(target=types.SimpleNamespace(client=Client("http://127.0.0.1:9")), rule="T-1", case=0)
+    return types.SimpleNamespace(target=types.SimpleNamespace(client=Client("http://127.0.0.1:9")), rule="T-1", case=0,
+                                 sweep=None)
 
 
 def _slow_check(ctx, case):
