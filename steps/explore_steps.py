@@ -40,7 +40,7 @@ from .bodies import Draft, between, changed, refused
 from .message_steps import Submission, submit
 from .reading_steps import check_created
 from .rejection_steps import check_nothing_stored, check_refused
-from .sweep import StoredEarlier, Sweep
+from .sweep import MAX_HELD, StoredEarlier, Sweep
 from .target import Target
 from .verdicts import READ_BACK, refusal_rule
 
@@ -812,8 +812,8 @@ def send_ahead(ctx: Context, run_case: Callable[[Context, dict], None], cases: l
     does not reach (it stopped at a failure, or drew otherwise after a case left out) was sent for
     nothing and is not shown: its marker is its own, so no other case's check sees it."""
     def one(number: int, case: dict) -> Gathered | None:
-        own = copy.copy(ctx)
-        own.case = number
+        own = copy.copy(ctx)  # its own number and case; the memo and the sweep are the scenario's
+        own.case, own.current = number, case
         # a check's failure, a skip, no answer: all replayed in the case's turn
         gathered, _, error = ctx.target.client.gathered_call(lambda: run_case(own, case))
         if isinstance(error, explore.LeftOut):
@@ -849,16 +849,16 @@ def _swept(ctx: Context, outcome: explore.Outcome, evidence: Evidence,
     """The search's outcome once its last sweep is sent (steps/sweep.py). When a sweep found a stored copy
     (or could not search), the search is run ``again`` with every refusal judged at once, whose outcome
     names the first case that breaks the rule; if that finds nothing, the sweep's finding stands."""
-    trouble = outcome.error if isinstance(outcome.error, StoredEarlier) else None
-    if trouble is None:
-        try:
-            ctx.sweep.flush()
-        except StoredEarlier as err:
-            trouble = err
     sweep = ctx.sweep
-    if sweep.sweeps:
-        evidence.note(f"\"nothing stored\" of {sweep.judged} refusals judged in {sweep.sweeps} "
-                      f"sweep{'s' * (sweep.sweeps != 1)}, each searching their parties once (steps/sweep.py)")
+    try:
+        sweep.flush()
+    except StoredEarlier:
+        pass  # kept as the sweep's trouble
+    trouble = sweep.trouble
+    if sweep.judged:
+        # how many sweeps went out depends on timing (MAX_AGE), so the note does not say
+        evidence.note(f"\"nothing stored\" of {sweep.judged} refusals judged in sweeps of up to {MAX_HELD} cases, "
+                      "each searching their parties once (steps/sweep.py)")
     if trouble is None:
         return outcome
     evidence.note(f"{trouble}; the cases are explored again, each refusal's \"nothing stored\" judged at once")
@@ -888,22 +888,19 @@ def cases_are_sent(target: Target, settings: RunConfig, space: Space, evidence: 
         request.addfinalizer(target.release_clock)
     examples, shrink_budget = explore.DEPTHS[settings.depth]
     strategy, first = explore.case_strategy(space.rule), explore.boundary_cases(space.rule)
-    at_once = cases_at_once_for(settings)
-    ahead: dict[tuple[int, str], Gathered] = {}
-    if at_once > 1 and space.rule not in ONE_BY_ONE:
-        planned = explore.planned(strategy, examples=examples, seed=settings.seed, first=first)
-        ahead = send_ahead(ctx, run_case, planned, at_once=at_once)
+    at_once = cases_at_once_for(settings) if space.rule not in ONE_BY_ONE else 1
 
-    def search(ctx: Context, ahead: dict[tuple[int, str], Gathered]) -> explore.Outcome:
+    def search(ctx: Context) -> explore.Outcome:
+        ahead: dict[tuple[int, str], Gathered] = {}
+        if at_once > 1:
+            planned = explore.planned(strategy, examples=examples, seed=settings.seed, first=first)
+            ahead = send_ahead(ctx, run_case, planned, at_once=at_once)
         return explore.falsify(strategy, judge(ctx, run_case, ahead, evidence), examples=examples,
                                seed=settings.seed, first=first, shrink_budget=shrink_budget,
                                counts_as_failure=lambda err: str(err).startswith(f"[{space.rule}]"))
 
-    if not ahead:  # cases sent ahead are judged each with its own searches, in their own threads
-        ctx.sweep = Sweep(target)
-    outcome = search(ctx, ahead)
-    if ctx.sweep is not None:
-        outcome = _swept(ctx, outcome, evidence, again=lambda: search(Context(target, space.rule, ctx.allowed), {}))
+    ctx.sweep = Sweep(target)
+    outcome = _swept(ctx, search(ctx), evidence, again=lambda: search(Context(target, space.rule, ctx.allowed)))
     names = ", ".join(d.name for d in space.dimensions)
     first = explore.boundary_cases(space.rule)
     boundaries = f"{len(first)} boundary case{'s' * (len(first) != 1)} from dimensions.json, then " if first else ""

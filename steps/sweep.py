@@ -23,6 +23,7 @@ Why the verdict is still the one a case-by-case check gives:
 """
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any, NamedTuple
 
@@ -56,18 +57,25 @@ class StoredEarlier(Exception):
 
 
 class Sweep:
+    """The held refusals of one explored scenario. Cases sent ahead (``explore_steps.send_ahead``) share it
+    from their threads: holding, counting and taking the held cases are done under a lock, the search
+    outside it. The first ``StoredEarlier`` a sweep raised is kept (``trouble``): a case sent ahead that
+    the search never judges may have been the one to meet it."""
+
     def __init__(self, target: Target, *, clock=time.monotonic) -> None:
         self.target = target
         self.held: list[Held] = []
         self.creates = 0  # the scenario's creates so far (``sent``)
-        self.sweeps = 0  # sweeps sent, for the scenario's note
-        self.judged = 0  # held cases judged by them
+        self.judged = 0  # held cases judged by sweeps
+        self.trouble: StoredEarlier | None = None
         self._clock = clock
         self._oldest = 0.0
+        self._lock = threading.Lock()
 
     def sent(self) -> None:
         """One more create of the scenario's was sent."""
-        self.creates += 1
+        with self._lock:
+            self.creates += 1
 
     def takes(self, submission: Submission) -> bool:
         """Whether a stored copy of the submission is known by its marker alone, on parties it can search."""
@@ -78,35 +86,48 @@ class Sweep:
 
     def hold(self, submission: Submission, *, rule: str, case: Any) -> None:
         """Judge the submission's "nothing stored" with the next sweep (``takes`` said it can wait)."""
-        if not self.held:
-            self._oldest = self._clock()
-        self.held.append(Held(submission, rule, case, self.creates))
+        with self._lock:
+            if not self.held:
+                self._oldest = self._clock()
+            self.held.append(Held(submission, rule, case, self.creates))
         self.flush_if_due()
 
-    def due(self) -> bool:
-        if not self.held:
-            return False
-        return len(self.held) >= MAX_HELD or self.creates - self.held[0].creates >= MAX_CREATES or \
-            self._clock() - self._oldest >= MAX_AGE
+    def _due(self) -> bool:
+        return bool(self.held) and (len(self.held) >= MAX_HELD or self.creates - self.held[0].creates >= MAX_CREATES
+                                    or self._clock() - self._oldest >= MAX_AGE)
 
     def flush_if_due(self) -> None:
-        if self.due():
-            self.flush()
+        with self._lock:
+            held = self._take() if self._due() else []
+        self._judge(held)
 
     def flush(self) -> None:
         """Search once for every held case; ``StoredEarlier`` for the first one stored (or when the target
         could not be searched)."""
+        with self._lock:
+            held = self._take()
+        self._judge(held)
+
+    def _take(self) -> list[Held]:
         held, self.held = self.held, []
+        self.judged += len(held)
+        return held
+
+    def _judge(self, held: list[Held]) -> None:
         if not held:
             return
-        self.sweeps += 1
-        self.judged += len(held)
         try:
             found = self.target.find_marked_many([(h.submission.draft, h.submission.involved) for h in held])
         except Exception as err:  # noqa: BLE001 -- no answer, no Bundle: the case-by-case search says which case
-            raise StoredEarlier(held[0], err) from err
+            self._raise(StoredEarlier(held[0], err), err)
         for one, copies in zip(held, found):
             try:
                 judge_stored(one.submission, copies, rule=one.rule)
             except AssertionError as err:
-                raise StoredEarlier(one, err) from None
+                self._raise(StoredEarlier(one, err), None)
+
+    def _raise(self, trouble: StoredEarlier, cause: BaseException | None) -> None:
+        with self._lock:
+            if self.trouble is None:
+                self.trouble = trouble
+        raise trouble from cause

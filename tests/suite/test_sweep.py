@@ -62,7 +62,7 @@ def test_held_refusals_are_judged_by_one_search_of_each_party():
     sweep.flush()
     # patient=p1 and sender=Practitioner/d1: two searches for five cases, not ten
     assert search.call_count == 2
-    assert (sweep.sweeps, sweep.judged, sweep.held) == (1, 5, [])
+    assert (sweep.judged, sweep.held) == (5, [])
 
 
 @responses.activate
@@ -195,4 +195,21 @@ def test_no_stored_copy_no_second_search():
     ctx.sweep.hold(_refusal(target), rule="RCPT-2", case={})
     evidence = Evidence()
     assert _swept(ctx, OUTCOME, evidence, lambda: pytest.fail("searched again")) == OUTCOME
-    assert any("judged in 1 sweep" in note for note in evidence.notes)
+    assert any("of 1 refusals judged in sweeps" in note for note in evidence.notes)
+
+
+@responses.activate
+def test_a_copy_met_by_a_case_the_search_never_judged_still_counts():
+    """A case sent ahead may meet the sweep's finding in its own thread and never be judged (the search
+    stopped earlier): the sweep keeps what it found, and the scenario is explored again."""
+    responses.post(f"{REMOTE}/Communication", status=400, json={"resourceType": "OperationOutcome", "issue": []})
+    target = _target()
+    ctx = Context(target, "RCPT-2")
+    ctx.sweep = Sweep(target, clock=Clock())
+    held = _refusal(target)
+    responses.get(f"{REMOTE}/Communication", json=_bundle(_stored(held, "copy")))
+    ctx.sweep.hold(held, rule="RCPT-2", case={"ahead": True})
+    with pytest.raises(StoredEarlier):
+        ctx.sweep.flush()  # in the thread of a case whose gathered error the search never replays
+    found = OUTCOME._replace(falsified={"ahead": True}, message="[RCPT-2] the stored messages: ...")
+    assert _swept(ctx, OUTCOME, Evidence(), lambda: found) == found
