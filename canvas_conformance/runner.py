@@ -181,18 +181,20 @@ def _report(cfg: RunConfig, target: Target, report_dir: Path, rc: int, started: 
         results = json.loads(results_file.read_text(encoding="utf-8"))
     except ValueError as err:
         raise UsageError(f"the suite's results.json is not JSON ({err.msg}); {log_hint}") from None
-    written = _finish_report(cfg, target, report_dir, results, started)
+    written = _finish_report(cfg, target, report_dir, results, started, from_file=True)
     nothing_checked(written.run, report_dir)
     return 1 if written.failing else 0
 
 
-def _finish_report(cfg: RunConfig, target: Target, report_dir: Path, results: dict, started: datetime):
-    """Scrub the suite's files, write the report files, point reports/latest, print the summary."""
+def _finish_report(cfg: RunConfig, target: Target, report_dir: Path, results: dict, started: datetime, *,
+                   from_file: bool = False):
+    """Scrub the suite's files, write the report files, point reports/latest, print the summary.
+    ``from_file``: ``results`` is results.json as read, so what it holds is searched for credentials once."""
     results_file = report_dir / "results.json"
     log_file = report_dir / "pytest.log"
     # tokens the suite obtained are in its exchanges: scrub them from its log and raw results too
     secrets = (*target.secrets, *harvest(results))
-    scrub_file(results_file, secrets)
+    scrub_file(results_file, secrets, harvested=from_file)
     scrub_file(log_file, secrets)
     base_url = target.record.base_url
     results.setdefault("started", started.isoformat(timespec="seconds"))
@@ -201,7 +203,7 @@ def _finish_report(cfg: RunConfig, target: Target, report_dir: Path, results: di
     results.setdefault("target", {})
     results["target"].setdefault("base_url", base_url)
     results["target"]["embedded_mock"] = target.embedded
-    written = write_all(results, report_dir, secrets=secrets, strict=cfg.strict)
+    written = write_all(results, report_dir, secrets=secrets, strict=cfg.strict, harvested=True)
     if cfg.report_dir is None:
         report_folder.point_latest(report_dir)
     print_summary(written, report_dir, base_url=base_url, embedded=target.embedded)

@@ -35,11 +35,13 @@ class Written(NamedTuple):
     failing: tuple[str, ...]  # rule IDs (or scenario names) that fail the run
 
 
-def write_all(results: dict, out_dir: Path, *, secrets: Iterable[str] = (), strict: bool = False) -> Written:
-    """Build and write the report files (REPORT_FILES) into ``out_dir``; answer what was written."""
+def write_all(results: dict, out_dir: Path, *, secrets: Iterable[str] = (), strict: bool = False,
+              harvested: bool = False) -> Written:
+    """Build and write the report files (REPORT_FILES) into ``out_dir``; answer what was written.
+    ``harvested``: ``secrets`` already hold what ``redact.harvest`` finds in ``results`` (the runner's)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    known = set(s for s in secrets if s) | harvest(results)
+    known = set(s for s in secrets if s) | (set() if harvested else harvest(results))
     run = build_run(redact(results, known))
     texts = {
         "conformance.json": conformance_json.render(run, strict=strict),
@@ -87,15 +89,18 @@ def _read_no_follow(path: Path) -> str | None:
         return handle.read().decode("utf-8", errors="replace")
 
 
-def scrub_file(path: Path, secrets: Iterable[str]) -> None:
-    """Scrub a file someone else wrote (results.json, the pytest log) in place."""
+def scrub_file(path: Path, secrets: Iterable[str], *, harvested: bool = False) -> None:
+    """Scrub a file someone else wrote (results.json, the pytest log) in place; a JSON file is searched for
+    credentials too, unless ``harvested`` says ``secrets`` hold those of its parsed content already. A file
+    with nothing to scrub is left as it is."""
     path = Path(path)
     text = _read_no_follow(path)
     if text is not None:
         known = set(s for s in secrets if s)
-        if path.suffix == ".json":
+        if path.suffix == ".json" and not harvested:
             try:
                 known |= harvest(json.loads(text))
             except ValueError:
                 pass
-        write_text(path, text, known)
+        if redact(text, known) != text:
+            write_text(path, text, known)
