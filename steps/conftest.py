@@ -28,10 +28,13 @@ from .message_steps import *  # noqa: F401,F403
 from .reading_steps import *  # noqa: F401,F403
 from .rejection_steps import *  # noqa: F401,F403
 from .search_steps import *  # noqa: F401,F403
+from .step_lookup import install as _install_step_lookup
 from .target import Target
 from .time_steps import *  # noqa: F401,F403
 from .ui_browser import mock_pages, pages, ui_sign_in  # noqa: F401
 from .ui_steps import *  # noqa: F401,F403
+
+_install_step_lookup()
 
 KIND_AND_SURFACE_TAGS = {
     "documented": "a rule stated by the source document",
