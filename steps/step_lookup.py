@@ -2,8 +2,8 @@
 
 pytest-bdd finds a step's definitions (``pytest_bdd.scenario.find_fixturedefs_for_step``) by asking
 pytest for every fixture name visible to the item and trying the parser of each step definition on
-the step's text: hundreds of lookups for every step of every scenario, about 0.5 s of a default API
-run's 4 s of scenarios (bench/RESULTS-suite.md). What it finds depends only on the step's type and
+the step's text: hundreds of lookups for every step of every scenario, a tenth of the scenarios'
+time in a default API run. What it finds depends only on the step's type and
 text and on which step definitions the item sees, and those are the same for every item of one test
 module: step definitions are module- or conftest-level fixtures, never an item's own (what an item
 adds at run time, a ``target_fixture`` value, is no step definition). So the answer is kept per
