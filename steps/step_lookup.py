@@ -15,8 +15,8 @@ import importlib
 
 import pytest
 
-_scenario = importlib.import_module("pytest_bdd.scenario")  # the module, not the function of that name
-_find = _scenario.find_fixturedefs_for_step
+BDD_SCENARIO = importlib.import_module("pytest_bdd.scenario")  # the module, not the function of that name
+PYTEST_BDD_FIND = BDD_SCENARIO.find_fixturedefs_for_step
 CACHE = "_canvas_step_definitions"  # kept on the session's fixture manager, so it ends with the session
 
 
@@ -27,11 +27,11 @@ def find_fixturedefs_for_step(step, fixturemanager, node):
     key = (module.nodeid if module is not None else node.nodeid, step.type, step.name)
     found = found_by.get(key)
     if found is None:
-        found = found_by[key] = tuple(_find(step, fixturemanager, node))
+        found = found_by[key] = tuple(PYTEST_BDD_FIND(step, fixturemanager, node))
     return iter(found)
 
 
 def install() -> None:
     """Have pytest-bdd look step definitions up through the cache (inject_fixturedefs_for_step calls the
     module's function by name)."""
-    _scenario.find_fixturedefs_for_step = find_fixturedefs_for_step
+    BDD_SCENARIO.find_fixturedefs_for_step = find_fixturedefs_for_step

@@ -26,7 +26,7 @@ def asked(monkeypatch):
         yield f"definition of {step.type} {step.name!r}"
         yield "an overriding definition"
 
-    monkeypatch.setattr(step_lookup, "_find", find)
+    monkeypatch.setattr(step_lookup, "PYTEST_BDD_FIND", find)
     return calls
 
 
