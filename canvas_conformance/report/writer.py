@@ -102,5 +102,6 @@ def scrub_file(path: Path, secrets: Iterable[str], *, harvested: bool = False) -
                 known |= harvest(json.loads(text))
             except ValueError:
                 pass
-        if redact(text, known) != text:
-            write_text(path, text, known)
+        scrubbed = redact(text, known)
+        if scrubbed != text:
+            write_text(path, scrubbed, ())  # scrubbed already: one pass over the text, not two
