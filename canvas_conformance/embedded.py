@@ -9,7 +9,7 @@ import secrets
 from typing import Callable, NamedTuple
 
 from mock_server import create_app
-from mock_server.serve import start_in_thread
+from mock_server.serve import start_per_connection
 
 
 class EmbeddedMock(NamedTuple):
@@ -25,10 +25,9 @@ def start(*, profile: str = "canvas-2022") -> EmbeddedMock:
     """A fresh in-memory mock behaving as ``profile``, with a one-off client secret, on 127.0.0.1 and a free port."""
     secret = secrets.token_urlsafe(24)
     app = create_app({"DATABASE": ":memory:", "CLIENT_SECRET": secret, "PROFILE": profile})
-    # One worker thread: a run's requests come one at a time per worker, and the mock's work holds
-    # the GIL anyway; with waitress's default of 8 threads each request cost about half as much CPU
-    # again in switching between them (bench/RESULTS-suite.md).
-    running = start_in_thread(app, threads=1)
+    # A thread per connection: a run's requests come one at a time per connection, and each is
+    # answered in the thread that read it (mock_server/serve.py says why not waitress)
+    running = start_per_connection(app)
     store = app.extensions["mock_store"]
     return EmbeddedMock(
         base_url=running.base_url,

@@ -9,9 +9,14 @@ beat gunicorn's sync workers at 32 connections, and (unlike sync workers, which 
 per connection) a slow or idle client costs it a tokio task, not a worker: it has a header read
 deadline of its own (``HEADER_READ_TIMEOUT_MS``).
 
-Embedding (``start_in_thread``): waitress, pure Python, a server object created on port 0 and
-run in a background thread of the caller's process, which is how the conformance runner and the
-tests run the mock.
+Embedding, in a background thread of the caller's process on a free loopback port, two ways:
+``start_in_thread``, waitress (the tests' servers), and ``start_per_connection``, a thread per
+connection (Werkzeug's threaded server, which Flask brings), which is how the conformance runner
+embeds its mock. Why the runner's differs: its requests come one at a time on a connection or
+two, and waitress hands each one from its I/O thread to a worker thread and the answer back,
+two switches under the GIL and an event loop polling every channel; a thread per connection
+reads, answers and writes in the one thread, at about a third of the CPU on a default API run
+(bench/RESULTS-suite.md).
 """
 from __future__ import annotations
 
@@ -24,6 +29,7 @@ from typing import Callable, NamedTuple
 
 from flask import Flask
 from waitress.server import create_server
+from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
 
 
 class RunningServer(NamedTuple):
@@ -34,6 +40,13 @@ class RunningServer(NamedTuple):
     thread: threading.Thread
 
     def stop(self) -> None:
+        """Stop serving and close every connection; for waitress see ``_stop_waitress``."""
+        if isinstance(self.server, ConnectionThreads):
+            self.server.stop()
+        else:
+            self._stop_waitress()
+
+    def _stop_waitress(self) -> None:
         """Let the workers finish, close the sockets from inside the server's own loop, wait for it.
 
         Order matters twice. Workers first: a worker finishing a request wakes the loop through
@@ -86,6 +99,65 @@ def start_in_thread(app: Flask, *, host: str = "127.0.0.1", port: int = 0, threa
     thread = threading.Thread(target=server.run, name="canvas-mock", daemon=True)
     thread.start()
     return RunningServer(url, server, thread)
+
+
+IDLE_TIMEOUT_S = 30  # a keep-alive connection that sends nothing for this long is closed (waitress's channel_timeout)
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """Werkzeug's request handler, HTTP/1.1 keep-alive, without its line per request on stderr."""
+
+    protocol_version = "HTTP/1.1"
+    timeout = IDLE_TIMEOUT_S
+
+    def log_request(self, code="-", size="-") -> None:
+        pass
+
+
+class ConnectionThreads(ThreadedWSGIServer):
+    """One daemon thread per connection, each reading, answering and writing its own requests.
+
+    ``stop()`` ends the accept loop, closes the listening socket and shuts every open connection
+    down, so a keep-alive client's thread ends at once rather than at its idle timeout.
+    """
+
+    def __init__(self, app: Flask, *, host: str, port: int) -> None:
+        super().__init__(host, port, app, handler=_QuietHandler)
+        self._open: set[socket.socket] = set()
+        self._open_lock = threading.Lock()
+
+    def process_request(self, request, client_address) -> None:
+        # the handler writes the status line and headers, then the body: without TCP_NODELAY the
+        # body could wait for the client's delayed ACK of the headers
+        request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        with self._open_lock:
+            self._open.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request) -> None:
+        with self._open_lock:
+            self._open.discard(request)
+        super().shutdown_request(request)
+
+    def stop(self) -> None:
+        self.shutdown()
+        self.server_close()
+        with self._open_lock:
+            still_open = list(self._open)
+        for conn in still_open:
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:  # the client closed it meanwhile
+                pass
+
+
+def start_per_connection(app: Flask, *, host: str = "127.0.0.1", port: int = 0) -> RunningServer:
+    """Serve ``app`` on ``host:port`` (0: a free port) with a thread per connection, in a daemon thread."""
+    server = ConnectionThreads(app, host=host, port=port)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                              name="canvas-mock", daemon=True)
+    thread.start()
+    return RunningServer(f"http://{host}:{server.server_port}", server, thread)
 
 
 # -- serve: granian worker processes --------------------------------------------------------------
