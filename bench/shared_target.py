@@ -38,10 +38,10 @@ def start(tree: Path, served: Served, results: Path, workers: int) -> subprocess
     env.update(CANVAS_BASE_URL=served.base_url, CANVAS_CLIENT_ID=served.client_id,
                CANVAS_CLIENT_SECRET=served.client_secret, CANVAS_RESULTS_FILE=str(results),
                PYTEST_DISABLE_PLUGIN_AUTOLOAD="1", PYTHONPATH=str(tree))
-    command = [sys.executable, "-m", "pytest", "steps", "-p", "pytest_bdd.plugin", "-p",
-               "canvas_conformance.results_plugin", "-p", "no:cacheprovider", "-q", "-m", "api"]
+    command = [sys.executable, "-m", "pytest", "steps", "-p", "pytest_bdd.plugin", "-p", "canvas_conformance.workers",
+               "-p", "canvas_conformance.results_plugin", "-p", "no:cacheprovider", "-q", "-m", "api"]
     if workers > 1:
-        command += ["-p", "xdist.plugin", "-n", str(workers), "--dist", "loadgroup"]
+        command += ["--canvas-workers", str(workers)]
     return subprocess.Popen(command, cwd=tree, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 

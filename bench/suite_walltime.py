@@ -1,4 +1,4 @@
-"""Wall time of the whole API suite: against the embedded mock at each --depth, and at 0/100 ms x 1/8 workers.
+"""Wall time of the whole API suite: against the embedded mock at each --depth, and at 0/100 ms x 1-16 workers.
 
 Usage: .venv/bin/python bench/suite_walltime.py [--runs N] [--thorough-runs N] [--matrix-runs N] [--tags EXPR]
        [--out bench/RESULTS-suite.md]
@@ -12,7 +12,7 @@ client's ``duration_ms``), and from pytest.log the pytest session's own time. Th
 start-up (interpreters, imports, the mock) and the report. The aim (issue 10): the whole API
 suite at the default depth within 5 s on 2 cores.
 
-Then the matrix of issue 12: the same command at 1 and at 8 workers (``--workers``), against the
+Then the matrix of issue 12: the same command at 1 to 16 workers (``--workers``), against the
 embedded mock (0 ms) and against ``canvas-conformance serve --fault latency:ms=100`` on loopback
 (every FHIR request answered 100 ms late, as from a distant sandbox), with the verdicts of each
 cell compared to those of the 1-worker run at 0 ms. A scenario's exchanges are sent one after
@@ -46,7 +46,7 @@ DEPTHS = ("quick", "standard", "thorough")
 DEFAULT_DEPTH = "standard"
 LATENT_AIM_S = 8.0  # issue 12: the API suite against a target 100 ms away
 # (latency ms, workers, explored cases sent at once); the last is the default for a target off this machine
-MATRIX = [(0, 1, 1), (0, 8, 1), (100, 1, 1), (100, 8, 1), (100, 1, 4), (100, 8, 4)]
+MATRIX = [(0, 1, 1), (0, 2, 1), (0, 8, 1), (100, 1, 1), (100, 8, 1), (100, 1, 4), (100, 8, 4), (100, 16, 4)]
 
 
 def one_run(tags: str, *, depth: str = DEFAULT_DEPTH, workers: int | None = None, target: dict | None = None,
@@ -148,15 +148,15 @@ def matrix(tags: str, runs: int) -> list[dict]:
 def render_matrix(cells: list[dict], *, tags: str, loads: tuple[tuple, tuple]) -> str:
     reference = cells[0]["runs"][0]["verdicts"]
     lines = [
-        "## 0 and 100 ms latency, 1 and 8 workers, 1 and 4 explored cases at once",
+        "## 0 and 100 ms latency, 1 to 16 workers, 1 and 4 explored cases at once",
         "",
         f"Command: `canvas-conformance run --tags {tags!r} -q --workers N --cases-at-once C` (default depth), "
         "against the embedded "
         "mock (0 ms) or against `canvas-conformance serve --db :memory: --threads 32 --fault latency:ms=100` on "
         f"loopback (100 ms: every FHIR request answered late, as from a distant sandbox), {len(cells[0]['runs'])} "
         f"run(s) a cell, right after the depth runs. Load average at the start {_load_text(loads[0])}, at the end "
-        f"{_load_text(loads[1])}. Aim at 100 ms: {LATENT_AIM_S:.0f} s (8 workers, 4 cases at once is the default "
-        "for a target that is not on this machine).",
+        f"{_load_text(loads[1])}. Aim at 100 ms: {LATENT_AIM_S:.0f} s (16 workers, 4 cases at once is the default "
+        "for a target that is not on this machine; 2 workers, 1 case at a time on loopback).",
         "",
         "| latency | workers | cases at once | wall s (median) | CPU s | runs' wall s | exchanges "
         "| longest scenario's exchanges | failed or error | verdicts as at 0 ms, 1 worker |",
@@ -179,8 +179,8 @@ def render_matrix(cells: list[dict], *, tags: str, loads: tuple[tuple, tuple]) -
         "from run to run at 100 ms: the served mock keeps the messages of the runs before, so more searches read "
         "a last page. CPU seconds (the runner and the suite processes; at 0 ms the embedded mock in "
         "the runner too, at 100 ms not the served mock) depend less on the load than wall time: each worker "
-        f"beyond the first costs about {extra:.1f} s of CPU at 100 ms (an interpreter, pytest, pytest-bdd, the "
-        "steps and the feature files, and its share of the rows sent to the controller)."
+        f"beyond the first costs about {extra:.1f} s of CPU at 100 ms (a fork of the suite's process after "
+        "collection: its own client and token, and its reports serialized to the controller and read there)."
         + (" The load average was above the core count: the wall times here are inflated by other work and only "
            "the CPU seconds and the verdicts compare." if _busy(*loads) else ""),
         "",

@@ -11,8 +11,8 @@ Two halves in one module because they speak one tiny protocol (a JSON object per
   line per scenario with no escape codes; nothing when quiet. ``NO_COLOR`` or
   ``TERM=dumb`` turn the Rich display off.
 
-With workers (pytest-xdist) each worker's ``Emitter`` works out its scenarios' events without
-a stream and attaches each to the scenario's teardown report; the controller, which holds the
+With workers (``workers``) each worker's ``Emitter`` works out its scenarios' events, sends
+nothing itself and attaches each to the scenario's teardown report; the controller, which holds the
 pipe, sends them as the reports arrive, so the runner sees one whole stream at any number of
 workers (in the order scenarios finish: it is live progress, not the report).
 
@@ -28,18 +28,19 @@ from typing import IO
 
 import pytest
 
-from . import catalogue, results
+from . import catalogue, results, workers
 
 FD_ENV = "CANVAS_PROGRESS_FD"
 EVENT_ATTR = "canvas_progress"  # a teardown report's attribute carrying its scenario's event
 
 
 class Emitter:
-    """Sends ``collected`` then one ``scenario`` event per test as it finishes (without a stream, as in
-    an xdist worker, only attaches each event to the scenario's teardown report)."""
+    """Sends ``collected`` then one ``scenario`` event per test as it finishes (in a worker, only
+    attaches each event to the scenario's teardown report)."""
 
-    def __init__(self, stream: IO[str] | None):
+    def __init__(self, stream: IO[str] | None, config=None):
         self.stream = stream
+        self.config = config
         self.seen: dict[str, dict] = {}
         self.collected = False
         self.rule_ids: frozenset[str] = frozenset()
@@ -49,7 +50,7 @@ class Emitter:
             pass
 
     def _send(self, event: dict) -> None:
-        if self.stream is None:
+        if self.stream is None or (self.config is not None and workers.is_worker(self.config)):
             return
         try:
             self.stream.write(json.dumps(event) + "\n")
@@ -60,13 +61,6 @@ class Emitter:
     @pytest.hookimpl(trylast=True)
     def pytest_collection_finish(self, session) -> None:
         self._send({"event": "collected", "count": len(session.items)})
-
-    @pytest.hookimpl(optionalhook=True)
-    def pytest_xdist_node_collection_finished(self, node, ids) -> None:
-        """In the controller: the first worker's collection is the run's (every worker collects the same)."""
-        if not self.collected:
-            self.collected = True
-            self._send({"event": "collected", "count": len(ids)})
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item, call):
@@ -98,7 +92,7 @@ class Emitter:
         event = getattr(report, EVENT_ATTR, None)
         if report.when == "teardown" and isinstance(event, dict):
             self._send(event)
-        elif report.when == "???":  # xdist: the worker died while running it (results.json has it as error)
+        elif report.when == workers.LOST:  # its worker stopped while it held it (results.json has it as error)
             self._send({"event": "scenario", "nodeid": report.nodeid, "name": report.nodeid.split("::")[-1],
                         "rules": [k for k in (getattr(report, "keywords", None) or {}) if k in self.rule_ids],
                         "status": "error", "message": "the worker running this scenario stopped before it ended"})
@@ -124,16 +118,13 @@ def _scenario_name(item) -> str:
 
 
 def pytest_configure(config) -> None:
-    if hasattr(config, "workerinput"):  # an xdist worker: the pipe is the controller's
-        config.pluginmanager.register(Emitter(None), "canvas-conformance-progress")
-        return
     fd = os.environ.get(FD_ENV)
     if fd and fd.isdigit():
         try:
             stream = os.fdopen(int(fd), "w", buffering=1, encoding="utf-8")
         except OSError:
             return
-        config.pluginmanager.register(Emitter(stream), "canvas-conformance-progress")
+        config.pluginmanager.register(Emitter(stream, config), "canvas-conformance-progress")
 
 
 class Display:

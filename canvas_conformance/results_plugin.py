@@ -7,9 +7,9 @@ evidence the suite gathered: every HTTP exchange, notes, attachments. The rows' 
 the verdicts and the names of outline rows are the results contract's (``results``).
 Everything written is redacted of the run's secrets first.
 
-With workers (pytest-xdist) each worker makes its rows as above and sends each, redacted of its
-own tokens, to the controller on the scenario's teardown report; the controller alone writes the
-file, its rows in collection order (feature file order, then scenario order), so the file is the
+With workers (``workers``: forked copies of the process that collected the suite) each worker
+makes its rows as above and sends each, redacted of its own tokens, to the controller on the
+scenario's teardown report; the controller alone writes the file, its rows in collection order (feature file order, then scenario order), so the file is the
 same at any number of workers and never in the order scenarios happened to finish.
 
 Under faults the rule is the same: a timeout, a dropped connection, a ``429``/``503`` that
@@ -29,7 +29,7 @@ from typing import Any
 
 import pytest
 
-from . import __version__, catalogue, jsontext, results
+from . import __version__, catalogue, jsontext, results, workers
 from .client import Evidence
 from .redact import RedactingStream, redact
 from .config import ROOT, ConfigError, RunConfig, for_suite
@@ -46,18 +46,7 @@ TAG_ORDER = ("documented", "inferred", "api", "ui")
 ROW_ATTR, TARGET_ATTR, SECRETS_ATTR = "canvas_row", "canvas_target", "canvas_secrets"  # on teardown reports
 
 
-def _is_worker(config: pytest.Config) -> bool:
-    return hasattr(config, "workerinput")
-
-
-def _base_nodeid(item: pytest.Item) -> str:
-    """The item's node id without the ``@group`` suffix xdist's loadgroup adds, so rows name a
-    scenario alike at any number of workers."""
-    nodeid = item.nodeid
-    for mark in item.iter_markers("xdist_group"):
-        name = mark.args[0] if mark.args else mark.kwargs.get("name", "default")
-        nodeid = nodeid.removesuffix(f"@{name}")
-    return nodeid
+_is_worker = workers.is_worker
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -117,7 +106,7 @@ def _record(item: pytest.Item) -> dict | None:
     rule_tags = set() if template.rule is None else template.rule.tags
     tags = _ordered(catalogue.kind_tags(template.tags | template.feature.tags | rule_tags, _profile(item.config)))
     row = results.as_json(results.Scenario(
-        nodeid=_base_nodeid(item),
+        nodeid=item.nodeid,
         feature_file=Path(os.path.relpath(template.feature.filename, item.config.rootpath)).as_posix(),
         feature=template.feature.name,
         name=results.scenario_name(template, example),
@@ -241,25 +230,22 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
 
 
 # -- the controller of a run with workers ---------------------------------------------------------
-@pytest.hookimpl(optionalhook=True)
-def pytest_xdist_node_collection_finished(node, ids) -> None:
-    """Every worker collects the same scenarios in the same order: the order of the file's rows."""
-    order = node.config.stash.setdefault(_ORDER_KEY, [])
-    if not order:
-        order.extend(ids)
-
-
 class Controller:
     """Registered in the controller of a run with workers: gathers the rows the workers send."""
 
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
 
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        """The controller collected the scenarios its workers run: the order of the file's rows."""
+        self.config.stash[_ORDER_KEY] = [item.nodeid for item in session.items]
+        self.items = {item.nodeid: item for item in session.items}
+
     def pytest_runtest_logreport(self, report) -> None:
         row = getattr(report, ROW_ATTR, None)
         run = self.config.stash[_RUN_KEY]
-        if row is None and report.when == "???":  # xdist: the worker died while running the scenario
-            row = _lost_row(report)
+        if row is None and report.when == workers.LOST:  # the worker stopped while it held the scenario
+            row = _lost_row(report, getattr(self, "items", {}).get(report.nodeid))
         if row is None:
             return
         run.setdefault("by_nodeid", {})[report.nodeid] = row
@@ -268,19 +254,23 @@ class Controller:
         self.config.stash[_SECRETS_KEY].update(getattr(report, SECRETS_ATTR, None) or ())
 
 
-def _lost_row(report) -> dict:
-    """The row of a scenario whose worker stopped before it ended: an error, so it is never missing."""
-    nodeid = report.nodeid.split("@", 1)[0]
+def _lost_row(report, item: pytest.Item | None = None) -> dict:
+    """The row of a scenario whose worker stopped before it ended: an error, so it is never missing.
+    With its item (the controller collected it too) the row names it as a row of its own would."""
+    nodeid = report.nodeid
     keywords = getattr(report, "keywords", None) or {}
     reason = str(report.longrepr or "").strip().splitlines()
+    message = workers.INTERRUPTED if reason == [workers.INTERRUPTED] else \
+        "the worker running this scenario stopped before it ended" + (f": {reason[0][:300]}" if reason else "")
+    row = _record(item) if item is not None else None
+    if row is not None:
+        return {**row, "status": "error", "message": message}
     return results.as_json(results.Scenario(
         nodeid=nodeid, name=nodeid.split("::")[-1], rules=tuple(r for r in _rule_ids() if r in keywords),
-        status="error", message="the worker running this scenario stopped before it ended"
-                                + (f": {reason[0][:300]}" if reason else "")))
+        status="error", message=message))
 
 
-def _is_controller(config: pytest.Config) -> bool:
-    return not _is_worker(config) and bool(config.getoption("numprocesses", None))
+_is_controller = workers.is_controller
 
 
 def _controller_rows(config: pytest.Config, run: dict) -> list[dict]:

@@ -1,8 +1,9 @@
 """The suite's child process: its command line, its environment, and the pipe its progress comes back on.
 
-The child is ``python -m pytest`` on the suite's steps with the results and progress plugins,
-and with more than one worker pytest-xdist's ``-n N --dist loadgroup`` (steps/conftest.py keeps
-the scenarios that hold the whole target to one worker and to themselves).
+The child is ``python -m pytest`` on the suite's steps with the results, progress and workers
+plugins; with more than one worker, ``--canvas-workers N`` forks that many copies of it once it has
+collected the suite (``workers``; steps/conftest.py keeps the scenarios that hold the whole target
+to one worker and to themselves).
 Its configuration is the runner's resolved record in one variable (``config.RUN_CONFIG_ENV``);
 the option variables of the runner's own environment are taken out of the child's, so nothing
 in the child can read a value the record does not hold. Its output goes to pytest.log in the
@@ -22,7 +23,7 @@ import threading
 from pathlib import Path
 from typing import NamedTuple
 
-from . import config
+from . import config, cores
 from .errors import UsageError
 from .redact import redact
 from . import progress
@@ -30,6 +31,7 @@ from .report.writer import write_text
 
 RESULTS_PLUGIN = "canvas_conformance.results_plugin"
 PROGRESS_PLUGIN = "canvas_conformance.progress"
+WORKERS_PLUGIN = "canvas_conformance.workers"
 PYTEST_INI = Path(__file__).with_name("suite_pytest.ini")
 PYTEST_CONFIG_FILES = ("pytest.ini", ".pytest.ini", "pyproject.toml", "tox.ini", "setup.cfg")
 GRACE_S = 5.0  # an interrupted suite's time to finish its step and write results.json before it is killed
@@ -93,24 +95,31 @@ def command(steps_dir: Path, tags: str | None, nodeids: list[str] | None = None,
     # no:unraisableexception: that plugin runs a full garbage collection as the session ends, over
     # every exchange the run recorded (about 0.3 s of a default run), to find exceptions raised in
     # finalizers; the run's verdicts and report do not come from pytest's warnings.
-    argv += ["-p", "pytest_bdd.plugin", "-p", RESULTS_PLUGIN, "-p", PROGRESS_PLUGIN, "-p", "no:cacheprovider",
-             "-p", "no:unraisableexception", "-q", "--color=no"]
+    # the workers plugin first: the other two import it, and a module named by -p after it was
+    # imported draws pytest's warning that it cannot be rewritten
+    argv += ["-p", "pytest_bdd.plugin", "-p", WORKERS_PLUGIN, "-p", RESULTS_PLUGIN, "-p", PROGRESS_PLUGIN,
+             "-p", "no:cacheprovider", "-p", "no:unraisableexception", "-q", "--color=no"]
     if workers > 1:
-        argv += ["-p", "xdist.plugin", "-n", str(workers), "--dist", "loadgroup"]
+        argv += ["--canvas-workers", str(workers)]
     return argv + ["-m", tags] if tags else argv
 
 
-REMOTE_WORKERS = 8  # a target across a network: exchanges wait on its latency, so they overlap
+REMOTE_WORKERS = 16  # a target across a network: exchanges wait on its latency, so they overlap
+LOOPBACK_WORKERS = 2  # a target on this machine: one worker a core, the target sharing them
 
 
 def workers_for(record: config.RunConfig) -> int:
-    """The number of workers: as configured, else 1 on loopback (the embedded mock answers in about a
-    millisecond, so more processes only add their start-up) and ``REMOTE_WORKERS`` elsewhere."""
+    """The number of workers: as configured, else ``REMOTE_WORKERS`` for a target elsewhere, and on
+    loopback (the embedded mock answers in about a millisecond, so workers only help while they have
+    a core each) ``LOOPBACK_WORKERS`` or the cores this process may use, the fewer. A worker is a fork
+    of the suite's process once it has collected the suite (``workers``), so it costs little to start."""
     if record.workers is not None:
         return record.workers
     from .preflight import is_loopback
 
-    return 1 if record.base_url is None or is_loopback(record.base_url) else REMOTE_WORKERS
+    if record.base_url is None or is_loopback(record.base_url):
+        return min(LOOPBACK_WORKERS, cores.available())
+    return REMOTE_WORKERS
 
 
 REMOTE_CASES_AT_ONCE = 4  # explored cases whose requests overlap, in each worker, against a distant target
@@ -210,8 +219,13 @@ def _feed(display, line: str, secrets: tuple[str, ...]) -> None:
 
 
 def _signal(child: subprocess.Popen, sig: int) -> None:
+    """SIGINT to the suite's process (it passes it on to its workers); SIGKILL to its whole process
+    group, its forked workers with it (the child leads a session and group of its own)."""
     try:
-        child.send_signal(sig)
+        if sig == signal.SIGKILL:
+            os.killpg(child.pid, sig)
+        else:
+            child.send_signal(sig)
     except OSError:  # it has already ended
         pass
 

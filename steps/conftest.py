@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from canvas_conformance import browser, catalogue, checks
+from canvas_conformance import browser, catalogue, checks, workers
 from canvas_conformance.client import Client, Evidence, ExchangeError, TokenError
 from canvas_conformance.config import ConfigError, RunConfig, for_suite
 from canvas_conformance.preflight import is_loopback
@@ -51,19 +51,17 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", f"{rule_id}: a rule of the catalogue (canvas_conformance/catalogue.json)")
     for tag, meaning in KIND_AND_SURFACE_TAGS.items():
         config.addinivalue_line("markers", f"{tag}: {meaning}")
-    config.addinivalue_line("markers", "xdist_group: scenarios that run on one worker (pytest-xdist)")
+    config.addinivalue_line("markers", f"{workers.TARGET_WIDE}: scenarios that hold the whole target (its clock) to themselves")
 
 
-# -- running with workers (pytest-xdist, ``--workers N``) ---------------------------------------
+# -- running with workers (``--workers N``, canvas_conformance/workers.py) ----------------------------
 # Scenarios run concurrently on worker processes, each with its own client and token; verdicts do
 # not depend on it, since each judges only messages carrying its own marker (bodies.py). What a
 # scenario does to the whole target cannot share it, though: moving or holding the mock's clock
 # (SENT-2, an expired token for FHIR-3, the UI rules' captions) changes every other request's
-# clock and token expiry. Those scenarios are ``EXCLUSIVE``: they go to one worker (xdist's
-# ``loadgroup``) and each runs while no other scenario of the run does, by a lock file the workers
-# share (shared for every other scenario, exclusive for these). The browser part stays on that worker.
-EXCLUSIVE = "target-wide"  # the xdist group of scenarios that hold the target (its clock) to themselves
-LOCK_INPUT = "canvas_conformance_lock"  # workerinput key: the lock file's path
+# clock and token expiry. Those scenarios are ``workers.TARGET_WIDE``: they go to one worker, one
+# after another, and each runs while no other scenario of the run does, by the run's lock file
+# (shared for every other scenario, exclusive for these). The browser part stays on that worker.
 _TARGET_WIDE_STEPS = ("the target's clock", "an expired bearer token")
 
 
@@ -108,20 +106,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         for kind in sorted(catalogue.kind_tags(tags, profile) - tags):
             item.add_marker(kind)
         if is_target_wide(item):
-            item.add_marker(pytest.mark.xdist_group(EXCLUSIVE))
-
-
-@pytest.hookimpl(optionalhook=True)
-def pytest_configure_node(node) -> None:
-    """The controller hands every worker the path of the run's lock file."""
-    config = node.config
-    path = getattr(config, "_canvas_lock_path", None)
-    if path is None:
-        handle, path = tempfile.mkstemp(prefix="canvas-conformance-", suffix=".lock")
-        os.close(handle)
-        config._canvas_lock_path = path
-        config.add_cleanup(lambda: os.unlink(path) if os.path.exists(path) else None)
-    node.workerinput[LOCK_INPUT] = path
+            item.add_marker(workers.TARGET_WIDE)
 
 
 @pytest.fixture(autouse=True)
@@ -129,7 +114,7 @@ def _target_wide_lock(request: pytest.FixtureRequest):
     """Under workers: a shared hold on the run's lock for an ordinary scenario, an exclusive one for a
     target-wide scenario, for the whole scenario (set-up and finalizers included). Without workers
     scenarios run one at a time anyway and nothing is locked."""
-    path = getattr(request.config, "workerinput", {}).get(LOCK_INPUT)
+    path = getattr(request.config, "workerinput", {}).get(workers.LOCK_INPUT)
     if path is None:
         yield
         return

@@ -20,8 +20,9 @@ import os
 import stat
 import tempfile
 from pathlib import Path
-from typing import Iterable, NamedTuple
+from typing import Callable, Iterable, NamedTuple
 
+from .. import cores
 from ..redact import harvest, redact
 from . import conformance_json, cucumber, har, html_page, junit, testreport
 from .rows import Run, build_run, failing
@@ -43,16 +44,56 @@ def write_all(results: dict, out_dir: Path, *, secrets: Iterable[str] = (), stri
     out_dir.mkdir(parents=True, exist_ok=True)
     known = set(s for s in secrets if s) | (set() if harvested else harvest(results))
     run = build_run(redact(results, known))
-    texts = {
-        "conformance.json": conformance_json.render(run, strict=strict),
-        "report.html": html_page.render(run, strict=strict, base_dir=out_dir),
-        "junit.xml": junit.render(run),
-        "cucumber.json": cucumber.render(run, base_dir=out_dir),
-        "testreport.json": testreport.render(run, strict=strict),
-        "exchanges.har": har.render(run),
+    renderers = {
+        "conformance.json": lambda: conformance_json.render(run, strict=strict),
+        "report.html": lambda: html_page.render(run, strict=strict, base_dir=out_dir),
+        "junit.xml": lambda: junit.render(run),
+        "cucumber.json": lambda: cucumber.render(run, base_dir=out_dir),
+        "testreport.json": lambda: testreport.render(run, strict=strict),
+        "exchanges.har": lambda: har.render(run),
     }
-    files = tuple(write_text(out_dir / name, texts[name], known) for name in REPORT_FILES)
-    return Written(run, files, tuple(failing(run, strict=strict)))
+    # the page takes about as long as every other file together: a copy of this process writes it
+    # meanwhile, on another core; had it failed, it is written here, so its error is this process's
+    aside = _in_a_fork(lambda: write_text(out_dir / ASIDE, renderers[ASIDE](), known))
+    for name in REPORT_FILES:
+        if name != ASIDE:
+            write_text(out_dir / name, renderers[name](), known)
+    if not aside():
+        write_text(out_dir / ASIDE, renderers[ASIDE](), known)
+    return Written(run, tuple(out_dir / name for name in REPORT_FILES), tuple(failing(run, strict=strict)))
+
+
+ASIDE = "report.html"  # the file written by a fork of the process while it writes the others
+
+
+def _in_a_fork(job) -> Callable[[], bool]:
+    """Start ``job`` in a forked copy of this process; answer a wait that tells whether it succeeded.
+    Where there is no fork, or it fails, nothing runs and the wait answers False at once."""
+    if not hasattr(os, "fork") or cores.available() < 2:
+        return lambda: False
+    try:
+        pid = os.fork()
+    except OSError:
+        return lambda: False
+    if pid == 0:
+        code = 1
+        try:
+            job()
+            code = 0
+        except BaseException:  # said again by the parent, which does the job itself
+            pass
+        finally:
+            os._exit(code)
+
+    def wait() -> bool:
+        try:
+            _, status = os.waitpid(pid, 0)
+        except ChildProcessError:
+            return False
+        return os.waitstatus_to_exitcode(status) == 0
+
+    return wait
+
 
 
 def write_text(path: Path, text: str, secrets: Iterable[str]) -> Path:

@@ -149,7 +149,10 @@ class RunOutcome(NamedTuple):
 @pytest.fixture
 def run_harness(tmp_path: Path) -> Callable[..., RunOutcome]:
     """``run_harness(served, *args)``: ``canvas-conformance run --base-url <served>`` in a subprocess, the
-    client secret in the environment (as the README recommends), the report in a tmp folder."""
+    client secret in the environment (as the README recommends), the report in a tmp folder.
+
+    One worker unless ``args`` name ``--workers``: the fault rules these tests set count requests
+    (``times: 1``), and only scenarios run one after another meet them in a known order."""
     counter = iter(range(1, 100))
 
     def run(served, *args: str, env: dict[str, str] | None = None) -> RunOutcome:
@@ -157,8 +160,9 @@ def run_harness(tmp_path: Path) -> Callable[..., RunOutcome]:
         clean = {k: v for k, v in os.environ.items() if not k.startswith("CANVAS_")}
         clean.update({"CANVAS_CLIENT_SECRET": served.client_secret, **(env or {})})
         started = time.monotonic()
+        workers = [] if "--workers" in args else ["--workers", "1"]
         done = subprocess.run([COMMAND, "run", "--base-url", served.base_url, "--client-id", served.client_id,
-                               "--report-dir", str(report), *args],
+                               "--report-dir", str(report), *workers, *args],
                               capture_output=True, text=True, env=clean, timeout=RUN_TIMEOUT_S)
         return RunOutcome(done.returncode, done.stdout, done.stderr, report, time.monotonic() - started)
 

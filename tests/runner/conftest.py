@@ -405,6 +405,9 @@ def standin_plugin(suite: Path, token_file: Path):
         for var in ("CANVAS_BASE_URL", "CANVAS_CLIENT_ID", "CANVAS_CLIENT_SECRET", "CANVAS_TOKEN", "CANVAS_TAGS",
                     "CANVAS_REPORT_DIR", "CANVAS_STRICT", "CANVAS_LIST", "CANVAS_SUITE", "CANVAS_QUIET"):
             mp.delenv(var, raising=False)
+        # one worker: the stand-in writes the rows of its own process, and with workers the scenarios
+        # run in forks of it (the real results plugin sends theirs to the controller, workers.py)
+        mp.setenv("CANVAS_WORKERS", "1")
         yield
 
 

@@ -68,17 +68,19 @@ def slow_suite(tmp_path) -> Path:
     return suite
 
 
-def _interrupt(suite: Path, cwd: Path, sig: int):
+def _interrupt(suite: Path, cwd: Path, sig: int, *, workers: int = 1):
     env = {k: v for k, v in os.environ.items() if not k.startswith("CANVAS_")}
-    run = subprocess.Popen([sys.executable, "-m", "canvas_conformance", "run", "--suite", str(suite)], cwd=cwd,
+    run = subprocess.Popen([sys.executable, "-m", "canvas_conformance", "run", "--suite", str(suite),
+                            "--workers", str(workers)], cwd=cwd,
                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    finished = f"[{workers}/3]"  # the quick scenarios: one, or two on two workers while the other waits
     try:
         seen = []
         for line in run.stderr:  # progress is one plain line per scenario off a terminal
             seen.append(line)
-            if line.startswith("[1/3]"):
+            if line.startswith(finished):
                 break
-        assert seen and seen[-1].startswith("[1/3] ok"), "".join(seen)
+        assert seen and seen[-1].startswith(f"{finished} ok"), "".join(seen)
         time.sleep(0.5)  # the second scenario is in its minute's wait
         sent = time.monotonic()
         run.send_signal(sig)
@@ -116,3 +118,18 @@ def test_a_signalled_run_writes_the_report_of_what_ran(slow_suite, tmp_path, sig
     assert f"{name}: stopping the suite" in err
     assert f"INTERRUPTED by {name}: 1 selected scenario(s) not run" in out
     assert f"interrupted by {name}: 2 scenario(s) ran, 1 not run" in err
+
+
+def test_an_interrupted_run_with_workers_stops_them_all_and_reports_what_ran(slow_suite, tmp_path):
+    """On two workers one waits in RCPT-1's scenario while the other runs the two quick ones: the
+    signal reaches the suite's process, which passes it on to its workers (canvas_conformance/workers.py)."""
+    rc, out, err, took = _interrupt(slow_suite, tmp_path, signal.SIGINT, workers=2)
+    assert rc == 130, out + err
+    assert took < 10, took
+    doc = json.loads((tmp_path / "reports" / "latest" / "conformance.json").read_text(encoding="utf-8"))
+    assert doc["outcome"] == "interrupted" and doc["interrupted"]["scenarios_not_run"] == 0
+    rules = {r["id"]: r for r in doc["rules"]}
+    assert rules["SENT-2"]["status"] == rules["PAY-1"]["status"] == "passed"
+    assert rules["RCPT-1"]["status"] == "error"
+    assert rules["RCPT-1"]["reason"] == "the run was interrupted before this scenario finished"
+    assert "interrupted by SIGINT: 3 scenario(s) ran, 0 not run" in err

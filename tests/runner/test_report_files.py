@@ -1,5 +1,6 @@
 """The five report files, built from constructed results: shape, mapping, escaping, validity."""
 import json
+import os
 import xml.etree.ElementTree as ET
 
 import jsonschema
@@ -208,3 +209,40 @@ def test_results_are_never_written_through_a_link_in_the_report_folder(run_comma
     for name in ("results.json", "report.html"):
         assert not (report / name).is_symlink() and (report / name).stat().st_size > 100
     assert not (report / "results.json.partial").exists()
+
+
+def test_the_page_written_by_a_fork_is_the_page_written_here(tmp_path, results, every_status, monkeypatch):
+    """writer.py has a fork of the runner write report.html while it writes the other files; where the
+    fork cannot run (one core, no fork) or fails, the runner writes it itself: the same page either way."""
+    from canvas_conformance.report import html_page, writer
+
+    forked = tmp_path / "forked"
+    write_all(results(every_status), forked)
+    monkeypatch.setattr(writer.cores, "available", lambda: 1)  # no fork: everything written here
+    here = tmp_path / "here"
+    write_all(results(every_status), here)
+    for name in REPORT_FILES:
+        assert (forked / name).read_bytes() == (here / name).read_bytes(), name
+
+    failing = tmp_path / "failing"
+    monkeypatch.setattr(writer.cores, "available", lambda: 2)
+    parent = os.getpid()
+    render = html_page.render
+
+    def fails_in_the_fork(*args, **kwargs):
+        if os.getpid() != parent:
+            raise RuntimeError("the fork's page failed")
+        return render(*args, **kwargs)
+
+    monkeypatch.setattr(html_page, "render", fails_in_the_fork)
+    write_all(results(every_status), failing)
+    assert (failing / "report.html").read_bytes() == (here / "report.html").read_bytes()
+
+
+def test_a_fork_tells_whether_its_job_ended_well(tmp_path):
+    from canvas_conformance.report.writer import _in_a_fork
+
+    done = tmp_path / "done"
+    assert _in_a_fork(lambda: done.write_text("yes"))() is True
+    assert done.read_text() == "yes"
+    assert _in_a_fork(lambda: 1 / 0)() is False

@@ -7,7 +7,7 @@ those of the run alone: "nothing was stored" and the search totals are judged fr
 carrying the run's own markers (steps/bodies.py), never from global counts.
 
 The two runs at once leave out the fixed scenarios that move or hold the mock's clock (the
-``xdist_group`` ones, steps/conftest.py): the mock has one clock for every client, so two runs
+``target_wide`` ones, steps/conftest.py): the mock has one clock for every client, so two runs
 moving it at once disturb each other's creates whatever the harness judges. The explored SENT-2
 scenario stays in: it holds the clock for each case and reads it again once the create is
 answered, and a case whose clock another run moved in between is sent again
@@ -114,7 +114,7 @@ def test_other_writers_leave_the_verdicts_as_a_run_alone(serve, message, tmp_pat
         beside_file = tmp_path / "beside-a-writer.json"
         finish(start_run(served, beside_file, "api"))
         first, second = tmp_path / "at-once-1.json", tmp_path / "at-once-2.json"
-        marks = "api and not xdist_group"
+        marks = "api and not target_wide"
         finish(start_run(served, first, marks), start_run(served, second, marks))
     finally:
         writer.stop.set()
