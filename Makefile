@@ -17,7 +17,7 @@ serve: $(STAMP)
 	$(BIN)/canvas-conformance serve
 
 # pytest exits 5 when it collected no test, so make fails when nothing ran (with -n too).
-# Tests spread over one process per core (pytest-xdist, already pinned for --workers): every test
+# Tests spread over one process per core (pytest-xdist, pinned in requirements.lock): every test
 # binds its own free ports and writes under its own tmp_path, so none depends on another's order.
 TEST_FLAGS ?= -n auto --dist worksteal
 test: $(STAMP) browser
