@@ -262,9 +262,8 @@ def render(by_depth: dict[str, list[dict]], *, tags: str, startup: float, loads:
     lines += [
         "",
         f"**Default depth ({DEFAULT_DEPTH}): median wall time {m['wall_s']:.2f} s, {verdict} the {AIM_S:.0f} s aim.** "
-        f"Time inside HTTP exchanges: {m['exchanges_s']:.2f} s, "
-        f"{100 * m['exchanges_s'] / m['wall_s']:.0f} % of the wall time and "
-        f"{100 * m['exchanges_s'] / m['pytest_s']:.0f} % of the pytest session.",
+        f"Time inside HTTP exchanges, added up over the default's workers (which run at once): "
+        f"{m['exchanges_s']:.2f} s, in a pytest session of {m['pytest_s']:.2f} s.",
         "",
         "Where the default depth's time goes (medians):",
         "",
@@ -274,10 +273,10 @@ def render(by_depth: dict[str, list[dict]], *, tags: str, startup: float, loads:
         f"- collecting the suite (no request) takes {collect[1]:.2f} s in a process whose only third-party "
         f"plugin is pytest-bdd, as in the runner's child, against {collect[0]:.2f} s with every installed "
         "pytest plugin auto-loaded (hypothesis, schemathesis, anyio...)",
-        f"- inside the session but outside scenarios (collection, plugins, fixtures at session scope): "
-        f"{m['pytest_s'] - m['scenarios_s']:.2f} s",
-        f"- inside scenarios but outside HTTP exchanges (steps, checks, Hypothesis, evidence recording): "
-        f"{m['scenarios_s'] - m['exchanges_s']:.2f} s",
+        f"- the pytest session: {m['pytest_s']:.2f} s; its scenarios, added up over the workers: "
+        f"{m['scenarios_s']:.2f} s",
+        f"- inside scenarios but outside HTTP exchanges (steps, checks, Hypothesis, evidence recording), added "
+        f"up: {m['scenarios_s'] - m['exchanges_s']:.2f} s",
         f"- inside HTTP exchanges: {m['exchanges_s']:.2f} s for {runs[-1]['exchanges']} exchanges, "
         f"{1000 * m['exchanges_s'] / max(runs[-1]['exchanges'], 1):.1f} ms each (the client's own measure, "
         "request sent to answer read, so it includes the mock's work on the other side of the loopback socket)",
