@@ -42,7 +42,6 @@ class Emitter:
         self.stream = stream
         self.config = config
         self.seen: dict[str, dict] = {}
-        self.collected = False
         self.rule_ids: frozenset[str] = frozenset()
         try:
             self.rule_ids = frozenset(catalogue.all_rule_ids())

@@ -9,8 +9,9 @@ Everything written is redacted of the run's secrets first.
 
 With workers (``workers``: forked copies of the process that collected the suite) each worker
 makes its rows as above and sends each, redacted of its own tokens, to the controller on the
-scenario's teardown report; the controller alone writes the file, its rows in collection order (feature file order, then scenario order), so the file is the
-same at any number of workers and never in the order scenarios happened to finish.
+scenario's teardown report; the controller alone writes the file, its rows in collection order
+(feature file order, then scenario order), so the file is the same at any number of workers and
+never in the order scenarios happened to finish.
 
 Under faults the rule is the same: a timeout, a dropped connection, a ``429``/``503`` that
 outlasted the retries (``ExchangeError`` and its ``TargetUnavailable``) are ``error``, because

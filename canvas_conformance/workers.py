@@ -151,6 +151,7 @@ class Controller:
         from_worker, to_controller = os.pipe()
         pid = os.fork()
         if pid == 0:  # the worker
+            code = 1
             try:
                 os.close(to_worker)
                 os.close(from_worker)
@@ -158,12 +159,13 @@ class Controller:
                     other.commands.close()
                     other.replies.close()
                 _work(self.session, number, lock, os.fdopen(from_controller, "rb"), os.fdopen(to_controller, "wb"))
+                code = 0
             except KeyboardInterrupt:  # the controller passed on a SIGINT: what this worker held is reported lost
                 pass
             except BaseException:
                 traceback.print_exc()
             finally:
-                os._exit(0)
+                os._exit(code)
         os.close(from_controller)
         os.close(to_controller)
         self.workers.append(_Worker(number, pid, os.fdopen(to_worker, "wb"), os.fdopen(from_worker, "rb")))

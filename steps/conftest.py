@@ -8,7 +8,6 @@ module is a single ``scenarios(...)`` call.
 from __future__ import annotations
 
 import fcntl
-import os
 import tempfile
 from pathlib import Path
 
