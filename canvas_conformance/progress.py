@@ -38,7 +38,7 @@ class Emitter:
     """Sends ``collected`` then one ``scenario`` event per test as it finishes (in a worker, only
     attaches each event to the scenario's teardown report)."""
 
-    def __init__(self, stream: IO[str] | None, config=None):
+    def __init__(self, stream: IO[str], config: pytest.Config):
         self.stream = stream
         self.config = config
         self.seen: dict[str, dict] = {}
@@ -49,7 +49,7 @@ class Emitter:
             pass
 
     def _send(self, event: dict) -> None:
-        if self.stream is None or (self.config is not None and workers.is_worker(self.config)):
+        if workers.is_worker(self.config):  # the controller sends it, from the teardown report
             return
         try:
             self.stream.write(json.dumps(event) + "\n")

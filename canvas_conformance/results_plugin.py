@@ -47,13 +47,10 @@ TAG_ORDER = ("documented", "inferred", "api", "ui")
 ROW_ATTR, TARGET_ATTR, SECRETS_ATTR = "canvas_row", "canvas_target", "canvas_secrets"  # on teardown reports
 
 
-_is_worker = workers.is_worker
-
-
 def pytest_configure(config: pytest.Config) -> None:
     config.stash[_RUN_KEY] = {"started": _now(), "rows": []}
     config.stash[_SECRETS_KEY] = set()
-    if _is_controller(config):
+    if workers.is_controller(config):
         config.pluginmanager.register(Controller(config), "canvas-conformance-results-controller")
 
 
@@ -221,7 +218,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         if row["status"] is None:
             row["status"] = "error"
             row["message"] = row["message"] or "the scenario did not run to a verdict"
-        if _is_worker(item.config):  # the row travels to the controller on this report, tokens masked
+        if workers.is_worker(item.config):  # the row travels to the controller on this report, tokens masked
             target = item.config.stash.get(TARGET_KEY, None)
             secrets = _target_secrets(item.config)
             setattr(report, ROW_ATTR, redact(row, secrets))
@@ -269,9 +266,6 @@ def _lost_row(report, item: pytest.Item | None = None) -> dict:
     return results.as_json(results.Scenario(
         nodeid=nodeid, name=nodeid.split("::")[-1], rules=tuple(r for r in _rule_ids() if r in keywords),
         status="error", message=message))
-
-
-_is_controller = workers.is_controller
 
 
 def _controller_rows(config: pytest.Config, run: dict) -> list[dict]:
@@ -329,8 +323,8 @@ def _message(exception: BaseException | None, report, *, failed: bool) -> str:
 # -- the file -------------------------------------------------------------------------------
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     config = session.config
-    controller = _is_controller(config)
-    if _is_worker(config):  # the controller writes the file
+    controller = workers.is_controller(config)
+    if workers.is_worker(config):  # the controller writes the file
         return
     try:
         settings = for_suite()
