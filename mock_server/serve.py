@@ -101,11 +101,18 @@ def start_in_thread(app: Flask, *, host: str = "127.0.0.1", port: int = 0, threa
     return RunningServer(url, server, thread)
 
 
-IDLE_TIMEOUT_S = 30  # a keep-alive connection that sends nothing for this long is closed (waitress's channel_timeout)
+IDLE_TIMEOUT_S = 30  # a connection that sends nothing for this long is closed (waitress's channel_timeout)
 
 
 class _QuietHandler(WSGIRequestHandler):
-    """Werkzeug's request handler, HTTP/1.1 keep-alive, without its line per request on stderr."""
+    """Werkzeug's request handler, HTTP/1.1, without its line per request on stderr.
+
+    Werkzeug answers every request with "Connection: close" and, after the answer, reads whatever
+    the client sent within 10 ms and discards it (``WSGIRequestHandler.run_wsgi``): it cannot tell
+    where an unread body ends. So each request costs the client a new TCP connection and this
+    server a new thread. Keeping connections open would need a handler that reads a body to its
+    Content-Length in place of that discard; suppressing the header alone loses the next request.
+    """
 
     protocol_version = "HTTP/1.1"
     timeout = IDLE_TIMEOUT_S
@@ -118,7 +125,7 @@ class ConnectionThreads(ThreadedWSGIServer):
     """One daemon thread per connection, each reading, answering and writing its own requests.
 
     ``stop()`` ends the accept loop, closes the listening socket and shuts every open connection
-    down, so a keep-alive client's thread ends at once rather than at its idle timeout.
+    down, so a client's thread that is still reading or writing ends at once rather than at its timeout.
     """
 
     def __init__(self, app: Flask, *, host: str, port: int) -> None:
