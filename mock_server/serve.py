@@ -12,8 +12,8 @@ deadline of its own (``HEADER_READ_TIMEOUT_MS``).
 Embedding, in a background thread of the caller's process on a free loopback port, two ways:
 ``start_in_thread``, waitress (the tests' servers), and ``start_per_connection``, a thread per
 connection (Werkzeug's threaded server, which Flask brings), which is how the conformance runner
-embeds its mock. Why the runner's differs: its requests come one at a time on a connection or
-two, and waitress hands each one from its I/O thread to a worker thread and the answer back,
+embeds its mock. Why the runner's differs: its requests come a few at a time, each on a
+connection of its own (``_QuietHandler``), and waitress hands each one from its I/O thread to a worker thread and the answer back,
 two switches under the GIL and an event loop polling every channel; a thread per connection
 reads, answers and writes in the one thread, at about a third of the CPU on a default API run
 (bench/RESULTS-suite.md).
